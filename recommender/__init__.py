@@ -1,0 +1,38 @@
+"""recommender: Related, Ranking and Recommendation lists for news sites.
+
+See ``README.md`` for a tour; the public names are listed in ``__all__``.
+"""
+
+from .articles import Article, ArticleLimits, load_articles
+from .exceptions import (
+    ArtifactError,
+    CorruptArtifactError,
+    DuplicateArticleError,
+    IncompatibleArtifactError,
+    InvalidInputError,
+    InvalidOptionError,
+    NotFittedError,
+    RecommenderError,
+    UnknownArticleError,
+)
+from .lists import Hit
+from .model import Recommender
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Article",
+    "ArticleLimits",
+    "ArtifactError",
+    "CorruptArtifactError",
+    "DuplicateArticleError",
+    "Hit",
+    "IncompatibleArtifactError",
+    "InvalidInputError",
+    "InvalidOptionError",
+    "NotFittedError",
+    "Recommender",
+    "RecommenderError",
+    "UnknownArticleError",
+    "load_articles",
+]

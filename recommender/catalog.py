@@ -1,0 +1,115 @@
+"""The article catalogue: the one mapping between public article ids and internal rows.
+
+Public calls take article ids; the index, the matrices and the list builders work with
+row numbers. :class:`Catalog` owns the translation both ways plus the per-row metadata the
+list builders filter on (section, publication time) and the display fields (title, url).
+Rows are dense ``0..n-1`` in the order articles were added and never move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+
+import numpy as np
+
+from .articles import Article
+from .exceptions import DuplicateArticleError, UnknownArticleError
+
+__all__ = ["Catalog"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def to_seconds(moment: datetime) -> int:
+    """Whole seconds since the Unix epoch of an aware datetime."""
+    return int((moment - _EPOCH).total_seconds())
+
+
+class Catalog:
+    """Ids, metadata and row numbers of the articles a model holds.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        One dict per row with keys ``id``, ``title``, ``section``, ``url``, ``tags``,
+        ``published_at`` (ISO 8601 string): the form :meth:`to_records` returns and
+        artifacts store.
+    """
+
+    def __init__(self, records: Sequence[dict] = ()) -> None:
+        self.records: list[dict] = []
+        self._row_of: dict[str, int] = {}
+        self._sections: dict[str | None, int] = {None: -1}
+        self.section_codes = np.empty(0, dtype=np.int32)
+        self.published = np.empty(0, dtype=np.int64)
+        self.extend(records)
+
+    @staticmethod
+    def record_of(article: Article) -> dict:
+        """The stored form of an article's metadata (no body)."""
+        return {
+            "id": article.id,
+            "title": article.title,
+            "section": article.section,
+            "url": article.url,
+            "tags": list(article.tags),
+            "published_at": article.published_at.isoformat(),
+        }
+
+    def extend(self, records: Iterable[dict]) -> np.ndarray:
+        """Append rows; return their row numbers.
+
+        Raises
+        ------
+        DuplicateArticleError
+            When an id is already held (nothing is added then).
+        """
+        records = list(records)
+        new_ids: set[str] = set()
+        for record in records:
+            if record["id"] in self._row_of or record["id"] in new_ids:
+                raise DuplicateArticleError("article id is already in the model", record_id=record["id"])
+            new_ids.add(record["id"])
+        first = len(self.records)
+        codes = [self._sections.setdefault(record["section"], len(self._sections) - 1) for record in records]
+        seconds = [to_seconds(datetime.fromisoformat(record["published_at"])) for record in records]
+        for row, record in enumerate(records, start=first):
+            self._row_of[record["id"]] = row
+        self.records.extend(records)
+        self.section_codes = np.concatenate([self.section_codes, np.asarray(codes, dtype=np.int32)])
+        self.published = np.concatenate([self.published, np.asarray(seconds, dtype=np.int64)])
+        return np.arange(first, len(self.records))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._row_of
+
+    def row(self, article_id: str) -> int:
+        """Row of ``article_id``; :class:`UnknownArticleError` if it is not held."""
+        try:
+            return self._row_of[article_id]
+        except (KeyError, TypeError):
+            raise UnknownArticleError(article_id) from None
+
+    def rows(self, article_ids: Iterable[str]) -> np.ndarray:
+        """Rows of several ids (each must be held)."""
+        return np.fromiter((self.row(article_id) for article_id in article_ids), dtype=np.int64)
+
+    def known_rows(self, article_ids: Iterable[str]) -> np.ndarray:
+        """Rows of those ids that are held; others are ignored (for exclusion lists)."""
+        return np.fromiter((self._row_of[i] for i in article_ids if i in self._row_of), dtype=np.int64)
+
+    def id(self, row: int) -> str:
+        """Article id of ``row``."""
+        return self.records[row]["id"]
+
+    def section_code(self, section: str | None) -> int:
+        """Internal code of a section name; ``-2`` for a section no article has."""
+        return self._sections.get(section, -2)
+
+    def to_records(self) -> list[dict]:
+        """All rows' metadata, in row order (the stored form)."""
+        return list(self.records)

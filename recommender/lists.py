@@ -1,0 +1,163 @@
+"""List builders: turn similarity scores into the lists a page shows.
+
+How it works
+------------
+:func:`related_list` takes the cosine of a query with every article, masks what may not
+appear (the article itself, excluded ids, its near-duplicates: cosine at or above
+``duplicate_threshold``, articles below ``min_similarity``, and whatever the section and age filters rule out), picks the
+best candidates, and then walks them best first, skipping any candidate that is a
+near-duplicate of one already taken, so one wire story republished three times fills one
+slot, not three. Order is by score, ties broken by article id, so the same inputs always
+give the same list.
+
+Pure computation: arrays in, :class:`Hit` lists out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .catalog import Catalog
+from .index import CosineIndex, top_rows
+
+__all__ = ["Hit", "RelatedQuery", "related_list", "shared_terms"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One item of a list.
+
+    Parameters
+    ----------
+    article_id : str
+    score : float
+        The list's ranking score (cosine similarity for Related lists).
+    explanation : str
+        Why the item is there, for the UI and for debugging.
+    terms : tuple of str
+        For similarity hits, the shared terms that weigh most.
+    """
+
+    article_id: str
+    score: float
+    explanation: str = ""
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedQuery:
+    """What a Related list must honour besides similarity.
+
+    Parameters
+    ----------
+    k : int
+    exclude_rows : ndarray of int
+        Rows that may not appear (the article itself, ids the caller excluded).
+    duplicate_threshold : float
+        Cosine at or above which two articles count as the same story.
+    min_similarity : float
+        Cosine below which an article is not related at all.
+    section_code : int or None
+        With ``same_section=True`` only this section, with ``False`` every other one.
+    same_section : bool or None
+    published : int or None
+        Query time in epoch seconds, for ``max_age_seconds``.
+    max_age_seconds : int or None
+        Largest allowed distance in publication time from ``published``.
+    explain_terms : int
+        How many shared terms to attach to each hit (0 for none).
+    """
+
+    k: int
+    exclude_rows: np.ndarray
+    duplicate_threshold: float
+    min_similarity: float = 0.0
+    section_code: int | None = None
+    same_section: bool | None = None
+    published: int | None = None
+    max_age_seconds: int | None = None
+    explain_terms: int = 3
+
+
+def shared_terms(query: sp.csr_matrix, vector: sp.csr_matrix, terms: np.ndarray, n: int) -> tuple[str, ...]:
+    """The ``n`` terms contributing most to the dot product of two 1-row vectors."""
+    common, query_at, vector_at = np.intersect1d(query.indices, vector.indices, assume_unique=True, return_indices=True)
+    if common.size == 0 or n <= 0:
+        return ()
+    weight = query.data[query_at] * vector.data[vector_at]
+    best = np.lexsort((common, -weight))[:n]
+    return tuple(str(terms[column]) for column in common[best])
+
+
+def _mask(scores: np.ndarray, catalog: Catalog, query: RelatedQuery) -> np.ndarray:
+    scores = scores.copy()
+    scores[(scores >= query.duplicate_threshold) | (scores < query.min_similarity)] = -np.inf
+    scores[query.exclude_rows] = -np.inf
+    if query.same_section is not None:
+        in_section = catalog.section_codes == query.section_code
+        scores[in_section if not query.same_section else ~in_section] = -np.inf
+    if query.max_age_seconds is not None and query.published is not None:
+        scores[np.abs(catalog.published - query.published) > query.max_age_seconds] = -np.inf
+    return scores
+
+
+def related_list(
+    scores: np.ndarray,
+    query_vector: sp.csr_matrix,
+    index: CosineIndex,
+    catalog: Catalog,
+    terms: np.ndarray,
+    query: RelatedQuery,
+) -> list[Hit]:
+    """Build a Related list from the query's cosine with every row.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_rows,)
+        Cosine of the query with every indexed row.
+    query_vector : scipy.sparse.csr_matrix of shape (1, n_terms)
+        The query, for explanations.
+    index : CosineIndex
+    catalog : Catalog
+    terms : ndarray of str
+        Column names, for explanations.
+    query : RelatedQuery
+
+    Returns
+    -------
+    list of Hit
+        At most ``query.k`` hits with positive score of at least ``min_similarity``,
+        best first; fewer when fewer articles are that similar.
+    """
+    scores = _mask(scores, catalog, query)
+    width = 2 * query.k + 8
+    while True:
+        rows = top_rows(scores, width)
+        ordered = rows[np.lexsort(([catalog.id(row) for row in rows], -scores[rows]))]
+        chosen = _drop_near_duplicates(ordered, index, query.duplicate_threshold, query.k)
+        if len(chosen) >= query.k or len(rows) < width:
+            break
+        width *= 4
+    hits = []
+    for row in chosen:
+        terms_here = shared_terms(query_vector, index.row_vector(row), terms, query.explain_terms)
+        explanation = f"shares {', '.join(terms_here)}" if terms_here else "similar text"
+        hits.append(Hit(catalog.id(row), float(scores[row]), explanation, terms_here))
+    return hits
+
+
+def _drop_near_duplicates(ordered: np.ndarray, index: CosineIndex, threshold: float, k: int) -> list[int]:
+    """Walk rows best first, keeping at most ``k`` with no kept near-duplicate."""
+    if len(ordered) <= 1:
+        return list(ordered[:k])
+    similarity = index.pair_scores(ordered)
+    kept: list[int] = []
+    for position in range(len(ordered)):
+        if not kept or similarity[position, kept].max() < threshold:
+            kept.append(position)
+            if len(kept) == k:
+                break
+    return [int(ordered[position]) for position in kept]

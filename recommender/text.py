@@ -1,0 +1,79 @@
+"""Text analysis: boilerplate removal and tokenising for article titles and bodies.
+
+How it works
+------------
+News bodies carry text that says nothing about the story but makes unrelated stories
+look alike: wire datelines (``"SEOUL, South Korea (AP) — "``), bylines, copyright lines,
+``"Related: ..."`` link blocks scraped along with the body. :func:`strip_boilerplate`
+removes them line by line; :func:`tokenize` then lower-cases the text and splits it
+into word tokens of two or more letters or digits (the rule of scikit-learn's default
+``token_pattern``), dropping English stop words when asked.
+
+Everything here is pure: strings in, strings or token lists out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+__all__ = ["ENGLISH_STOP_WORDS", "prepare", "strip_boilerplate", "tokenize"]
+
+# "HARBORVIEW, Calden (NWS) — ", "LONDON (Reuters) - ", "PARIS, Oct. 3 (AFP) -- ", "WASHINGTON — "
+_DATELINE = re.compile(
+    r"^\s*[A-Z][A-Z .'\-]{1,40}(?:,\s*[A-Z][\w .'\-]{1,40})?(?:,\s*[A-Z][a-z]{2,4}\.? \d{1,2})?"
+    r"\s*(?:\([A-Za-z .&\-]{1,30}\))?\s*(?:—|–|--|-)\s+"
+)
+_BOILERPLATE_LINE = re.compile(
+    r"^\s*(?:(?:copyright|©|\(c\))\s*.{0,120}$"
+    r"|all rights reserved\.?\s*$"
+    r"|(?:related|read more|see also|ranking|most read|recommended)\s*:.*$"
+    r"|this (?:article|story) (?:was|has been) (?:updated|corrected).{0,200}$)",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(r"^\s*By [A-Z][\w.'\-]+(?: [A-Z][\w.'\-]+){1,3}(?:(?:,| -| —) [A-Z][\w .]{0,40})?\s*$")
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def strip_boilerplate(text: str) -> str:
+    """Remove wire datelines, bylines, copyright and related-links lines.
+
+    Parameters
+    ----------
+    text : str
+        Plain-text body, paragraphs separated by newlines.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> strip_boilerplate("HARBORVIEW, Calden (NWS) — The storm hit.\\nCopyright 2026 NWS. All rights reserved.")
+    'The storm hit.'
+    """
+    lines = [line for line in text.split("\n") if not (_BOILERPLATE_LINE.match(line) or _BYLINE.match(line))]
+    if lines:
+        lines[0] = _DATELINE.sub("", lines[0], count=1)
+    return "\n".join(lines).strip()
+
+
+def prepare(text: str) -> str:
+    """Normalise Unicode (NFKC), strip boilerplate and lower-case: the analyser's preprocessor."""
+    return strip_boilerplate(unicodedata.normalize("NFKC", text)).lower()
+
+
+def tokenize(text: str, *, stop_words: frozenset[str] | None = None) -> list[str]:
+    """Split prepared text into word tokens, dropping ``stop_words``.
+
+    Examples
+    --------
+    >>> tokenize("the port strike ends", stop_words=ENGLISH_STOP_WORDS)
+    ['port', 'strike', 'ends']
+    """
+    tokens = _TOKEN.findall(text)
+    if stop_words:
+        return [token for token in tokens if token not in stop_words]
+    return tokens

@@ -1,0 +1,182 @@
+"""TF-IDF vectors of articles, title weighted above body, built on scikit-learn.
+
+How it works
+------------
+Title and body are tokenised separately with the same analyser (boilerplate stripped,
+lower-cased, English stop words removed). A term's frequency in an article is
+``count in body + title_weight * count in title``; with ``sublinear_tf`` it becomes
+``1 + ln(tf)`` (for ``tf >= 1``). It is multiplied by the smoothed inverse document frequency
+``idf = ln((1 + n) / (1 + df)) + 1`` (scikit-learn's formula) and each row is scaled to
+unit length, so the dot product of two rows is their cosine similarity.
+
+The fitted state is the term list ``terms_`` and ``idf_``; :meth:`TextVectorizer.from_state`
+rebuilds a working vectorizer from them, which is how models load without pickle.
+New articles are vectorised with the fitted vocabulary and IDF (terms never seen at fit
+time are ignored), so adding articles never changes the vectors already indexed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
+
+from .exceptions import InvalidInputError, InvalidOptionError, NotFittedError
+from .text import ENGLISH_STOP_WORDS, prepare, tokenize
+
+__all__ = ["TextVectorizer"]
+
+
+class TextVectorizer:
+    """TF-IDF for (title, body) pairs.
+
+    Parameters
+    ----------
+    title_weight : float, default=2.0
+        How many body occurrences one title occurrence is worth. ``0`` ignores titles.
+    stop_words : {"english", None}, default="english"
+    sublinear_tf : bool, default=True
+        Replace ``tf`` with ``1 + ln(tf)``.
+    min_df : int, default=1
+        Keep terms that occur in at least this many articles.
+    max_df : float, default=0.9
+        Drop terms that occur in more than this share of articles (never fewer than 2 articles).
+    max_features : int or None, default=None
+        Keep only the most frequent terms.
+    dtype : numpy dtype, default=numpy.float32
+
+    Attributes
+    ----------
+    terms_ : ndarray of str, shape (n_terms,)
+    idf_ : ndarray of float, shape (n_terms,)
+    """
+
+    def __init__(
+        self,
+        *,
+        title_weight: float = 2.0,
+        stop_words: str | None = "english",
+        sublinear_tf: bool = True,
+        min_df: int = 1,
+        max_df: float = 0.9,
+        max_features: int | None = None,
+        dtype: type = np.float32,
+    ) -> None:
+        self.title_weight = title_weight
+        self.stop_words = stop_words
+        self.sublinear_tf = sublinear_tf
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.dtype = dtype
+
+    def get_params(self) -> dict:
+        """Options as a JSON-friendly dict (``dtype`` as its name)."""
+        return {
+            "title_weight": self.title_weight,
+            "stop_words": self.stop_words,
+            "sublinear_tf": self.sublinear_tf,
+            "min_df": self.min_df,
+            "max_df": self.max_df,
+            "max_features": self.max_features,
+            "dtype": np.dtype(self.dtype).name,
+        }
+
+    def _validate_options(self) -> None:
+        if not (isinstance(self.title_weight, (int, float)) and self.title_weight >= 0):
+            raise InvalidOptionError(f"title_weight must be a number >= 0, got {self.title_weight!r}")
+        if self.stop_words not in ("english", None):
+            raise InvalidOptionError(f"stop_words must be 'english' or None, got {self.stop_words!r}")
+        if not (isinstance(self.min_df, int) and self.min_df >= 1):
+            raise InvalidOptionError(f"min_df must be an integer >= 1, got {self.min_df!r}")
+        if not (isinstance(self.max_df, (int, float)) and 0 < self.max_df <= 1):
+            raise InvalidOptionError(f"max_df must be a share in (0, 1], got {self.max_df!r}")
+        if self.max_features is not None and not (isinstance(self.max_features, int) and self.max_features > 0):
+            raise InvalidOptionError(f"max_features must be a positive integer or None, got {self.max_features!r}")
+        if np.dtype(self.dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise InvalidOptionError(f"dtype must be float32 or float64, got {self.dtype!r}")
+
+    def _analyzer(self):
+        stop_words = ENGLISH_STOP_WORDS if self.stop_words == "english" else None
+        return lambda text: tokenize(prepare(text), stop_words=stop_words)
+
+    def _counter(self, vocabulary: dict[str, int] | None = None, **df_limits) -> CountVectorizer:
+        return CountVectorizer(analyzer=self._analyzer(), vocabulary=vocabulary, dtype=np.float64, **df_limits)
+
+    def fit(self, titles: Sequence[str], bodies: Sequence[str]) -> TextVectorizer:
+        """Learn the vocabulary and IDF from articles.
+
+        Parameters
+        ----------
+        titles, bodies : sequence of str, same length n_articles
+
+        Returns
+        -------
+        self
+        """
+        self._validate_options()
+        if len(titles) != len(bodies):
+            raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
+        n = len(bodies)
+        if n == 0:
+            raise InvalidInputError("cannot fit on zero articles")
+        documents = [f"{title}\n{body}" for title, body in zip(titles, bodies)]
+        max_doc_count = max(2, int(self.max_df * n)) if self.max_df < 1 else n
+        counter = self._counter(min_df=self.min_df, max_df=max_doc_count, max_features=self.max_features)
+        try:
+            presence = counter.fit_transform(documents)
+        except ValueError as error:
+            raise InvalidInputError(
+                f"no usable terms ({error}); the articles may contain only stop words, or min_df/max_df prune everything"
+            ) from None
+        document_frequency = np.bincount(presence.indices, minlength=presence.shape[1])
+        self.terms_ = counter.get_feature_names_out()
+        self.idf_ = (np.log((1 + n) / (1 + document_frequency)) + 1).astype(self.dtype)
+        self._vocabulary = {term: column for column, term in enumerate(self.terms_)}
+        return self
+
+    @classmethod
+    def from_state(cls, params: dict, terms: Sequence[str], idf: np.ndarray) -> TextVectorizer:
+        """Rebuild a fitted vectorizer from :meth:`get_params`, ``terms_`` and ``idf_``."""
+        params = dict(params)
+        params["dtype"] = np.dtype(params.get("dtype", "float32")).type
+        vectorizer = cls(**params)
+        vectorizer._validate_options()
+        if len(terms) != len(idf):
+            raise InvalidInputError(f"{len(terms)} terms but {len(idf)} IDF weights")
+        vectorizer.terms_ = np.asarray(terms, dtype=object)
+        vectorizer.idf_ = np.asarray(idf, dtype=vectorizer.dtype)
+        vectorizer._vocabulary = {term: column for column, term in enumerate(vectorizer.terms_)}
+        return vectorizer
+
+    def transform(self, titles: Sequence[str], bodies: Sequence[str]) -> sp.csr_matrix:
+        """Vectorise articles with the fitted vocabulary and IDF.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix of shape (n_articles, n_terms)
+            Rows of unit length (all-zero for an article with no known term), sorted indices.
+        """
+        if not hasattr(self, "idf_"):
+            raise NotFittedError("this TextVectorizer is not fitted yet; call fit first")
+        if len(titles) != len(bodies):
+            raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
+        counter = self._counter(vocabulary=self._vocabulary)
+        tf = counter.transform(bodies)
+        if self.title_weight:
+            tf = tf + self.title_weight * counter.transform(titles)
+        tf = sp.csr_matrix(tf, dtype=np.float64)
+        if self.sublinear_tf:  # 1 + ln(tf) from tf = 1 up; fractional title-only counts stay linear
+            at_least_one = tf.data >= 1.0
+            tf.data[at_least_one] = 1.0 + np.log(tf.data[at_least_one])
+        tf = tf @ sp.diags(self.idf_.astype(np.float64))
+        vectors = normalize(tf, norm="l2", copy=False).astype(self.dtype)
+        vectors.sort_indices()
+        return sp.csr_matrix(vectors)
+
+    def fit_transform(self, titles: Sequence[str], bodies: Sequence[str]) -> sp.csr_matrix:
+        """:meth:`fit`, then :meth:`transform`."""
+        return self.fit(titles, bodies).transform(titles, bodies)

@@ -1,0 +1,76 @@
+"""The command line: demo, build, related; one-line errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from recommender.cli import main
+from recommender.datasets import sample_articles_path, sample_stories
+
+
+def test_demo_prints_three_pages_with_related_lists(capsys):
+    assert main(["demo", "-k", "5"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Related") == 3
+    truth = sample_stories()
+    first = next(iter(truth["stories"].values()))[0]
+    assert f"· {first}" in out
+
+
+def test_build_then_related_json(tmp_path, capsys):
+    model = tmp_path / "model"
+    assert main(["build", str(sample_articles_path()), "--out", str(model)]) == 0
+    assert "built" in capsys.readouterr().out
+    story = next(iter(sample_stories()["stories"].values()))
+    assert main(["related", story[0], "--model", str(model), "-k", "4", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["article_id"] == story[0]
+    assert len(payload["hits"]) == 4
+    assert {"article_id", "score", "explanation", "terms"} <= set(payload["hits"][0])
+    assert payload["hits"][0]["article_id"] in story
+
+
+def test_related_to_text_from_the_command_line(tmp_path, capsys):
+    model = tmp_path / "model"
+    main(["build", str(sample_articles_path()), "--out", str(model)])
+    capsys.readouterr()
+    assert main(["related", "--model", str(model), "--title", "Festival", "--body", "film festival premiere", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits"]
+
+
+def test_errors_are_one_line_with_nonzero_exit(tmp_path, capsys):
+    model = tmp_path / "model"
+    main(["build", str(sample_articles_path()), "--out", str(model)])
+    capsys.readouterr()
+    assert main(["related", "no-such-id", "--model", str(model)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("recommender: error:") and "no-such-id" in err and err.count("\n") == 1
+    assert main(["related", "x", "--model", str(tmp_path / "absent")]) == 1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "title": "t", "body": "b", "published_at": "2026-10-01T00:00:00"}\n')
+    assert main(["build", str(bad), "--out", str(tmp_path / "m2")]) == 1
+    assert "bad.jsonl:1" in capsys.readouterr().err
+
+
+def test_build_lenient_reports_skipped_records(tmp_path, capsys):
+    source = tmp_path / "mixed.jsonl"
+    good = [json.loads(line) for line in sample_articles_path().read_text().splitlines()[:5]]
+    source.write_text("\n".join([json.dumps(r) for r in good] + ["{broken"]) + "\n")
+    assert main(["build", str(source), "--out", str(tmp_path / "m"), "--lenient"]) == 0
+    captured = capsys.readouterr()
+    assert "1 records skipped" in captured.out and "mixed.jsonl:6" in captured.err
+
+
+def test_usage_error_exits_2():
+    with pytest.raises(SystemExit) as caught:
+        main(["related"])
+    assert caught.value.code == 2
+
+
+def test_console_entry_point_runs_as_module():
+    result = subprocess.run([sys.executable, "-m", "recommender", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and "recommender" in result.stdout

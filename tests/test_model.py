@@ -1,0 +1,175 @@
+"""Related lists through the public Recommender API: known answers, filters, exclusions, errors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from recommender import (
+    DuplicateArticleError,
+    Hit,
+    InvalidInputError,
+    InvalidOptionError,
+    NotFittedError,
+    Recommender,
+    RecommenderError,
+    UnknownArticleError,
+)
+
+from .conftest import make_article
+
+
+def ids(hits):
+    return [hit.article_id for hit in hits]
+
+
+@pytest.fixture()
+def model(tiny_articles):
+    return Recommender().fit(tiny_articles)
+
+
+def test_fit_returns_self_and_init_only_stores_options(tiny_articles):
+    rec = Recommender(title_weight=3.0, duplicate_threshold=0.8)
+    assert not hasattr(rec, "index_")
+    assert rec.get_params()["title_weight"] == 3.0
+    assert rec.fit(tiny_articles) is rec
+    assert rec.article_ids == [a["id"] for a in tiny_articles]
+
+
+def test_story_members_are_related_and_stand_alone_is_not(model):
+    hits = model.related("port-1", k=10)
+    assert all(isinstance(hit, Hit) for hit in hits)
+    assert set(ids(hits)[:2]) == {"port-3", "port-2"} or set(ids(hits)[:2]) == {"port-3", "port-2-copy"}
+    assert "soup" not in ids(hits)
+    assert ids(model.related("cup-1"))[0] == "cup-2"
+
+
+def test_never_the_article_itself_nor_its_near_duplicate(model):
+    hits = ids(model.related("port-2", k=10))
+    assert "port-2" not in hits
+    assert "port-2-copy" not in hits
+    assert "port-2" not in ids(model.related("port-2-copy", k=10))
+
+
+def test_only_one_of_two_near_duplicates_fills_a_list(model):
+    hits = ids(model.related("port-1", k=10))
+    assert len({"port-2", "port-2-copy"} & set(hits)) == 1
+
+
+def test_scores_are_cosines_best_first_with_explanations(model):
+    hits = model.related("port-1", k=10)
+    scores = [hit.score for hit in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 < s < model.duplicate_threshold for s in scores)
+    assert "calden" in hits[0].terms
+    assert hits[0].explanation.startswith("shares ")
+
+
+def test_k_limits_length_and_bad_k_raises(model):
+    assert len(model.related("port-1", k=1)) == 1
+    assert len(model.related("port-1", k=10_000)) <= 6
+    for bad in (0, -1, 1.5, "3", True, None):
+        with pytest.raises(InvalidOptionError):
+            model.related("port-1", k=bad)
+
+
+def test_unknown_id_raises_keyerror_subclass(model):
+    with pytest.raises(UnknownArticleError) as caught:
+        model.related("nope")
+    assert isinstance(caught.value, KeyError) and isinstance(caught.value, RecommenderError)
+    assert "nope" in str(caught.value)
+    with pytest.raises(UnknownArticleError):
+        model.related(["unhashable"])
+
+
+def test_same_and_other_section_filters(model):
+    same = model.related("port-1", same_section=True)
+    assert ids(same) and all(model.article_metadata(i)["section"] == "business" for i in ids(same))
+    other = model.related("port-1", same_section=False)
+    assert ids(other) == ["port-2-copy"]
+    with pytest.raises(InvalidOptionError):
+        model.related("port-1", same_section="yes")
+
+
+def test_max_age_filter_is_symmetric_in_time(model):
+    hits = ids(model.related("port-2", max_age=timedelta(days=7)))
+    assert "port-1" in hits and "port-3" in hits  # 7 days before and after
+    assert ids(model.related("port-2", max_age=timedelta(days=6))) == []
+    with pytest.raises(InvalidOptionError):
+        model.related("port-2", max_age=timedelta(days=-1))
+    with pytest.raises(InvalidOptionError):
+        model.related("port-2", max_age=7)
+
+
+def test_exclude_ids(model):
+    hits = ids(model.related("port-1", exclude=["port-3", "unknown-is-ignored"]))
+    assert "port-3" not in hits and hits
+    with pytest.raises(InvalidOptionError):
+        model.related("port-1", exclude="port-3")
+
+
+def test_related_to_text_skips_indexed_copies_of_the_text(model):
+    hits = model.related_to_text(
+        "Calden port strike enters second week",
+        "<p>The Calden dock strike entered a second week as container ships queued outside the harbour.</p>",
+    )
+    assert not {"port-2", "port-2-copy"} & set(ids(hits))
+    assert ids(hits)[0] in {"port-1", "port-3"}
+    assert model.related_to_text("x", "quantum chromodynamics") == []
+
+
+def test_related_to_text_filters_need_context(model):
+    with pytest.raises(InvalidOptionError):
+        model.related_to_text("Calden", "strike", max_age=timedelta(days=1))
+    hits = model.related_to_text("Calden", "dock strike", section="business", same_section=True,
+                                 published_at="2026-10-14T00:00:00+00:00", max_age=timedelta(days=2))
+    assert ids(hits) == ["port-3"]
+    with pytest.raises(InvalidOptionError):
+        model.related_to_text("Calden", "strike", published_at="2026-10-14T00:00:00")
+
+
+def test_deterministic_and_ties_broken_by_id():
+    twins = [
+        make_article("b", "Harbour crane", "crane harbour lift beta"),
+        make_article("a", "Harbour crane", "crane harbour lift alpha"),
+        make_article("q", "Harbour crane", "harbour crane lift cargo"),
+        make_article("z", "Soup", "pumpkin soup recipe"),
+    ]
+    rec = Recommender().fit(twins)
+    first = rec.related("q")
+    assert ids(first) == ["a", "b"] and first[0].score == first[1].score
+    assert rec.related("q") == first
+
+
+def test_not_fitted_and_bad_options(tiny_articles):
+    with pytest.raises(NotFittedError):
+        Recommender().related("x")
+    for bad in ({"duplicate_threshold": 0}, {"duplicate_threshold": 1.5}, {"title_weight": -1},
+                {"min_df": 0}, {"max_df": 2.0}, {"stop_words": "klingon"}, {"explain_terms": -1}):
+        with pytest.raises(InvalidOptionError):
+            Recommender(**bad).fit(tiny_articles)
+    with pytest.raises(InvalidInputError):
+        Recommender().fit([])
+
+
+def test_add_articles_searchable_at_once_and_equal_to_refit_vectors(tiny_articles):
+    base, extra = tiny_articles[:-2], tiny_articles[-2:]
+    rec = Recommender().fit(base)
+    fitted_terms = rec.vectorizer_.terms_.copy()
+    rec.add_articles(extra + [make_article("port-4", "Calden harbour reopens", "Shipping at the Calden harbour is back to normal after the strike.", 16)])
+    assert "port-4" in ids(rec.related("port-3"))
+    assert np.array_equal(rec.vectorizer_.terms_, fitted_terms)
+    # same vocabulary and IDF as the incremental model: identical vectors
+    full = rec.vectorizer_.transform([rec.article_metadata(i)["title"] for i in ["port-1"]], [tiny_articles[0]["body"]])
+    assert abs(full - rec.index_.row_vector(0)).max() < 1e-6
+    with pytest.raises(DuplicateArticleError):
+        rec.add_articles([tiny_articles[0]])
+    assert len(rec.article_ids) == len(tiny_articles) + 1
+
+
+def test_article_with_no_known_terms_has_an_empty_list(tiny_articles):
+    rec = Recommender().fit(tiny_articles)
+    rec.add_articles([make_article("new", "Zzyzx", "qwertyuiop asdfghjkl")])
+    assert rec.related("new") == []

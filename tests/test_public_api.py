@@ -1,0 +1,74 @@
+"""The public surface: exported names, the exception tree, and one-way imports between modules."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import recommender
+from recommender import exceptions
+
+PUBLIC = {
+    "Article", "ArticleLimits", "ArtifactError", "CorruptArtifactError", "DuplicateArticleError", "Hit",
+    "IncompatibleArtifactError", "InvalidInputError", "InvalidOptionError", "NotFittedError", "Recommender",
+    "RecommenderError", "UnknownArticleError", "load_articles",
+}
+
+
+def test_all_is_sorted_and_pinned():
+    assert recommender.__all__ == sorted(recommender.__all__)
+    assert PUBLIC <= set(recommender.__all__)
+    for name in recommender.__all__:
+        assert getattr(recommender, name) is not None
+
+
+def test_exception_tree():
+    base = exceptions.RecommenderError
+    for name in exceptions.__all__:
+        assert issubclass(getattr(exceptions, name), base)
+    assert issubclass(exceptions.UnknownArticleError, KeyError)
+    assert issubclass(exceptions.InvalidOptionError, ValueError)
+    assert issubclass(exceptions.InvalidInputError, ValueError)
+    assert issubclass(exceptions.DuplicateArticleError, exceptions.InvalidInputError)
+    assert issubclass(exceptions.CorruptArtifactError, exceptions.ArtifactError)
+
+
+# Data flows one way: a module may import only modules of a lower layer (or its own).
+LAYERS = [
+    {"exceptions"},
+    {"markup", "text", "readers"},
+    {"articles"},
+    {"vectorize", "catalog", "index"},
+    {"lists"},
+    {"store"},
+    {"model", "datasets"},
+    {"cli", "__init__", "__main__"},
+]
+PURE = {"markup", "text", "vectorize", "catalog", "index", "lists"}
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found.add((node.module or "").split(".")[0] or "__init__")
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_imports_point_one_way_and_pure_modules_do_no_io():
+    layer_of = {name: depth for depth, names in enumerate(LAYERS) for name in names}
+    package = Path(recommender.__file__).parent
+    modules = {p.stem for p in package.glob("*.py")}
+    assert modules <= set(layer_of), f"place new modules in LAYERS: {modules - set(layer_of)}"
+    for path in package.glob("*.py"):
+        imported = _imports(path)
+        for other in imported & set(layer_of):
+            if other != "__init__":
+                assert layer_of[other] <= layer_of[path.stem], f"{path.stem} imports {other} from a higher layer"
+        if path.stem in PURE:
+            assert not imported & {"os", "io", "pathlib", "json", "sys", "logging.config", "tqdm"}, path.stem
+            assert "open(" not in path.read_text() and "print(" not in path.read_text(), path.stem
