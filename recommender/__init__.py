@@ -15,8 +15,10 @@ from .exceptions import (
     RecommenderError,
     UnknownArticleError,
 )
+from .ingest import ReactionReport
 from .lists import Hit
 from .model import Recommender
+from .reactions import Reaction, load_reactions
 
 __version__ = "0.1.0"
 
@@ -31,8 +33,11 @@ __all__ = [
     "InvalidInputError",
     "InvalidOptionError",
     "NotFittedError",
+    "Reaction",
+    "ReactionReport",
     "Recommender",
     "RecommenderError",
     "UnknownArticleError",
     "load_articles",
+    "load_reactions",
 ]

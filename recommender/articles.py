@@ -93,13 +93,13 @@ def parse_datetime(value: Any, *, what: str = "published_at") -> datetime:
     return moment
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _text(record: Mapping[str, Any], field: str, *, required: bool, max_chars: int) -> str | None:
     value = record.get(field)
-    if _is_missing(value):
+    if is_missing(value):
         if required:
             raise ValueError(f"missing required field {field!r}")
         return None
@@ -120,7 +120,7 @@ def _article_id(record: Mapping[str, Any], limits: ArticleLimits) -> str:
     value = record.get("id")
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if _is_missing(value):
+    if is_missing(value):
         raise ValueError("missing required field 'id'")
     if not isinstance(value, str):
         raise ValueError(f"id must be a string, got {type(value).__name__}")
@@ -132,7 +132,7 @@ def _article_id(record: Mapping[str, Any], limits: ArticleLimits) -> str:
 
 
 def _tags(value: Any) -> tuple[str, ...]:
-    if _is_missing(value):
+    if is_missing(value):
         return ()
     if isinstance(value, str):
         value = value.split(",")
@@ -157,19 +157,21 @@ def to_article(
     """
     if isinstance(record, InvalidInputError):  # a line the reader could not parse
         raise record
-    if isinstance(record, Article):
+    already_clean = isinstance(record, Article)  # its text was cleaned when it was made
+    if already_clean:
         record = {field: getattr(record, field) for field in _FIELDS}
+    clean = (lambda value: value) if already_clean else _clean
     if not isinstance(record, Mapping):
         raise InvalidInputError(f"expected an object with article fields, got {type(record).__name__}", source=source, line=line)
     raw_id = record.get("id")
     shown_id = raw_id if isinstance(raw_id, str) else None
     try:
         article_id = _article_id(record, limits)
-        title = _clean(_text(record, "title", required=False, max_chars=limits.max_title_chars) or "")
-        body = _clean(_text(record, "body", required=True, max_chars=limits.max_body_chars) or "")
-        if not body:
+        title = clean(_text(record, "title", required=False, max_chars=limits.max_title_chars) or "")
+        body = clean(_text(record, "body", required=True, max_chars=limits.max_body_chars) or "")
+        if not body.strip():
             raise ValueError("body is empty (or only markup); an article needs text")
-        if _is_missing(record.get("published_at")):
+        if is_missing(record.get("published_at")):
             raise ValueError("missing required field 'published_at'")
         published_at = parse_datetime(record["published_at"])
         section = _text(record, "section", required=False, max_chars=200)

@@ -9,21 +9,15 @@ Rows are dense ``0..n-1`` in the order articles were added and never move.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 
 import numpy as np
 
 from .articles import Article
+from .checks import epoch_seconds
 from .exceptions import DuplicateArticleError, UnknownArticleError
 
 __all__ = ["Catalog"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def to_seconds(moment: datetime) -> int:
-    """Whole seconds since the Unix epoch of an aware datetime."""
-    return int((moment - _EPOCH).total_seconds())
 
 
 class Catalog:
@@ -43,6 +37,8 @@ class Catalog:
         self._sections: dict[str | None, int] = {None: -1}
         self.section_codes = np.empty(0, dtype=np.int32)
         self.published = np.empty(0, dtype=np.int64)
+        self.by_published = np.empty(0, dtype=np.int64)
+        self._published_sorted = np.empty(0, dtype=np.int64)
         self.extend(records)
 
     @staticmethod
@@ -73,13 +69,21 @@ class Catalog:
             new_ids.add(record["id"])
         first = len(self.records)
         codes = [self._sections.setdefault(record["section"], len(self._sections) - 1) for record in records]
-        seconds = [to_seconds(datetime.fromisoformat(record["published_at"])) for record in records]
+        seconds = [epoch_seconds(datetime.fromisoformat(record["published_at"])) for record in records]
         for row, record in enumerate(records, start=first):
             self._row_of[record["id"]] = row
         self.records.extend(records)
         self.section_codes = np.concatenate([self.section_codes, np.asarray(codes, dtype=np.int32)])
         self.published = np.concatenate([self.published, np.asarray(seconds, dtype=np.int64)])
+        self.by_published = np.argsort(self.published, kind="stable")
+        self._published_sorted = self.published[self.by_published]
         return np.arange(first, len(self.records))
+
+    def published_between(self, start: float, end: float) -> np.ndarray:
+        """Rows published in ``[start, end]`` (epoch seconds), by binary search."""
+        low = np.searchsorted(self._published_sorted, start, side="left")
+        high = np.searchsorted(self._published_sorted, end, side="right")
+        return self.by_published[low:high]
 
     def __len__(self) -> int:
         return len(self.records)

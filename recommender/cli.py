@@ -11,15 +11,16 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from . import __version__
-from .articles import load_articles
-from .datasets import sample_articles_path, sample_stories
-from .exceptions import RecommenderError
+from .articles import load_articles, parse_datetime
+from .datasets import sample_articles_path, sample_reactions_path, sample_stories
+from .exceptions import InvalidOptionError, RecommenderError
 from .lists import Hit
 from .model import Recommender
+from .reactions import load_reactions
 
 __all__ = ["main"]
 
@@ -33,7 +34,7 @@ def _hits_json(article_id: str | None, hits: list[Hit]) -> str:
 def _print_list(rec: Recommender, heading: str, hits: list[Hit], out) -> None:
     print(f" {heading}", file=out)
     if not hits:
-        print("   (nothing related found)", file=out)
+        print("   (nothing found)", file=out)
     for rank, hit in enumerate(hits, start=1):
         meta = rec.article_metadata(hit.article_id)
         title = meta["title"] or hit.article_id
@@ -44,14 +45,24 @@ def _print_list(rec: Recommender, heading: str, hits: list[Hit], out) -> None:
             print(f"      {hit.explanation}", file=out)
 
 
-def _print_page(rec: Recommender, article_id: str, hits: list[Hit], out) -> None:
+def _print_page(rec: Recommender, article_id: str, lists: dict[str, list[Hit]], out) -> None:
     meta = rec.article_metadata(article_id)
     print("═" * WIDTH, file=out)
     print(f" {(meta['section'] or '').upper()} · {meta['published_at'][:10]} · {article_id}", file=out)
     print(f" {meta['title']}", file=out)
-    print("─" * WIDTH, file=out)
-    _print_list(rec, "Related", hits, out)
+    for heading, hits in lists.items():
+        print("─" * WIDTH, file=out)
+        _print_list(rec, heading, hits, out)
     print(file=out)
+
+
+def _parse_now(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_datetime(text, what="--now")
+    except ValueError as error:
+        raise InvalidOptionError(str(error)) from None
 
 
 def _demo_ids(rec: Recommender, is_sample: bool, count: int) -> list[str]:
@@ -66,24 +77,43 @@ def _demo_ids(rec: Recommender, is_sample: bool, count: int) -> list[str]:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     path = Path(args.articles) if args.articles else sample_articles_path()
+    reactions = load_reactions(args.reactions or sample_reactions_path()) if args.reactions or not args.articles else []
+    # The site's clock for the demo: just after the last reaction, so the output never changes.
+    stamps = [r.at for r in reactions if r.at is not None]
+    now = max(stamps) if stamps else None
     rec = Recommender().fit(load_articles(path))
+    report = rec.record_reactions(reactions, now=now)
     ids = args.article or _demo_ids(rec, args.articles is None, 3)
-    print(f"Fitted {len(rec.article_ids)} articles from {path.name}: "
-          f"{len(rec.vectorizer_.terms_):,} terms.\n", file=sys.stdout)
+    print(f"Fitted {len(rec.article_ids)} articles from {path.name} ({len(rec.vectorizer_.terms_):,} terms) "
+          f"and {report.applied:,} reactions; site time {now.isoformat() if now else 'now'}.\n")
     for article_id in ids:
-        _print_page(rec, article_id, rec.related(article_id, k=args.k), sys.stdout)
+        lists = {"Related": rec.related(article_id, k=args.k), "Ranking": rec.ranking(k=8, now=now)}
+        _print_page(rec, article_id, lists, sys.stdout)
     return 0
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
     errors: list | None = [] if args.lenient else None
     articles = load_articles(args.articles, errors=errors)
+    reactions = load_reactions(args.reactions, errors=errors) if args.reactions else None
     for error in errors or ():
         print(f"skipped: {error}", file=sys.stderr)
-    rec = Recommender(title_weight=args.title_weight, duplicate_threshold=args.duplicate_threshold).fit(articles)
+    rec = Recommender(title_weight=args.title_weight, duplicate_threshold=args.duplicate_threshold)
+    rec.fit(articles, reactions=reactions)
     rec.save(args.out)
-    print(f"built {len(articles)} articles, {len(rec.vectorizer_.terms_):,} terms -> {args.out}"
+    print(f"built {len(articles)} articles, {len(rec.vectorizer_.terms_):,} terms, "
+          f"{rec.reaction_report_.applied:,} reactions -> {args.out}"
           + (f" ({len(errors)} records skipped)" if errors else ""))
+    return 0
+
+
+def _cmd_ranking(args: argparse.Namespace) -> int:
+    rec = Recommender.load(args.model, mmap=True)
+    hits = rec.ranking(k=args.k, section=args.section, now=_parse_now(args.now), mode=args.mode)
+    if args.json:
+        print(_hits_json(None, hits))
+    else:
+        _print_list(rec, "Trending" if args.mode == "trending" else "Most popular", hits, sys.stdout)
     return 0
 
 
@@ -103,7 +133,7 @@ def _cmd_related(args: argparse.Namespace) -> int:
     if args.json:
         print(_hits_json(args.article_id, hits))
     elif args.article_id is not None:
-        _print_page(rec, args.article_id, hits, sys.stdout)
+        _print_page(rec, args.article_id, {"Related": hits}, sys.stdout)
     else:
         _print_list(rec, "Related", hits, sys.stdout)
     return 0
@@ -116,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="fit the bundled sample corpus and print article pages")
     demo.add_argument("--articles", help="articles file to use instead of the bundled sample")
+    demo.add_argument("--reactions", help="reactions file to use with --articles")
     demo.add_argument("--article", action="append", help="article id to show (repeatable)")
     demo.add_argument("-k", type=int, default=10, help="items per list (default 10)")
     demo.set_defaults(handler=_cmd_demo)
@@ -123,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="fit a model on an articles file and save it")
     build.add_argument("articles", help="articles as JSONL or CSV (optionally .gz)")
     build.add_argument("--out", required=True, help="model directory to publish to")
+    build.add_argument("--reactions", help="reactions as CSV or JSONL: events or counts")
     build.add_argument("--title-weight", type=float, default=2.0)
     build.add_argument("--duplicate-threshold", type=float, default=0.8)
     build.add_argument("--lenient", action="store_true", help="skip and report bad records instead of stopping")
@@ -142,6 +174,15 @@ def _parser() -> argparse.ArgumentParser:
     related.add_argument("--exclude", help="comma-separated ids to leave out")
     related.add_argument("--json", action="store_true", help="print JSON")
     related.set_defaults(handler=_cmd_related)
+
+    ranking = commands.add_parser("ranking", help="most popular (or trending) stories now")
+    ranking.add_argument("--model", required=True, help="model directory written by build")
+    ranking.add_argument("-k", type=int, default=8)
+    ranking.add_argument("--section", help="only this section")
+    ranking.add_argument("--now", help="site time, ISO 8601 with zone (default: the current time)")
+    ranking.add_argument("--mode", choices=["popular", "trending"], default="popular")
+    ranking.add_argument("--json", action="store_true", help="print JSON")
+    ranking.set_defaults(handler=_cmd_ranking)
     return parser
 
 

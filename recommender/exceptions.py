@@ -8,7 +8,7 @@ so a site backend can catch all of them with one ``except`` clause::
     │   └── DuplicateArticleError             the same article id twice
     ├── InvalidOptionError (ValueError)       a bad option or argument (k, threshold, naive datetime...)
     ├── UnknownArticleError (KeyError)        an article id the model does not hold
-    ├── NotFittedError (RuntimeError)         a query before ``fit`` or ``load``
+    ├── NotFittedError (AttributeError)       a query before ``fit`` or ``load``
     └── ArtifactError (OSError)               a model directory that cannot be used
         ├── CorruptArtifactError              missing, truncated or altered file (checksum mismatch)
         └── IncompatibleArtifactError         an unknown format version
@@ -92,7 +92,7 @@ class UnknownArticleError(RecommenderError, KeyError):
         return f"unknown article id {self.article_id!r}: it was never added to this model"
 
 
-class NotFittedError(RecommenderError, RuntimeError):
+class NotFittedError(RecommenderError, AttributeError):
     """A query on a model that was neither fitted nor loaded."""
 
 

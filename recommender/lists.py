@@ -22,8 +22,9 @@ import scipy.sparse as sp
 
 from .catalog import Catalog
 from .index import CosineIndex, top_rows
+from .popularity import HOUR, PopularityState
 
-__all__ = ["Hit", "RelatedQuery", "related_list", "shared_terms"]
+__all__ = ["Hit", "RankingQuery", "RelatedQuery", "ranking_list", "related_list", "shared_terms"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,20 +134,29 @@ def related_list(
         best first; fewer when fewer articles are that similar.
     """
     scores = _mask(scores, catalog, query)
-    width = 2 * query.k + 8
-    while True:
-        rows = top_rows(scores, width)
-        ordered = rows[np.lexsort(([catalog.id(row) for row in rows], -scores[rows]))]
-        chosen = _drop_near_duplicates(ordered, index, query.duplicate_threshold, query.k)
-        if len(chosen) >= query.k or len(rows) < width:
-            break
-        width *= 4
     hits = []
-    for row in chosen:
+    for row, score in _best_distinct(np.arange(len(scores)), scores, index, catalog, query.k, query.duplicate_threshold):
         terms_here = shared_terms(query_vector, index.row_vector(row), terms, query.explain_terms)
         explanation = f"shares {', '.join(terms_here)}" if terms_here else "similar text"
-        hits.append(Hit(catalog.id(row), float(scores[row]), explanation, terms_here))
+        hits.append(Hit(catalog.id(row), score, explanation, terms_here))
     return hits
+
+
+def _best_distinct(
+    rows: np.ndarray, scores: np.ndarray, index: CosineIndex, catalog: Catalog, k: int, threshold: float
+) -> list[tuple[int, float]]:
+    """The ``k`` best ``(row, score)`` pairs with positive score, best first, ties by id,
+    skipping any row that is a near-duplicate of one already taken."""
+    width = 2 * k + 8
+    while True:
+        candidates = top_rows(scores, width)
+        ordered = candidates[np.lexsort(([catalog.id(rows[c]) for c in candidates], -scores[candidates]))]
+        chosen = _drop_near_duplicates(rows[ordered], index, threshold, k)
+        if len(chosen) >= k or len(candidates) < width:
+            break
+        width *= 4
+    score_of = dict(zip(rows[ordered].tolist(), scores[ordered].tolist()))
+    return [(row, float(score_of[row])) for row in chosen]
 
 
 def _drop_near_duplicates(ordered: np.ndarray, index: CosineIndex, threshold: float, k: int) -> list[int]:
@@ -161,3 +171,56 @@ def _drop_near_duplicates(ordered: np.ndarray, index: CosineIndex, threshold: fl
             if len(kept) == k:
                 break
     return [int(ordered[position]) for position in kept]
+
+
+@dataclass(frozen=True, slots=True)
+class RankingQuery:
+    """What a Ranking list must honour.
+
+    Parameters
+    ----------
+    k : int
+    now : float
+        Epoch seconds.
+    mode : {"popular", "trending"}
+    section_code : int or None
+        Only this section when given.
+    exclude_rows : ndarray of int
+    duplicate_threshold : float
+    """
+
+    k: int
+    now: float
+    mode: str
+    section_code: int | None
+    exclude_rows: np.ndarray
+    duplicate_threshold: float
+
+
+def ranking_list(state: PopularityState, index: CosineIndex, catalog: Catalog, query: RankingQuery) -> list[Hit]:
+    """Most popular (or trending) articles at ``query.now``.
+
+    Only articles published within the configured age limit before ``now`` and with at
+    least one reaction compete; near-duplicates of a better-placed article are skipped.
+
+    Returns
+    -------
+    list of Hit
+        Up to ``query.k`` hits, best first (ties by id); ``score`` is the popularity score.
+    """
+    window = catalog.published_between(query.now - state.config.max_age_hours * HOUR, query.now)
+    if query.section_code is not None:
+        window = window[catalog.section_codes[window] == query.section_code]
+    window = window[state.totals(window) > 0]
+    window = window[~np.isin(window, query.exclude_rows)]
+    scores = state.scores(window, catalog.published[window].astype(np.float64), query.now, query.mode)
+    hits = []
+    for row, score in _best_distinct(window, scores, index, catalog, query.k, query.duplicate_threshold):
+        if query.mode == "trending":
+            explanation = f"trending: {score:.1f}x its usual reaction rate"
+        else:
+            section = catalog.records[row]["section"]
+            total = state.totals(np.array([row]))[0]
+            explanation = f"popular{' in ' + section if section else ''}: {total:g} weighted reactions"
+        hits.append(Hit(catalog.id(row), score, explanation))
+    return hits

@@ -21,6 +21,8 @@ _BLOCKS = frozenset(
     {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
      "blockquote", "section", "article", "header", "footer", "aside", "figure", "figcaption", "hr", "pre"}
 )
+_SKIPPED_BLOCK = re.compile(r"<(script|style|noscript|template|head|iframe|svg)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_ANY_TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 
@@ -79,8 +81,12 @@ def html_to_text(text: str) -> str:
     """
     if looks_like_html(text):
         parser = _TextExtractor()
-        parser.feed(text)
-        parser.close()
-        text = html.unescape("".join(parser.parts))
+        try:
+            parser.feed(text)
+            parser.close()
+            text = "".join(parser.parts)
+        except AssertionError:  # _markupbase rejects some malformed declarations ("<![ x ]>")
+            text = _ANY_TAG.sub(" ", _SKIPPED_BLOCK.sub(" ", text))
+        text = html.unescape(text)
     text = _SPACES.sub(" ", text)
     return _BLANK_LINES.sub("\n", text).strip()

@@ -1,15 +1,22 @@
-"""The :class:`Recommender` estimator: fit on articles, then serve lists by article id.
+"""The :class:`Recommender` estimator: fit on articles and reactions, then serve lists by id.
 
 It wires the one-way pipeline together: validated articles (:mod:`.articles`) become
-TF-IDF rows (:mod:`.vectorize`) in an exact cosine index (:mod:`.index`); the list builders
-(:mod:`.lists`) turn scores into :class:`~recommender.lists.Hit` lists; :mod:`.store`
-saves and loads the fitted state as plain arrays and JSON.
+TF-IDF rows (:mod:`.vectorize`) in an exact cosine index (:mod:`.index`); reactions
+(:mod:`.reactions`, :mod:`.ingest`) update decayed popularity (:mod:`.popularity`); the list
+builders (:mod:`.lists`) turn scores into :class:`~recommender.lists.Hit` lists;
+:mod:`.persist` and :mod:`.store` save and load the fitted state as plain arrays and JSON.
+
+Thread safety: the fitted state is one object replaced as a whole by writers
+(:meth:`~Recommender.add_articles`, :meth:`~Recommender.record_reactions`, which also
+serialise on a lock), and every query reads it once, so concurrent queries always see
+one consistent state of the model.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,44 +25,25 @@ import scipy.sparse as sp
 
 from . import store
 from .articles import Article, load_articles, parse_datetime
-from .catalog import Catalog, to_seconds
+from .catalog import Catalog
+from .checks import check_exclude, check_k, check_max_age, check_now, check_same_section, epoch_seconds
 from .exceptions import CorruptArtifactError, InvalidInputError, InvalidOptionError, NotFittedError
 from .index import CosineIndex
-from .lists import Hit, RelatedQuery, related_list
+from .ingest import ReactionReport, prepare_reactions
+from .lists import Hit, RankingQuery, RelatedQuery, ranking_list, related_list
 from .markup import html_to_text
+from .persist import Fitted, from_artifact, to_artifact
+from .popularity import PopularityConfig, PopularityState
+from .reactions import Reaction, load_reactions
 from .vectorize import TextVectorizer
 
 __all__ = ["Recommender"]
 
-
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InvalidOptionError(f"k must be a positive integer, got {k!r}")
-    return int(k)
-
-
-def _check_max_age(max_age: Any) -> int | None:
-    if max_age is None:
-        return None
-    if not isinstance(max_age, timedelta) or max_age < timedelta(0):
-        raise InvalidOptionError(f"max_age must be a non-negative datetime.timedelta or None, got {max_age!r}")
-    return int(max_age.total_seconds())
-
-
-def _check_same_section(same_section: Any) -> bool | None:
-    if same_section not in (None, True, False):
-        raise InvalidOptionError(f"same_section must be True, False or None, got {same_section!r}")
-    return same_section
-
-
-def _check_exclude(exclude: Any) -> list[str]:
-    if isinstance(exclude, str):
-        raise InvalidOptionError("exclude must be a collection of ids, not a single string; wrap it in a list")
-    return list(exclude)
+_MODES = ("popular", "trending")
 
 
 class Recommender:
-    """Related lists (and, as the library grows, Ranking and Recommendation) for a news site.
+    """Related, Ranking (and Recommendation) lists for a news site.
 
     Parameters
     ----------
@@ -78,12 +66,26 @@ class Recommender:
         ``k`` rather than padded with stories that share only common words.
     explain_terms : int, default=3
         Shared terms attached to each Related hit (``0`` to skip that work).
+    reaction_weights : mapping of str to float or None, default=None
+        Weight of each reaction type (e.g. ``{"veryGood": 1, "good": 1, "sad": 0.5}``);
+        ``None`` counts every type 1.
+    unknown_reactions : {"error", "ignore"}, default="error"
+        What to do with a type ``reaction_weights`` does not name.
+    decay : {"exponential", "gravity"}, default="exponential"
+        Popularity decay (see :mod:`recommender.popularity`).
+    half_life_hours : float, default=6.0
+    gravity : float, default=1.8
+    prior_hours : float, default=1.0
+        Bayesian smoothing strength, in hours of exposure at the site's mean rate.
+    ranking_max_age : datetime.timedelta, default=7 days
+        Ranking lists consider only stories published this long before ``now``.
 
     Attributes
     ----------
     vectorizer_ : TextVectorizer
     index_ : CosineIndex
     catalog_ : Catalog
+    popularity_ : PopularityState
 
     Examples
     --------
@@ -107,6 +109,13 @@ class Recommender:
         duplicate_threshold: float = 0.8,
         min_similarity: float = 0.05,
         explain_terms: int = 3,
+        reaction_weights: Mapping[str, float] | None = None,
+        unknown_reactions: str = "error",
+        decay: str = "exponential",
+        half_life_hours: float = 6.0,
+        gravity: float = 1.8,
+        prior_hours: float = 1.0,
+        ranking_max_age: timedelta = timedelta(days=7),
     ) -> None:
         self.title_weight = title_weight
         self.stop_words = stop_words
@@ -117,106 +126,191 @@ class Recommender:
         self.duplicate_threshold = duplicate_threshold
         self.min_similarity = min_similarity
         self.explain_terms = explain_terms
+        self.reaction_weights = reaction_weights
+        self.unknown_reactions = unknown_reactions
+        self.decay = decay
+        self.half_life_hours = half_life_hours
+        self.gravity = gravity
+        self.prior_hours = prior_hours
+        self.ranking_max_age = ranking_max_age
 
     # ------------------------------------------------------------------ options
+    _PARAMS = ("title_weight", "stop_words", "sublinear_tf", "min_df", "max_df", "max_features",
+               "duplicate_threshold", "min_similarity", "explain_terms", "reaction_weights",
+               "unknown_reactions", "decay", "half_life_hours", "gravity", "prior_hours", "ranking_max_age")
+
     def get_params(self) -> dict[str, Any]:
-        """The constructor options, as a JSON-friendly dict."""
-        return {
-            "title_weight": self.title_weight,
-            "stop_words": self.stop_words,
-            "sublinear_tf": self.sublinear_tf,
-            "min_df": self.min_df,
-            "max_df": self.max_df,
-            "max_features": self.max_features,
-            "duplicate_threshold": self.duplicate_threshold,
-            "min_similarity": self.min_similarity,
-            "explain_terms": self.explain_terms,
-        }
+        """The constructor options."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def _config(self) -> dict[str, Any]:
+        """The options in JSON form (for artifacts)."""
+        params = self.get_params()
+        params["ranking_max_age"] = self.ranking_max_age.total_seconds()
+        params["reaction_weights"] = None if self.reaction_weights is None else dict(self.reaction_weights)
+        return params
+
+    @classmethod
+    def _from_config(cls, config: dict[str, Any]) -> Recommender:
+        config = dict(config)
+        config["ranking_max_age"] = timedelta(seconds=config["ranking_max_age"])
+        return cls(**config)
 
     def _validate_options(self) -> None:
-        threshold = self.duplicate_threshold
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
-            raise InvalidOptionError(f"duplicate_threshold must be in (0, 1], got {threshold!r}")
-        floor = self.min_similarity
-        if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 <= floor < threshold:
-            raise InvalidOptionError(f"min_similarity must be in [0, duplicate_threshold), got {floor!r}")
+        def number(name: str, low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> None:
+            value = getattr(self, name)
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            ok = ok and (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+            if not ok:
+                raise InvalidOptionError(f"{name} must be a number in {'(' if low_open else '['}{low}, {high}"
+                                         f"{')' if high_open else ']'}, got {value!r}")
+
+        number("duplicate_threshold", 0, 1, low_open=True)
+        number("min_similarity", 0, self.duplicate_threshold, high_open=True)
+        number("half_life_hours", 0, float("inf"), low_open=True, high_open=True)
+        number("gravity", 0, 10)
+        number("prior_hours", 0, float("inf"), high_open=True)
         if isinstance(self.explain_terms, bool) or not isinstance(self.explain_terms, int) or self.explain_terms < 0:
             raise InvalidOptionError(f"explain_terms must be an integer >= 0, got {self.explain_terms!r}")
+        if self.unknown_reactions not in ("error", "ignore"):
+            raise InvalidOptionError(f"unknown_reactions must be 'error' or 'ignore', got {self.unknown_reactions!r}")
+        if self.decay not in ("exponential", "gravity"):
+            raise InvalidOptionError(f"decay must be 'exponential' or 'gravity', got {self.decay!r}")
+        if not isinstance(self.ranking_max_age, timedelta) or self.ranking_max_age <= timedelta(0):
+            raise InvalidOptionError(f"ranking_max_age must be a positive timedelta, got {self.ranking_max_age!r}")
+        weights = self.reaction_weights
+        if weights is not None and not (
+            isinstance(weights, Mapping) and weights
+            and all(isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+                    for k, v in weights.items())
+        ):
+            raise InvalidOptionError(f"reaction_weights must map reaction names to numbers >= 0, got {weights!r}")
 
-    def _make_vectorizer(self) -> TextVectorizer:
-        return TextVectorizer(
-            title_weight=self.title_weight,
-            stop_words=self.stop_words,
-            sublinear_tf=self.sublinear_tf,
-            min_df=self.min_df,
-            max_df=self.max_df,
-            max_features=self.max_features,
+    def _popularity_config(self) -> PopularityConfig:
+        return PopularityConfig(
+            decay=self.decay, half_life_hours=float(self.half_life_hours), gravity=float(self.gravity),
+            prior_hours=float(self.prior_hours), max_age_hours=self.ranking_max_age.total_seconds() / 3600,
         )
 
     # ------------------------------------------------------------------ fitting
     def fit(self, articles: Iterable[Article | dict] | str | os.PathLike, reactions: Any = None) -> Recommender:
-        """Learn the vocabulary and index every article.
+        """Learn the vocabulary, index every article and record reactions.
 
         Parameters
         ----------
         articles : iterable of Article or dict, DataFrame, or path
             Validated with :func:`~recommender.load_articles`; ids must be unique.
-        reactions : None
-            Reserved for popularity signals.
+        reactions : iterable of Reaction or dict, DataFrame, path, or None
+            Validated with :func:`~recommender.load_reactions`, then recorded as by
+            :meth:`record_reactions` (at the current time).
 
         Returns
         -------
         self
         """
         self._validate_options()
-        if reactions is not None:
-            raise InvalidOptionError("reactions are not supported by this release yet; pass reactions=None")
         articles = load_articles(articles)
         if not articles:
             raise InvalidInputError("cannot fit on zero articles")
-        vectorizer = self._make_vectorizer()
+        vectorizer = TextVectorizer(
+            title_weight=self.title_weight, stop_words=self.stop_words, sublinear_tf=self.sublinear_tf,
+            min_df=self.min_df, max_df=self.max_df, max_features=self.max_features,
+        )
         vectors = vectorizer.fit_transform([a.title for a in articles], [a.body for a in articles])
-        self.vectorizer_ = vectorizer
-        self.catalog_ = Catalog([Catalog.record_of(a) for a in articles])
-        self.index_ = CosineIndex(vectors)
+        popularity = PopularityState(self._popularity_config(), len(articles))
+        self._lock = threading.Lock()
+        self._state = Fitted(vectorizer, CosineIndex(vectors), Catalog([Catalog.record_of(a) for a in articles]), popularity)
+        self.reaction_report_ = self.record_reactions(reactions) if reactions is not None else ReactionReport()
         return self
 
     def add_articles(self, articles: Iterable[Article | dict] | str | os.PathLike) -> Recommender:
         """Index new articles with the fitted vocabulary and IDF; no refit.
 
-        They are searchable as soon as this returns. Ids already in the model raise
-        :class:`~recommender.exceptions.DuplicateArticleError` and nothing is added.
+        They are searchable as soon as this returns, and pending reactions to them apply.
+        Ids already in the model raise :class:`~recommender.exceptions.DuplicateArticleError`
+        and nothing is added.
 
         Returns
         -------
         self
         """
-        self._check_fitted()
+        state = self._fitted()
         articles = load_articles(articles)
         if not articles:
             return self
-        vectors = self.vectorizer_.transform([a.title for a in articles], [a.body for a in articles])
-        catalog = Catalog(self.catalog_.to_records())
-        catalog.extend(Catalog.record_of(a) for a in articles)
-        index = CosineIndex(sp.vstack([self.index_.vectors, vectors], format="csr"))
-        self.catalog_, self.index_ = catalog, index
+        with self._lock:
+            state = self._state
+            vectors = state.vectorizer.transform([a.title for a in articles], [a.body for a in articles])
+            catalog = Catalog(state.catalog.to_records())
+            catalog.extend(Catalog.record_of(a) for a in articles)
+            index = CosineIndex(sp.vstack([state.index.vectors, vectors], format="csr"))
+            popularity = PopularityState.from_arrays(state.popularity.config, state.popularity.mass, state.popularity.last)
+            popularity.grow(len(catalog))
+            arrived = {a.id for a in articles}
+            waiting = [r for r in state.pending if r.article_id in arrived]
+            self._state = Fitted(state.vectorizer, index, catalog, popularity,
+                                 tuple(r for r in state.pending if r.article_id not in arrived))
+        if waiting:
+            self.record_reactions(waiting)
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "index_"):
-            raise NotFittedError("this Recommender is not fitted yet; call fit(articles) or Recommender.load(path)")
+    def record_reactions(self, reactions: Any, *, now: datetime | None = None) -> ReactionReport:
+        """Add reactions to the popularity state (incremental; no text model is touched).
+
+        Parameters
+        ----------
+        reactions : iterable of Reaction or dict, DataFrame, or path
+            Events or counts (see :mod:`recommender.reactions`).
+        now : datetime, optional
+            Reactions later than ``now`` (plus 5 minutes of clock skew) are refused.
+
+        Returns
+        -------
+        ReactionReport
+            Counts applied, kept pending (unknown article ids, applied when the article
+            is added) and ignored (unknown types with ``unknown_reactions="ignore"``).
+
+        Raises
+        ------
+        InvalidInputError
+            A malformed record, a negative count, a naive or future timestamp, an unknown
+            type under ``unknown_reactions="error"``; nothing of the batch is applied then.
+        """
+        self._fitted()
+        moment = epoch_seconds(check_now(now))
+        records = load_reactions(reactions)
+        with self._lock:
+            state = self._state
+            batch, pending, report = prepare_reactions(
+                records, state.catalog, weights=self.reaction_weights,
+                unknown_reactions=self.unknown_reactions, now=moment,
+            )
+            popularity = PopularityState.from_arrays(state.popularity.config, state.popularity.mass, state.popularity.last)
+            popularity.record(batch.rows, batch.weights, batch.times)
+            self._state = Fitted(state.vectorizer, state.index, state.catalog, popularity, state.pending + tuple(pending))
+        return report
+
+    def _fitted(self) -> Fitted:
+        try:
+            return self._state
+        except AttributeError:
+            raise NotFittedError("this Recommender is not fitted yet; call fit(articles) or Recommender.load(path)") from None
+
+    vectorizer_ = property(lambda self: self._fitted().vectorizer, doc="The fitted TextVectorizer.")
+    index_ = property(lambda self: self._fitted().index, doc="The CosineIndex of article vectors.")
+    catalog_ = property(lambda self: self._fitted().catalog, doc="The Catalog of ids and metadata.")
+    popularity_ = property(lambda self: self._fitted().popularity, doc="The PopularityState.")
 
     # ------------------------------------------------------------------ queries
     @property
     def article_ids(self) -> list[str]:
         """Ids of every indexed article, in the order they were added."""
-        self._check_fitted()
-        return [record["id"] for record in self.catalog_.records]
+        return [record["id"] for record in self._fitted().catalog.records]
 
     def article_metadata(self, article_id: str) -> dict[str, Any]:
         """Stored metadata of an article: id, title, section, url, tags, published_at."""
-        self._check_fitted()
-        return dict(self.catalog_.records[self.catalog_.row(article_id)])
+        catalog = self._fitted().catalog
+        return dict(catalog.records[catalog.row(article_id)])
 
     def related(
         self,
@@ -246,19 +340,19 @@ class Recommender:
             Up to ``k`` hits, best first, cosine similarity as score; never the article
             itself nor a near-duplicate of it, never two near-duplicates of each other.
         """
-        self._check_fitted()
-        k = _check_k(k)
-        row = self.catalog_.row(article_id)
-        vector = self.index_.row_vector(row)
+        state = self._fitted()
+        k = check_k(k)
+        row = state.catalog.row(article_id)
+        vector = state.index.row_vector(row)
         query = self._related_query(
             k,
-            exclude_rows=np.append(self.catalog_.known_rows(_check_exclude(exclude)), row),
-            section_code=int(self.catalog_.section_codes[row]),
+            exclude_rows=np.append(state.catalog.known_rows(check_exclude(exclude)), row),
+            section_code=int(state.catalog.section_codes[row]),
             same_section=same_section,
-            published=int(self.catalog_.published[row]),
-            max_age_seconds=_check_max_age(max_age),
+            published=int(state.catalog.published[row]),
+            max_age_seconds=check_max_age(max_age),
         )
-        return self._related(vector, query)
+        return related_list(state.index.scores(vector), vector, state.index, state.catalog, state.vectorizer.terms_, query)
 
     def related_to_text(
         self,
@@ -291,67 +385,86 @@ class Recommender:
         list of Hit
             Indexed copies of the text itself (near-duplicates) are left out.
         """
-        self._check_fitted()
-        k = _check_k(k)
+        state = self._fitted()
+        k = check_k(k)
         if not isinstance(title, str) or not isinstance(body, str):
             raise InvalidOptionError("title and body must be strings")
-        max_age_seconds = _check_max_age(max_age)
+        max_age_seconds = check_max_age(max_age)
         published = None
         if published_at is not None:
             try:
-                published = to_seconds(parse_datetime(published_at))
+                published = epoch_seconds(parse_datetime(published_at))
             except ValueError as error:
                 raise InvalidOptionError(str(error)) from None
         elif max_age_seconds is not None:
             raise InvalidOptionError("max_age needs published_at for a text that is not indexed")
-        vector = self.vectorizer_.transform([html_to_text(title)], [html_to_text(body)])
+        vector = state.vectorizer.transform([html_to_text(title)], [html_to_text(body)])
         query = self._related_query(
             k,
-            exclude_rows=self.catalog_.known_rows(_check_exclude(exclude)),
-            section_code=self.catalog_.section_code(section),
+            exclude_rows=state.catalog.known_rows(check_exclude(exclude)),
+            section_code=state.catalog.section_code(section),
             same_section=same_section,
             published=published,
             max_age_seconds=max_age_seconds,
         )
-        return self._related(vector, query)
+        return related_list(state.index.scores(vector), vector, state.index, state.catalog, state.vectorizer.terms_, query)
 
     def _related_query(self, k: int, *, same_section: Any, **context: Any) -> RelatedQuery:
         return RelatedQuery(
             k=k,
             duplicate_threshold=self.duplicate_threshold,
             min_similarity=self.min_similarity,
-            same_section=_check_same_section(same_section),
+            same_section=check_same_section(same_section),
             explain_terms=self.explain_terms,
             **context,
         )
 
-    def _related(self, vector: sp.csr_matrix, query: RelatedQuery) -> list[Hit]:
-        scores = self.index_.scores(vector)
-        return related_list(scores, vector, self.index_, self.catalog_, self.vectorizer_.terms_, query)
+    def ranking(
+        self,
+        k: int = 8,
+        section: str | None = None,
+        now: datetime | None = None,
+        *,
+        mode: str = "popular",
+        exclude: Iterable[str] = (),
+    ) -> list[Hit]:
+        """Most popular (or trending) stories at ``now``.
+
+        Parameters
+        ----------
+        k : int, default=8
+        section : str or None
+            Only this section.
+        now : datetime or None
+            Timezone-aware; ``None`` is the current time. A fixed ``now`` gives a fixed list.
+        mode : {"popular", "trending"}, default="popular"
+            ``"trending"`` ranks by reaction velocity against the story's own baseline.
+        exclude : iterable of str
+            Ids that may not appear.
+
+        Returns
+        -------
+        list of Hit
+            Up to ``k`` stories published within ``ranking_max_age`` before ``now`` with at
+            least one reaction, best first, ties by id; one copy of any republished story.
+        """
+        state = self._fitted()
+        if mode not in _MODES:
+            raise InvalidOptionError(f"mode must be one of {_MODES}, got {mode!r}")
+        query = RankingQuery(
+            k=check_k(k),
+            now=float(epoch_seconds(check_now(now))),
+            mode=mode,
+            section_code=None if section is None else state.catalog.section_code(section),
+            exclude_rows=state.catalog.known_rows(check_exclude(exclude)),
+            duplicate_threshold=self.duplicate_threshold,
+        )
+        return ranking_list(state.popularity, state.index, state.catalog, query)
 
     # ------------------------------------------------------------------ storage
     def save(self, path: str | os.PathLike) -> None:
         """Publish the fitted model at ``path`` atomically (see :mod:`recommender.store`)."""
-        self._check_fitted()
-        vectors, postings = self.index_.vectors, self.index_.postings
-        store.publish(
-            path,
-            arrays={
-                "idf": self.vectorizer_.idf_,
-                "vectors_data": vectors.data,
-                "vectors_indices": vectors.indices,
-                "vectors_indptr": vectors.indptr,
-                "postings_data": postings.data,
-                "postings_indices": postings.indices,
-                "postings_indptr": postings.indptr,
-            },
-            documents={"terms": [str(t) for t in self.vectorizer_.terms_], "articles": self.catalog_.to_records()},
-            metadata={
-                "config": self.get_params(),
-                "vectorizer": self.vectorizer_.get_params(),
-                "counts": {"articles": len(self.catalog_), "terms": len(self.vectorizer_.terms_), "nnz": int(vectors.nnz)},
-            },
-        )
+        store.publish(path, **to_artifact(self._fitted(), self._config()))
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) -> Recommender:
@@ -370,36 +483,13 @@ class Recommender:
         CorruptArtifactError, IncompatibleArtifactError
         """
         manifest, arrays, documents = store.read(path, mmap=mmap, verify=verify)
-        where = store.resolve(path)
         try:
-            model = cls(**manifest["config"])
+            model = cls._from_config(manifest["config"])
             model._validate_options()
-            terms, records = documents["terms"], documents["articles"]
-            vectorizer = TextVectorizer.from_state(manifest["vectorizer"], terms, arrays["idf"])
-            shape = (len(records), len(terms))
-            vectors = _csr(arrays, "vectors", shape, verify)
-            postings = _csr(arrays, "postings", shape[::-1], verify)
-            catalog = Catalog(records)
-        except (KeyError, TypeError, ValueError) as error:
+            state = from_artifact(manifest, arrays, documents, model._popularity_config(), verify)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            where = store.resolve(path)
             raise CorruptArtifactError(f"{where}: inconsistent model ({type(error).__name__}: {error})") from None
-        model.vectorizer_, model.catalog_ = vectorizer, catalog
-        model.index_ = CosineIndex(vectors, postings)
+        model._lock = threading.Lock()
+        model._state = state
         return model
-
-
-def _csr(arrays: dict[str, np.ndarray], prefix: str, shape: tuple[int, int], verify: bool) -> sp.csr_matrix:
-    data, indices, indptr = (arrays[f"{prefix}_{part}"] for part in ("data", "indices", "indptr"))
-    if verify:
-        ok = (
-            indptr.ndim == indices.ndim == data.ndim == 1
-            and len(indptr) == shape[0] + 1
-            and len(indices) == len(data) == indptr[-1]
-            and indptr[0] == 0
-            and bool(np.all(np.diff(indptr) >= 0))
-            and (len(indices) == 0 or (int(indices.min()) >= 0 and int(indices.max()) < shape[1]))
-        )
-        if not ok:
-            raise ValueError(f"{prefix} matrix arrays do not describe a {shape} CSR matrix")
-    matrix = sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
-    matrix.has_sorted_indices = True
-    return matrix

@@ -74,3 +74,18 @@ def test_usage_error_exits_2():
 def test_console_entry_point_runs_as_module():
     result = subprocess.run([sys.executable, "-m", "recommender", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and "recommender" in result.stdout
+
+
+def test_build_with_reactions_then_ranking(tmp_path, capsys):
+    from recommender.datasets import sample_reactions_path
+
+    model = tmp_path / "model"
+    assert main(["build", str(sample_articles_path()), "--reactions", str(sample_reactions_path()), "--out", str(model)]) == 0
+    assert "6,301 reactions" in capsys.readouterr().out
+    assert main(["ranking", "--model", str(model), "--now", "2026-11-28T23:00:00+00:00", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)["hits"]
+    assert 1 <= len(first) <= 8
+    assert main(["ranking", "--model", str(model), "--now", "2026-11-28T23:00:00+00:00", "--mode", "trending"]) == 0
+    assert "Trending" in capsys.readouterr().out
+    assert main(["ranking", "--model", str(model), "--now", "2026-11-28T23:00:00"]) == 1
+    assert "time zone" in capsys.readouterr().err

@@ -151,3 +151,21 @@ def test_not_a_model_directory(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(CorruptArtifactError, match="not a model directory"):
         Recommender.load(tmp_path / "empty")
+
+
+def test_popularity_and_pending_reactions_survive_a_round_trip(tiny_articles, tmp_path):
+    from datetime import datetime, timezone
+
+    from recommender import Reaction
+
+    now = datetime(2026, 10, 16, tzinfo=timezone.utc)
+    rec = Recommender(reaction_weights={"good": 1, "sad": 0.5}, half_life_hours=12).fit(tiny_articles)
+    rec.record_reactions([Reaction("port-3", "good", 5, now), Reaction("port-2", "sad", 3, now),
+                          Reaction("not-yet", "good", 2, now)], now=now)
+    rec.save(tmp_path / "m")
+    loaded = Recommender.load(tmp_path / "m", mmap=True)
+    assert loaded.get_params() == rec.get_params()
+    assert loaded.ranking(now=now) == rec.ranking(now=now)
+    assert loaded.ranking(now=now, mode="trending") == rec.ranking(now=now, mode="trending")
+    loaded.add_articles([dict(tiny_articles[0], id="not-yet", body="harbour news", published_at="2026-10-15T00:00:00Z")])
+    assert "not-yet" in [h.article_id for h in loaded.ranking(now=now)]

@@ -1,0 +1,67 @@
+"""Validation of query arguments shared by the public calls: ``k``, ``now``, filters.
+
+Each check returns the cleaned value or raises
+:class:`~recommender.exceptions.InvalidOptionError` saying what was expected.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+
+from .exceptions import InvalidOptionError
+
+__all__ = ["check_exclude", "check_k", "check_max_age", "check_now", "check_same_section", "epoch_seconds"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def epoch_seconds(moment: datetime) -> int:
+    """Whole seconds since the Unix epoch of an aware datetime."""
+    return int((moment - _EPOCH).total_seconds())
+
+
+def check_k(k: Any) -> int:
+    """A positive integer list length."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InvalidOptionError(f"k must be a positive integer, got {k!r}")
+    return int(k)
+
+
+def check_now(now: Any) -> datetime:
+    """An aware datetime; ``None`` means the current time."""
+    if now is None:
+        return datetime.now(timezone.utc)
+    if not isinstance(now, datetime):
+        raise InvalidOptionError(f"now must be a timezone-aware datetime or None, got {type(now).__name__}")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InvalidOptionError(f"now={now.isoformat()} has no time zone; use e.g. datetime.now(timezone.utc)")
+    return now
+
+
+def check_max_age(max_age: Any) -> int | None:
+    """A non-negative timedelta as whole seconds, or ``None``."""
+    if max_age is None:
+        return None
+    if not isinstance(max_age, timedelta) or max_age < timedelta(0):
+        raise InvalidOptionError(f"max_age must be a non-negative datetime.timedelta or None, got {max_age!r}")
+    return int(max_age.total_seconds())
+
+
+def check_same_section(same_section: Any) -> bool | None:
+    """``True``, ``False`` or ``None``."""
+    if same_section not in (None, True, False):
+        raise InvalidOptionError(f"same_section must be True, False or None, got {same_section!r}")
+    return same_section
+
+
+def check_exclude(exclude: Any) -> list[str]:
+    """A collection of ids (a lone string is refused: it would be read letter by letter)."""
+    if isinstance(exclude, str):
+        raise InvalidOptionError("exclude must be a collection of ids, not a single string; wrap it in a list")
+    try:
+        return list(exclude)
+    except TypeError:
+        raise InvalidOptionError(f"exclude must be a collection of ids, got {type(exclude).__name__}") from None

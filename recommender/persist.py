@@ -1,0 +1,106 @@
+"""What a fitted :class:`~recommender.model.Recommender` saves, and how it is rebuilt.
+
+:func:`to_artifact` lists the arrays (CSR matrix and its transpose, IDF, popularity
+state) and JSON documents (terms, article metadata, pending reactions) that
+:func:`recommender.store.publish` writes; :func:`from_artifact` checks them for
+consistency and rebuilds the fitted parts. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .catalog import Catalog
+from .index import CosineIndex
+from .popularity import PopularityConfig, PopularityState
+from .reactions import Reaction
+from .vectorize import TextVectorizer
+
+__all__ = ["Fitted", "from_artifact", "to_artifact"]
+
+
+class Fitted:
+    """The fitted parts of a model, replaced as a whole so readers see one consistent state."""
+
+    __slots__ = ("vectorizer", "index", "catalog", "popularity", "pending")
+
+    def __init__(self, vectorizer: TextVectorizer, index: CosineIndex, catalog: Catalog,
+                 popularity: PopularityState, pending: tuple[Reaction, ...] = ()) -> None:
+        self.vectorizer, self.index, self.catalog = vectorizer, index, catalog
+        self.popularity, self.pending = popularity, pending
+
+
+def to_artifact(fitted: Fitted, config: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for :func:`recommender.store.publish`."""
+    vectors, postings = fitted.index.vectors, fitted.index.postings
+    pending = [[r.article_id, r.reaction, r.count, r.at.isoformat() if r.at else None] for r in fitted.pending]
+    return {
+        "arrays": {
+            "idf": fitted.vectorizer.idf_,
+            "vectors_data": vectors.data,
+            "vectors_indices": vectors.indices,
+            "vectors_indptr": vectors.indptr,
+            "postings_data": postings.data,
+            "postings_indices": postings.indices,
+            "postings_indptr": postings.indptr,
+            "popularity_mass": fitted.popularity.mass,
+            "popularity_last": fitted.popularity.last,
+        },
+        "documents": {
+            "terms": [str(term) for term in fitted.vectorizer.terms_],
+            "articles": fitted.catalog.to_records(),
+            "pending_reactions": pending,
+        },
+        "metadata": {
+            "config": config,
+            "vectorizer": fitted.vectorizer.get_params(),
+            "counts": {
+                "articles": len(fitted.catalog),
+                "terms": len(fitted.vectorizer.terms_),
+                "nnz": int(vectors.nnz),
+                "pending_reactions": len(pending),
+            },
+        },
+    }
+
+
+def from_artifact(
+    manifest: dict, arrays: dict[str, np.ndarray], documents: dict[str, Any], popularity: PopularityConfig, verify: bool
+) -> Fitted:
+    """Rebuild the fitted parts; ``KeyError``/``TypeError``/``ValueError`` mean an inconsistent artifact."""
+    terms, records = documents["terms"], documents["articles"]
+    vectorizer = TextVectorizer.from_state(manifest["vectorizer"], terms, arrays["idf"])
+    shape = (len(records), len(terms))
+    vectors = _csr(arrays, "vectors", shape, verify)
+    postings = _csr(arrays, "postings", shape[::-1], verify)
+    mass, last = arrays["popularity_mass"], arrays["popularity_last"]
+    if mass.shape != (shape[0], 4) or last.shape != (shape[0],):
+        raise ValueError(f"popularity arrays have shapes {mass.shape} and {last.shape} for {shape[0]} articles")
+    pending = tuple(
+        Reaction(str(a), str(r), int(c), datetime.fromisoformat(t) if t else None)
+        for a, r, c, t in documents["pending_reactions"]
+    )
+    return Fitted(vectorizer, CosineIndex(vectors, postings), Catalog(records),
+                  PopularityState.from_arrays(popularity, mass, last), pending)
+
+
+def _csr(arrays: dict[str, np.ndarray], prefix: str, shape: tuple[int, int], verify: bool) -> sp.csr_matrix:
+    data, indices, indptr = (arrays[f"{prefix}_{part}"] for part in ("data", "indices", "indptr"))
+    if verify:
+        ok = (
+            indptr.ndim == indices.ndim == data.ndim == 1
+            and len(indptr) == shape[0] + 1
+            and len(indices) == len(data) == indptr[-1]
+            and indptr[0] == 0
+            and bool(np.all(np.diff(indptr) >= 0))
+            and (len(indices) == 0 or (int(indices.min()) >= 0 and int(indices.max()) < shape[1]))
+        )
+        if not ok:
+            raise ValueError(f"{prefix} matrix arrays do not describe a {shape} CSR matrix")
+    matrix = sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
+    matrix.has_sorted_indices = True
+    return matrix
