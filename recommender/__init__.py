@@ -16,7 +16,7 @@ from .exceptions import (
     UnknownArticleError,
 )
 from .ingest import ReactionReport
-from .lists import Hit
+from .lists import Hit, Page
 from .model import Recommender
 from .reactions import Reaction, load_reactions
 
@@ -33,6 +33,7 @@ __all__ = [
     "InvalidInputError",
     "InvalidOptionError",
     "NotFittedError",
+    "Page",
     "Reaction",
     "ReactionReport",
     "Recommender",

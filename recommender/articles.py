@@ -81,6 +81,8 @@ def parse_datetime(value: Any, *, what: str = "published_at") -> datetime:
     """
     if isinstance(value, datetime):
         moment = value
+        if type(value) is not datetime:  # a subclass such as pandas.Timestamp: store a plain datetime
+            moment = datetime(*value.timetuple()[:6], value.microsecond, tzinfo=value.tzinfo)
     elif isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.strip())
@@ -94,7 +96,8 @@ def parse_datetime(value: Any, *, what: str = "published_at") -> datetime:
 
 
 def is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """``None``, a float NaN, or pandas' ``NaT``: a missing value in any input form."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or type(value).__name__ == "NaTType"
 
 
 def _text(record: Mapping[str, Any], field: str, *, required: bool, max_chars: int) -> str | None:
@@ -107,6 +110,10 @@ def _text(record: Mapping[str, Any], field: str, *, required: bool, max_chars: i
         raise ValueError(f"{field} must be a string, got {type(value).__name__}")
     if "\x00" in value:
         raise ValueError(f"{field} contains a NUL byte; the input is probably not UTF-8 text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{field} contains a lone surrogate; it is not valid Unicode text") from None
     if len(value) > max_chars:
         raise ValueError(f"{field} has {len(value):,} characters, above the limit of {max_chars:,}")
     return value

@@ -86,8 +86,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     ids = args.article or _demo_ids(rec, args.articles is None, 3)
     print(f"Fitted {len(rec.article_ids)} articles from {path.name} ({len(rec.vectorizer_.terms_):,} terms) "
           f"and {report.applied:,} reactions; site time {now.isoformat() if now else 'now'}.\n")
+    history = [i for i in (args.history or "").split(",") if i]
+    if not history and args.articles is None:  # a reader who followed one story before
+        history = list(sample_stories()["stories"].values())[5][:2]
+    if history:
+        print(f"Reader history: {', '.join(history)}\n")
     for article_id in ids:
-        lists = {"Related": rec.related(article_id, k=args.k), "Ranking": rec.ranking(k=8, now=now)}
+        page = rec.page(article_id, history=history, now=now)
+        lists = {"Related": page.related, "Most popular now": page.ranking, "Recommended for you": page.recommendation}
         _print_page(rec, article_id, lists, sys.stdout)
     return 0
 
@@ -104,6 +110,17 @@ def _cmd_build(args: argparse.Namespace) -> int:
     print(f"built {len(articles)} articles, {len(rec.vectorizer_.terms_):,} terms, "
           f"{rec.reaction_report_.applied:,} reactions -> {args.out}"
           + (f" ({len(errors)} records skipped)" if errors else ""))
+    return 0
+
+
+def _cmd_recommend(args: argparse.Namespace) -> int:
+    rec = Recommender.load(args.model, mmap=True)
+    history = [i for i in (args.history or "").split(",") if i]
+    hits = rec.recommend(args.article, history=history, k=args.k, now=_parse_now(args.now))
+    if args.json:
+        print(_hits_json(args.article, hits))
+    else:
+        _print_list(rec, "Recommended for you", hits, sys.stdout)
     return 0
 
 
@@ -148,7 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--articles", help="articles file to use instead of the bundled sample")
     demo.add_argument("--reactions", help="reactions file to use with --articles")
     demo.add_argument("--article", action="append", help="article id to show (repeatable)")
-    demo.add_argument("-k", type=int, default=10, help="items per list (default 10)")
+    demo.add_argument("--history", help="comma-separated ids the reader read before")
     demo.set_defaults(handler=_cmd_demo)
 
     build = commands.add_parser("build", help="fit a model on an articles file and save it")
@@ -174,6 +191,15 @@ def _parser() -> argparse.ArgumentParser:
     related.add_argument("--exclude", help="comma-separated ids to leave out")
     related.add_argument("--json", action="store_true", help="print JSON")
     related.set_defaults(handler=_cmd_related)
+
+    recommend = commands.add_parser("recommend", help="what a reader should read next")
+    recommend.add_argument("--model", required=True, help="model directory written by build")
+    recommend.add_argument("--article", help="id of the article being read")
+    recommend.add_argument("--history", help="comma-separated ids read before, oldest first")
+    recommend.add_argument("-k", type=int, default=8)
+    recommend.add_argument("--now", help="site time, ISO 8601 with zone (default: the current time)")
+    recommend.add_argument("--json", action="store_true", help="print JSON")
+    recommend.set_defaults(handler=_cmd_recommend)
 
     ranking = commands.add_parser("ranking", help="most popular (or trending) stories now")
     ranking.add_argument("--model", required=True, help="model directory written by build")

@@ -24,7 +24,18 @@ from .catalog import Catalog
 from .index import CosineIndex, top_rows
 from .popularity import HOUR, PopularityState
 
-__all__ = ["Hit", "RankingQuery", "RelatedQuery", "ranking_list", "related_list", "shared_terms"]
+__all__ = [
+    "Hit",
+    "Page",
+    "RankingQuery",
+    "RelatedQuery",
+    "best_distinct",
+    "drop_near_duplicates",
+    "near_duplicate_of",
+    "ranking_list",
+    "related_list",
+    "shared_terms",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +60,20 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class Page:
+    """The three lists under one article; no story (nor a near-duplicate of one) twice.
+
+    Parameters
+    ----------
+    related, ranking, recommendation : list of Hit
+    """
+
+    related: list[Hit]
+    ranking: list[Hit]
+    recommendation: list[Hit]
+
+
+@dataclass(frozen=True, slots=True)
 class RelatedQuery:
     """What a Related list must honour besides similarity.
 
@@ -56,7 +81,8 @@ class RelatedQuery:
     ----------
     k : int
     exclude_rows : ndarray of int
-        Rows that may not appear (the article itself, ids the caller excluded).
+        Rows that may not appear, nor their near-duplicates (the article itself, ids the
+        caller excluded, stories already on the page).
     duplicate_threshold : float
         Cosine at or above which two articles count as the same story.
     min_similarity : float
@@ -135,23 +161,34 @@ def related_list(
     """
     scores = _mask(scores, catalog, query)
     hits = []
-    for row, score in _best_distinct(np.arange(len(scores)), scores, index, catalog, query.k, query.duplicate_threshold):
+    rows = np.arange(len(scores))
+    for row, score in best_distinct(rows, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows):
         terms_here = shared_terms(query_vector, index.row_vector(row), terms, query.explain_terms)
         explanation = f"shares {', '.join(terms_here)}" if terms_here else "similar text"
         hits.append(Hit(catalog.id(row), score, explanation, terms_here))
     return hits
 
 
-def _best_distinct(
-    rows: np.ndarray, scores: np.ndarray, index: CosineIndex, catalog: Catalog, k: int, threshold: float
+def best_distinct(
+    rows: np.ndarray,
+    scores: np.ndarray,
+    index: CosineIndex,
+    catalog: Catalog,
+    k: int,
+    threshold: float,
+    avoid: np.ndarray | None = None,
 ) -> list[tuple[int, float]]:
-    """The ``k`` best ``(row, score)`` pairs with positive score, best first, ties by id,
-    skipping any row that is a near-duplicate of one already taken."""
+    """The ``k`` best ``(row, score)`` pairs among ``rows`` (aligned with ``scores``).
+
+    Only positive scores count; best first, ties by article id. A row that is in
+    ``avoid``, or a near-duplicate (cosine >= ``threshold``) of a row in ``avoid`` or of
+    a row already taken, is skipped and the next best takes its place.
+    """
     width = 2 * k + 8
     while True:
         candidates = top_rows(scores, width)
         ordered = candidates[np.lexsort(([catalog.id(rows[c]) for c in candidates], -scores[candidates]))]
-        chosen = _drop_near_duplicates(rows[ordered], index, threshold, k)
+        chosen = drop_near_duplicates(rows[ordered], index, threshold, k, avoid)
         if len(chosen) >= k or len(candidates) < width:
             break
         width *= 4
@@ -159,17 +196,27 @@ def _best_distinct(
     return [(row, float(score_of[row])) for row in chosen]
 
 
-def _drop_near_duplicates(ordered: np.ndarray, index: CosineIndex, threshold: float, k: int) -> list[int]:
-    """Walk rows best first, keeping at most ``k`` with no kept near-duplicate."""
-    if len(ordered) <= 1:
-        return list(ordered[:k])
-    similarity = index.pair_scores(ordered)
+def near_duplicate_of(rows: np.ndarray, index: CosineIndex, threshold: float, avoid: np.ndarray | None) -> np.ndarray:
+    """Boolean mask: which ``rows`` are in ``avoid`` or a near-duplicate of a row in it."""
+    if avoid is None or len(avoid) == 0 or len(rows) == 0:
+        return np.zeros(len(rows), dtype=bool)
+    against = (index.vectors[rows] @ index.vectors[avoid].T).toarray()
+    return np.isin(rows, avoid) | (against.max(axis=1) >= threshold)
+
+
+def drop_near_duplicates(
+    ordered: np.ndarray, index: CosineIndex, threshold: float, k: int, avoid: np.ndarray | None = None
+) -> list[int]:
+    """Walk rows best first, keeping at most ``k``, none a near-duplicate of another or of ``avoid``."""
+    blocked = near_duplicate_of(ordered, index, threshold, avoid)
+    similarity = index.pair_scores(ordered) if len(ordered) > 1 else np.zeros((len(ordered), len(ordered)))
     kept: list[int] = []
     for position in range(len(ordered)):
-        if not kept or similarity[position, kept].max() < threshold:
-            kept.append(position)
-            if len(kept) == k:
-                break
+        if blocked[position] or (kept and similarity[position, kept].max() >= threshold):
+            continue
+        kept.append(position)
+        if len(kept) == k:
+            break
     return [int(ordered[position]) for position in kept]
 
 
@@ -186,6 +233,7 @@ class RankingQuery:
     section_code : int or None
         Only this section when given.
     exclude_rows : ndarray of int
+        Rows that may not appear, nor their near-duplicates.
     duplicate_threshold : float
     """
 
@@ -212,10 +260,9 @@ def ranking_list(state: PopularityState, index: CosineIndex, catalog: Catalog, q
     if query.section_code is not None:
         window = window[catalog.section_codes[window] == query.section_code]
     window = window[state.totals(window) > 0]
-    window = window[~np.isin(window, query.exclude_rows)]
     scores = state.scores(window, catalog.published[window].astype(np.float64), query.now, query.mode)
     hits = []
-    for row, score in _best_distinct(window, scores, index, catalog, query.k, query.duplicate_threshold):
+    for row, score in best_distinct(window, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows):
         if query.mode == "trending":
             explanation = f"trending: {score:.1f}x its usual reaction rate"
         else:

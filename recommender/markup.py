@@ -84,9 +84,8 @@ def html_to_text(text: str) -> str:
         try:
             parser.feed(text)
             parser.close()
-            text = "".join(parser.parts)
+            text = "".join(parser.parts)  # character references already decoded, once
         except AssertionError:  # _markupbase rejects some malformed declarations ("<![ x ]>")
-            text = _ANY_TAG.sub(" ", _SKIPPED_BLOCK.sub(" ", text))
-        text = html.unescape(text)
+            text = html.unescape(_ANY_TAG.sub(" ", _SKIPPED_BLOCK.sub(" ", text)))
     text = _SPACES.sub(" ", text)
     return _BLANK_LINES.sub("\n", text).strip()

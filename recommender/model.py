@@ -30,7 +30,8 @@ from .checks import check_exclude, check_k, check_max_age, check_now, check_same
 from .exceptions import CorruptArtifactError, InvalidInputError, InvalidOptionError, NotFittedError
 from .index import CosineIndex
 from .ingest import ReactionReport, prepare_reactions
-from .lists import Hit, RankingQuery, RelatedQuery, ranking_list, related_list
+from .blend import BlendWeights, RecommendQuery, recommendation_list
+from .lists import Hit, Page, RankingQuery, RelatedQuery, ranking_list, related_list
 from .markup import html_to_text
 from .persist import Fitted, from_artifact, to_artifact
 from .popularity import PopularityConfig, PopularityState
@@ -79,6 +80,18 @@ class Recommender:
         Bayesian smoothing strength, in hours of exposure at the site's mean rate.
     ranking_max_age : datetime.timedelta, default=7 days
         Ranking lists consider only stories published this long before ``now``.
+    blend_weights : mapping or None, default=None
+        Weights of the Recommendation signals ``article``, ``history``, ``popularity``,
+        ``freshness`` (see :mod:`recommender.blend`); ``None`` is 0.4, 0.3, 0.15, 0.15.
+    diversity : float, default=0.3
+        Maximal-marginal-relevance trade-off in [0, 1): 0 ranks by relevance alone.
+    freshness_half_life_hours : float, default=48.0
+        Age at which the freshness signal halves.
+    history_half_life : float, default=5.0
+        Reads back at which a history item weighs half as much as the newest one.
+    story_threshold : float, default=0.1
+        Cosine from which two articles count as one story when the first four
+        Recommendation places are given to different stories.
 
     Attributes
     ----------
@@ -116,6 +129,11 @@ class Recommender:
         gravity: float = 1.8,
         prior_hours: float = 1.0,
         ranking_max_age: timedelta = timedelta(days=7),
+        blend_weights: Mapping[str, float] | None = None,
+        diversity: float = 0.3,
+        freshness_half_life_hours: float = 48.0,
+        history_half_life: float = 5.0,
+        story_threshold: float = 0.1,
     ) -> None:
         self.title_weight = title_weight
         self.stop_words = stop_words
@@ -133,11 +151,18 @@ class Recommender:
         self.gravity = gravity
         self.prior_hours = prior_hours
         self.ranking_max_age = ranking_max_age
+        self.blend_weights = blend_weights
+        self.diversity = diversity
+        self.freshness_half_life_hours = freshness_half_life_hours
+        self.history_half_life = history_half_life
+        self.story_threshold = story_threshold
 
     # ------------------------------------------------------------------ options
     _PARAMS = ("title_weight", "stop_words", "sublinear_tf", "min_df", "max_df", "max_features",
                "duplicate_threshold", "min_similarity", "explain_terms", "reaction_weights",
-               "unknown_reactions", "decay", "half_life_hours", "gravity", "prior_hours", "ranking_max_age")
+               "unknown_reactions", "decay", "half_life_hours", "gravity", "prior_hours", "ranking_max_age",
+               "blend_weights", "diversity", "freshness_half_life_hours", "history_half_life",
+               "story_threshold")
 
     def get_params(self) -> dict[str, Any]:
         """The constructor options."""
@@ -148,6 +173,7 @@ class Recommender:
         params = self.get_params()
         params["ranking_max_age"] = self.ranking_max_age.total_seconds()
         params["reaction_weights"] = None if self.reaction_weights is None else dict(self.reaction_weights)
+        params["blend_weights"] = None if self.blend_weights is None else dict(self.blend_weights)
         return params
 
     @classmethod
@@ -170,6 +196,11 @@ class Recommender:
         number("half_life_hours", 0, float("inf"), low_open=True, high_open=True)
         number("gravity", 0, 10)
         number("prior_hours", 0, float("inf"), high_open=True)
+        number("diversity", 0, 1, high_open=True)
+        number("freshness_half_life_hours", 0, float("inf"), low_open=True, high_open=True)
+        number("history_half_life", 0, float("inf"), low_open=True, high_open=True)
+        number("story_threshold", 0, 1, low_open=True)
+        self._blend_weights()
         if isinstance(self.explain_terms, bool) or not isinstance(self.explain_terms, int) or self.explain_terms < 0:
             raise InvalidOptionError(f"explain_terms must be an integer >= 0, got {self.explain_terms!r}")
         if self.unknown_reactions not in ("error", "ignore"):
@@ -185,6 +216,16 @@ class Recommender:
                     for k, v in weights.items())
         ):
             raise InvalidOptionError(f"reaction_weights must map reaction names to numbers >= 0, got {weights!r}")
+
+    def _blend_weights(self) -> BlendWeights:
+        if self.blend_weights is None:
+            return BlendWeights()
+        names = set(BlendWeights.__dataclass_fields__)
+        weights = self.blend_weights
+        if not (isinstance(weights, Mapping) and set(weights) <= names and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in weights.values())):
+            raise InvalidOptionError(f"blend_weights must map some of {sorted(names)} to numbers >= 0, got {weights!r}")
+        return BlendWeights(**{name: float(value) for name, value in weights.items()})
 
     def _popularity_config(self) -> PopularityConfig:
         return PopularityConfig(
@@ -460,6 +501,85 @@ class Recommender:
             duplicate_threshold=self.duplicate_threshold,
         )
         return ranking_list(state.popularity, state.index, state.catalog, query)
+
+    def recommend(
+        self,
+        article_id: str | None = None,
+        history: Iterable[str] = (),
+        k: int = 8,
+        now: datetime | None = None,
+        *,
+        exclude: Iterable[str] = (),
+    ) -> list[Hit]:
+        """What this reader should read next.
+
+        Parameters
+        ----------
+        article_id : str or None
+            The article being read (``None`` on a home page).
+        history : iterable of str
+            Ids the reader read before, oldest first; ids not in the model are ignored
+            (histories outlive archives). Read stories are never recommended.
+        k : int, default=8
+        now : datetime or None
+            Timezone-aware; nothing published later is recommended.
+        exclude : iterable of str
+            Ids that may not appear, nor their near-duplicates.
+
+        Returns
+        -------
+        list of Hit
+            Up to ``k`` hits, ``score`` the blended relevance (see :mod:`recommender.blend`);
+            full whenever ``k`` stories published by ``now`` remain after the exclusions,
+            so new readers and new articles get full lists too.
+        """
+        state = self._fitted()
+        k = check_k(k)
+        moment = float(epoch_seconds(check_now(now)))
+        return self._recommend(state, article_id, history, k, moment, state.catalog.known_rows(check_exclude(exclude)))
+
+    def _recommend(self, state: Fitted, article_id: str | None, history: Iterable[str], k: int,
+                   now: float, avoid: np.ndarray) -> list[Hit]:
+        if isinstance(history, str):
+            raise InvalidOptionError("history must be a collection of ids, not a single string")
+        history_rows = state.catalog.known_rows(history)
+        article_vector = None
+        if article_id is not None:
+            row = state.catalog.row(article_id)
+            article_vector = state.index.row_vector(row)
+            avoid = np.append(avoid, row)
+        query = RecommendQuery(
+            k=k, now=now, article_vector=article_vector, history_rows=history_rows,
+            exclude_rows=np.concatenate([avoid, history_rows]).astype(np.int64), weights=self._blend_weights(),
+            diversity=float(self.diversity), freshness_half_life_hours=float(self.freshness_half_life_hours),
+            history_half_life=float(self.history_half_life), duplicate_threshold=self.duplicate_threshold,
+            min_similarity=self.min_similarity, explain_terms=self.explain_terms,
+            story_threshold=float(self.story_threshold),
+        )
+        return recommendation_list(state.index, state.catalog, state.popularity, state.vectorizer.terms_, query)
+
+    def page(self, article_id: str, history: Iterable[str] = (), now: datetime | None = None) -> Page:
+        """The three lists under an article: Related (10), Ranking (8), Recommendation (8).
+
+        No story appears twice on the page, nor a near-duplicate of a story already on it,
+        nor the page's own article; each list is back-filled from its next candidates.
+
+        Returns
+        -------
+        Page
+        """
+        state = self._fitted()
+        moment = check_now(now)
+        row = state.catalog.row(article_id)
+        related = self.related(article_id, k=10)
+        taken = np.append(state.catalog.rows(h.article_id for h in related), row)
+        ranking = ranking_list(state.popularity, state.index, state.catalog, RankingQuery(
+            k=8, now=float(epoch_seconds(moment)), mode="popular", section_code=None,
+            exclude_rows=taken, duplicate_threshold=self.duplicate_threshold,
+        ))
+        taken = np.append(taken, state.catalog.rows(h.article_id for h in ranking))
+        recommendation = self._recommend(state, article_id, history, 8, float(epoch_seconds(moment)), taken)
+        return Page(related, ranking, recommendation)
 
     # ------------------------------------------------------------------ storage
     def save(self, path: str | os.PathLike) -> None:

@@ -21,14 +21,13 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 __all__ = ["ENGLISH_STOP_WORDS", "prepare", "strip_boilerplate", "tokenize"]
 
-# "HARBORVIEW, Calden (NWS) — ", "LONDON (Reuters) - ", "PARIS, Oct. 3 (AFP) -- ", "WASHINGTON — "
-_DATELINE = re.compile(
-    r"^\s*[A-Z][A-Z .'\-]{1,40}(?:,\s*[A-Z][\w .'\-]{1,40})?(?:,\s*[A-Z][a-z]{2,4}\.? \d{1,2})?"
-    r"\s*(?:\([A-Za-z .&\-]{1,30}\))?\s*(?:—|–|--|-)\s+"
-)
+# "HARBORVIEW, Calden (NWS) — ", "LONDON (Reuters) - ", "PARIS, Oct. 3 (AFP) -- ", "WASHINGTON — ".
+# A plain hyphen only counts after an agency in parentheses: "US - China talks" is a sentence.
+_PLACE = r"^\s*[A-Z][A-Z .'\-]{1,40}(?:,\s*[A-Z][\w .'\-]{1,40})?(?:,\s*[A-Z][a-z]{2,4}\.? \d{1,2})?\s*"
+_DATELINE = re.compile(_PLACE + r"(?:\([A-Za-z .&\-]{1,30}\)\s*(?:—|–|--|-)|—|–|--)\s+")
 _BOILERPLATE_LINE = re.compile(
-    r"^\s*(?:(?:copyright|©|\(c\))\s*.{0,120}$"
-    r"|all rights reserved\.?\s*$"
+    r"^\s*(?:(?:copyright\s*(?:©|\(c\))?|©|\(c\))\s*\d{4}\b.{0,120}$"
+    r"|.{0,80}all rights reserved\.?\s*$"
     r"|(?:related|read more|see also|ranking|most read|recommended)\s*:.*$"
     r"|this (?:article|story) (?:was|has been) (?:updated|corrected).{0,200}$)",
     re.IGNORECASE,
@@ -60,9 +59,10 @@ def strip_boilerplate(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def prepare(text: str) -> str:
-    """Normalise Unicode (NFKC), strip boilerplate and lower-case: the analyser's preprocessor."""
-    return strip_boilerplate(unicodedata.normalize("NFKC", text)).lower()
+def prepare(text: str, *, boilerplate: bool = True) -> str:
+    """Normalise Unicode (NFKC), strip boilerplate (bodies, not titles) and lower-case."""
+    text = unicodedata.normalize("NFKC", text)
+    return (strip_boilerplate(text) if boilerplate else text).lower()
 
 
 def tokenize(text: str, *, stop_words: frozenset[str] | None = None) -> list[str]:

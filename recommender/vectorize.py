@@ -99,12 +99,15 @@ class TextVectorizer:
         if np.dtype(self.dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise InvalidOptionError(f"dtype must be float32 or float64, got {self.dtype!r}")
 
-    def _analyzer(self):
+    def _analyze(self, title: str, body: str) -> list[str]:
+        """Tokens of a (title, body) pair; boilerplate is stripped from the body only."""
         stop_words = ENGLISH_STOP_WORDS if self.stop_words == "english" else None
-        return lambda text: tokenize(prepare(text), stop_words=stop_words)
+        return (tokenize(prepare(title, boilerplate=False), stop_words=stop_words)
+                + tokenize(prepare(body), stop_words=stop_words))
 
     def _counter(self, vocabulary: dict[str, int] | None = None, **df_limits) -> CountVectorizer:
-        return CountVectorizer(analyzer=self._analyzer(), vocabulary=vocabulary, dtype=np.float64, **df_limits)
+        analyzer = lambda pair: self._analyze(*pair)  # noqa: E731 - documents are (title, body) pairs
+        return CountVectorizer(analyzer=analyzer, vocabulary=vocabulary, dtype=np.float64, **df_limits)
 
     def fit(self, titles: Sequence[str], bodies: Sequence[str]) -> TextVectorizer:
         """Learn the vocabulary and IDF from articles.
@@ -123,7 +126,7 @@ class TextVectorizer:
         n = len(bodies)
         if n == 0:
             raise InvalidInputError("cannot fit on zero articles")
-        documents = [f"{title}\n{body}" for title, body in zip(titles, bodies)]
+        documents = list(zip(titles, bodies))
         max_doc_count = max(2, int(self.max_df * n)) if self.max_df < 1 else n
         counter = self._counter(min_df=self.min_df, max_df=max_doc_count, max_features=self.max_features)
         try:
@@ -165,9 +168,9 @@ class TextVectorizer:
         if len(titles) != len(bodies):
             raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
         counter = self._counter(vocabulary=self._vocabulary)
-        tf = counter.transform(bodies)
+        tf = counter.transform([("", body) for body in bodies])
         if self.title_weight:
-            tf = tf + self.title_weight * counter.transform(titles)
+            tf = tf + self.title_weight * counter.transform([(title, "") for title in titles])
         tf = sp.csr_matrix(tf, dtype=np.float64)
         if self.sublinear_tf:  # 1 + ln(tf) from tf = 1 up; fractional title-only counts stay linear
             at_least_one = tf.data >= 1.0

@@ -13,9 +13,9 @@ from recommender.datasets import sample_articles_path, sample_stories
 
 
 def test_demo_prints_three_pages_with_related_lists(capsys):
-    assert main(["demo", "-k", "5"]) == 0
+    assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    assert out.count("Related") == 3
+    assert out.count("Related") == 3 and out.count("Most popular now") == 3 and out.count("Recommended for you") == 3
     truth = sample_stories()
     first = next(iter(truth["stories"].values()))[0]
     assert f"· {first}" in out
@@ -89,3 +89,19 @@ def test_build_with_reactions_then_ranking(tmp_path, capsys):
     assert "Trending" in capsys.readouterr().out
     assert main(["ranking", "--model", str(model), "--now", "2026-11-28T23:00:00"]) == 1
     assert "time zone" in capsys.readouterr().err
+
+
+def test_recommend_from_the_command_line(tmp_path, capsys):
+    from recommender.datasets import sample_reactions_path
+
+    model = tmp_path / "model"
+    main(["build", str(sample_articles_path()), "--reactions", str(sample_reactions_path()), "--out", str(model)])
+    capsys.readouterr()
+    story = next(iter(sample_stories()["stories"].values()))
+    args = ["recommend", "--model", str(model), "--article", story[0], "--history", ",".join(story[1:3]),
+            "--now", "2026-11-28T23:00:00+00:00", "--json"]
+    assert main(args) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert len(hits) == 8 and not {h["article_id"] for h in hits} & set(story[:3])
+    assert main(["recommend", "--model", str(model), "--now", "2026-11-28T23:00:00+00:00"]) == 0
+    assert "Recommended for you" in capsys.readouterr().out

@@ -39,12 +39,13 @@ LAYERS = [
     {"markup", "text", "readers", "checks"},
     {"articles", "reactions"},
     {"vectorize", "catalog", "index", "popularity"},
-    {"lists", "ingest"},
+    {"lists", "ingest", "evaluate", "synthetic"},
+    {"blend"},
     {"store", "persist"},
-    {"model", "datasets"},
+    {"model", "datasets", "lee"},
     {"cli", "__init__", "__main__"},
 ]
-PURE = {"markup", "text", "checks", "vectorize", "catalog", "index", "popularity", "lists", "ingest"}
+PURE = {"markup", "text", "checks", "vectorize", "catalog", "index", "popularity", "lists", "ingest", "blend"}
 
 
 def _imports(path: Path) -> set[str]:

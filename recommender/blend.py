@@ -1,0 +1,238 @@
+"""Recommendation lists: a blend of similarity, reading history, popularity and freshness,
+diversified so the list is not eight takes on one story.
+
+How it works
+------------
+1. **Candidates** come from four sources, ``candidates`` each: the nearest neighbours of
+   the current article, the nearest neighbours of the reader's *profile* (a recency-weighted
+   mean of the vectors of the articles read, newest weighing most), the most popular
+   stories in the ranking window, and the newest stories. Stories published after ``now``,
+   the current article, the history, excluded ids and near-duplicates of any of them are
+   dropped.
+2. **Relevance** of a candidate is the weighted sum of four signals in [0, 1]::
+
+       relevance = w_article * cos(article) / max cos(article)
+                 + w_history * cos(profile) / max cos(profile)
+                 + w_popularity * popular / max popular
+                 + w_freshness * 2 ** (-age_hours / freshness_half_life_hours)
+
+   Each maximum is over the whole site (near-duplicates of the query aside), so the
+   weights, not the scales, decide the mix, and a weak similarity stays weak once the
+   strong ones went to the Related list. Cosines below ``min_similarity`` count 0.
+3. **Diversity** by maximal marginal relevance: repeatedly take the candidate maximising
+   ``(1 - diversity) * relevance - diversity * overlap``, where ``overlap`` is the largest
+   cosine to a story already taken, relative to the query's strongest neighbour (capped at
+   1), never a near-duplicate of one taken. The first ``distinct_top`` (4) places also go
+   to different stories while other candidates remain: two articles are one story when
+   their cosine reaches ``story_threshold`` (0.1, twice the Related list's noise floor), or
+   when both reach it with the current article.
+
+Each hit says why it is there: the signal that contributed most ("shares ...",
+"because you read ...", "popular in ...", "new in ...").
+
+Pure computation: arrays in, :class:`~recommender.lists.Hit` lists out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize
+
+from .catalog import Catalog
+from .index import CosineIndex, top_rows
+from .lists import Hit, near_duplicate_of, shared_terms
+from .popularity import HOUR, PopularityState
+
+__all__ = ["BlendWeights", "RecommendQuery", "reading_profile", "recommendation_list"]
+
+
+
+@dataclass(frozen=True, slots=True)
+class BlendWeights:
+    """Weights of the four relevance signals (any non-negative numbers)."""
+
+    article: float = 0.4
+    history: float = 0.3
+    popularity: float = 0.15
+    freshness: float = 0.15
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendQuery:
+    """One Recommendation request.
+
+    Parameters
+    ----------
+    k : int
+    now : float
+        Epoch seconds; nothing published later is recommended.
+    article_vector : scipy.sparse.csr_matrix of shape (1, n_terms) or None
+        The article being read.
+    history_rows : ndarray of int
+        Rows read before, oldest first.
+    exclude_rows : ndarray of int
+        Rows that may not appear, nor their near-duplicates.
+    weights : BlendWeights
+    diversity : float
+        Weight of novelty against relevance in maximal marginal relevance, in [0, 1).
+    freshness_half_life_hours : float
+    history_half_life : float
+        How many reads back a history item weighs half as much as the newest.
+    duplicate_threshold : float
+    min_similarity : float
+        Cosine below which similarity signals count as 0 (noise).
+    candidates : int
+        Candidates drawn from each source.
+    distinct_top : int
+        The first this many hits come from different stories while candidates allow.
+    story_threshold : float
+        Cosine from which two articles count as one story for ``distinct_top``.
+    explain_terms : int
+    """
+
+    k: int
+    now: float
+    article_vector: sp.csr_matrix | None
+    history_rows: np.ndarray
+    exclude_rows: np.ndarray
+    weights: BlendWeights
+    diversity: float
+    freshness_half_life_hours: float
+    history_half_life: float
+    duplicate_threshold: float
+    min_similarity: float = 0.0
+    candidates: int = 100
+    distinct_top: int = 4
+    story_threshold: float = 0.1
+    explain_terms: int = 3
+
+
+def reading_profile(index: CosineIndex, history_rows: np.ndarray, half_life: float) -> sp.csr_matrix | None:
+    """Unit-length recency-weighted mean of the history's vectors (newest last), or ``None``."""
+    if len(history_rows) == 0:
+        return None
+    age = np.arange(len(history_rows))[::-1]  # 0 for the newest
+    weights = np.exp2(-age / half_life)
+    profile = sp.csr_matrix(weights[None, :]) @ index.vectors[history_rows]
+    return sp.csr_matrix(normalize(profile), dtype=index.vectors.dtype)
+
+
+def _similarity(index: CosineIndex, vector: sp.csr_matrix | None, query: RecommendQuery) -> np.ndarray:
+    """Cosine with every row; near-duplicates of the query and noise below ``min_similarity`` count 0."""
+    if vector is None:
+        return np.zeros(index.n_rows)
+    scores = index.scores(vector).astype(np.float64)
+    scores[(scores < query.min_similarity) | (scores >= query.duplicate_threshold)] = 0.0
+    return scores
+
+
+def _scaled(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    top = values.max() if values.size else 0.0
+    return values[rows] / top if top > 0 else np.zeros(len(rows))
+
+
+def recommendation_list(
+    index: CosineIndex, catalog: Catalog, popularity: PopularityState, terms: np.ndarray, query: RecommendQuery
+) -> list[Hit]:
+    """Build a Recommendation list (see the module docstring).
+
+    Returns
+    -------
+    list of Hit
+        Up to ``query.k`` hits, ``score`` the blended relevance; fewer only when fewer
+        stories published by ``now`` remain after the exclusions.
+    """
+    n = index.n_rows
+    article_scores = _similarity(index, query.article_vector, query)
+    profile = reading_profile(index, query.history_rows, query.history_half_life)
+    history_scores = _similarity(index, profile, query)
+    window = catalog.published_between(query.now - popularity.config.max_age_hours * HOUR, query.now)
+    window = window[popularity.totals(window) > 0]
+    popular = np.zeros(n)
+    popular[window] = popularity.scores(window, catalog.published[window].astype(np.float64), query.now, "popular")
+
+    published = catalog.published_between(-np.inf, query.now)
+    sources = [top_rows(article_scores, query.candidates), top_rows(history_scores, query.candidates),
+               top_rows(popular, query.candidates), published[-query.candidates:]]
+    rows = np.unique(np.concatenate(sources)).astype(np.int64)
+    rows = rows[catalog.published[rows] <= query.now]
+    rows = rows[~near_duplicate_of(rows, index, query.duplicate_threshold, query.exclude_rows)]
+    if query.article_vector is not None and len(rows):
+        rows = rows[article_scores[rows] < query.duplicate_threshold]
+    if len(rows) == 0:
+        return []
+
+    # Scale each signal by its best value over the whole site, not over what is left, so a
+    # weak similarity stays weak after the strong ones went to other lists or were read.
+    age_hours = np.maximum(query.now - catalog.published[rows], 0) / HOUR
+    w = query.weights
+    signals = np.column_stack([
+        w.article * _scaled(article_scores, rows),
+        w.history * _scaled(history_scores, rows),
+        w.popularity * _scaled(popular, rows),
+        w.freshness * np.exp2(-age_hours / query.freshness_half_life_hours),
+    ])
+    relevance = signals.sum(axis=1)
+    order = np.lexsort(([catalog.id(row) for row in rows], -relevance))
+    rows, relevance, signals = rows[order], relevance[order], signals[order]
+    # Redundancy in the same units as the similarity signals: relative to the strongest
+    # neighbour of the query, so "as close as its best related story" counts as 1.
+    scale = max(article_scores.max(initial=0.0), history_scores.max(initial=0.0))
+    chosen = _mmr(rows, relevance, article_scores[rows], index, query, scale if scale > 0 else 1.0)
+    return [_explain(rows[i], relevance[i], signals[i], index, catalog, terms, query) for i in chosen]
+
+
+def _mmr(rows: np.ndarray, relevance: np.ndarray, to_article: np.ndarray, index: CosineIndex,
+         query: RecommendQuery, scale: float) -> list[int]:
+    """Positions picked by maximal marginal relevance, skipping near-duplicates of picks.
+
+    The first ``distinct_top`` picks also skip candidates of a story already picked while
+    any other candidate is left: two candidates are one story when their cosine reaches
+    ``story_threshold``, or when both reach it with the current article (its continuations).
+    """
+    pool = min(len(rows), max(10 * query.k, 50))  # relevance-sorted: the tail cannot win
+    similarity = index.pair_scores(rows[:pool])
+    overlap = np.minimum(similarity / scale, 1.0)
+    lam = 1.0 - query.diversity
+    redundancy = np.zeros(pool)
+    same_story = np.zeros(pool, dtype=bool)
+    continues_article = to_article[:pool] >= query.story_threshold
+    available = np.ones(pool, dtype=bool)
+    chosen: list[int] = []
+    while len(chosen) < query.k and available.any():
+        eligible = available
+        if len(chosen) < query.distinct_top and (available & ~same_story).any():
+            eligible = available & ~same_story
+        gain = np.where(eligible, lam * relevance[:pool] - query.diversity * redundancy, -np.inf)
+        best = int(np.argmax(gain))  # first maximum: ties keep the (relevance, id) order
+        chosen.append(best)
+        available[best] = False
+        available &= similarity[best] < query.duplicate_threshold
+        redundancy = np.maximum(redundancy, overlap[best])
+        same_story |= similarity[best] >= query.story_threshold
+        if continues_article[best]:
+            same_story |= continues_article
+    return chosen
+
+
+def _explain(row: int, score: float, signals: np.ndarray, index: CosineIndex, catalog: Catalog,
+             terms: np.ndarray, query: RecommendQuery) -> Hit:
+    record = catalog.records[row]
+    section = f" in {record['section']}" if record["section"] else ""
+    strongest = int(np.argmax(signals))
+    shared: tuple[str, ...] = ()
+    if strongest == 0 and query.article_vector is not None:
+        shared = shared_terms(query.article_vector, index.row_vector(row), terms, query.explain_terms)
+        explanation = f"like this article: shares {', '.join(shared)}" if shared else "like this article"
+    elif strongest == 1 and len(query.history_rows):
+        history = query.history_rows
+        closest = history[int(np.argmax((index.vectors[history] @ index.row_vector(row).T).toarray().ravel()))]
+        explanation = f"because you read {catalog.id(closest)}"
+    elif strongest == 2:
+        explanation = f"popular{section}"
+    else:
+        explanation = f"new{section}"
+    return Hit(catalog.id(row), float(score), explanation, shared)
