@@ -45,7 +45,7 @@ LAYERS = [
     {"model", "datasets", "lee"},
     {"cli", "__init__", "__main__"},
 ]
-PURE = {"markup", "text", "checks", "vectorize", "catalog", "index", "popularity", "lists", "ingest", "blend"}
+PURE = {"markup", "text", "checks", "vectorize", "catalog", "index", "popularity", "lists", "ingest", "blend", "evaluate"}
 
 
 def _imports(path: Path) -> set[str]:
