@@ -124,6 +124,19 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_precompute(args: argparse.Namespace) -> int:
+    from .precompute import precompute
+
+    report = precompute(
+        args.model, args.out, k=args.k, pages=args.pages, now=_parse_now(args.now), jsonl=args.jsonl,
+        n_jobs=args.n_jobs, block_size=args.block_size, dask=args.dask,
+    )
+    resumed = f", {report.blocks_resumed} resumed" if report.blocks_resumed else ""
+    print(f"precomputed {report.articles:,} articles in {report.blocks} blocks{resumed}: "
+          f"{report.rows_written:,} rows -> {report.out}" + (f" and {report.jsonl}" if report.jsonl else ""))
+    return 0
+
+
 def _cmd_ranking(args: argparse.Namespace) -> int:
     rec = Recommender.load(args.model, mmap=True)
     hits = rec.ranking(k=args.k, section=args.section, now=_parse_now(args.now), mode=args.mode)
@@ -200,6 +213,18 @@ def _parser() -> argparse.ArgumentParser:
     recommend.add_argument("--now", help="site time, ISO 8601 with zone (default: the current time)")
     recommend.add_argument("--json", action="store_true", help="print JSON")
     recommend.set_defaults(handler=_cmd_recommend)
+
+    pre = commands.add_parser("precompute", help="precompute every article's lists into SQLite (and JSONL)")
+    pre.add_argument("--model", required=True, help="model directory written by build")
+    pre.add_argument("--out", required=True, help="SQLite file to publish (atomically)")
+    pre.add_argument("--jsonl", help="also export JSON lines to this file")
+    pre.add_argument("-k", type=int, default=10, help="Related list length")
+    pre.add_argument("--pages", action="store_true", help="also Ranking and Recommendation of each page")
+    pre.add_argument("--now", help="site time for --pages, ISO 8601 with zone")
+    pre.add_argument("--n-jobs", type=int, default=None, help="worker processes (-1: all cores)")
+    pre.add_argument("--block-size", type=int, default=256, help="articles per block (bounds memory)")
+    pre.add_argument("--dask", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+    pre.set_defaults(handler=_cmd_precompute)
 
     ranking = commands.add_parser("ranking", help="most popular (or trending) stories now")
     ranking.add_argument("--model", required=True, help="model directory written by build")

@@ -30,6 +30,7 @@ from .checks import check_exclude, check_k, check_max_age, check_now, check_same
 from .exceptions import CorruptArtifactError, InvalidInputError, InvalidOptionError, NotFittedError
 from .index import CosineIndex
 from .ingest import ReactionReport, prepare_reactions
+from .batch import related_arrays
 from .blend import BlendWeights, RecommendQuery, recommendation_list
 from .lists import Hit, Page, RankingQuery, RelatedQuery, ranking_list, related_list
 from .markup import html_to_text
@@ -394,6 +395,35 @@ class Recommender:
             max_age_seconds=check_max_age(max_age),
         )
         return related_list(state.index.scores(vector), vector, state.index, state.catalog, state.vectorizer.terms_, query)
+
+    def related_batch(
+        self, article_ids: Iterable[str] | None = None, k: int = 10, *, block_size: int = 256
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Related lists of many articles at once (default filters), as arrays.
+
+        Row ``i`` equals ``related(article_ids[i], k)`` (ids and scores), computed block by
+        block with one sparse product per block (see :mod:`recommender.batch`).
+
+        Parameters
+        ----------
+        article_ids : iterable of str or None
+            ``None`` for every article, in :attr:`article_ids` order.
+        k : int, default=10
+        block_size : int, default=256
+            Articles per sparse product; memory grows with it.
+
+        Returns
+        -------
+        ids : ndarray of object, shape (n, k)
+            ``""`` where a list is shorter than ``k``.
+        scores : ndarray of float32, shape (n, k)
+            ``nan`` where a list is shorter than ``k``.
+        """
+        state = self._fitted()
+        k = check_k(k)
+        block_size = check_k(block_size)
+        rows = np.arange(len(state.catalog)) if article_ids is None else state.catalog.rows(check_exclude(article_ids))
+        return related_arrays(state, rows, k, self.duplicate_threshold, self.min_similarity, block_size=block_size)
 
     def related_to_text(
         self,

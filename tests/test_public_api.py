@@ -40,12 +40,13 @@ LAYERS = [
     {"articles", "reactions"},
     {"vectorize", "catalog", "index", "popularity"},
     {"lists", "ingest", "evaluate", "synthetic"},
-    {"blend"},
+    {"blend", "batch"},
     {"store", "persist"},
     {"model", "datasets", "lee"},
+    {"precompute"},
     {"cli", "__init__", "__main__"},
 ]
-PURE = {"markup", "text", "checks", "vectorize", "catalog", "index", "popularity", "lists", "ingest", "blend", "evaluate"}
+PURE = {"markup", "text", "checks", "vectorize", "catalog", "index", "popularity", "lists", "ingest", "blend", "evaluate", "batch"}
 
 
 def _imports(path: Path) -> set[str]:

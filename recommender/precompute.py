@@ -1,0 +1,239 @@
+"""Precompute every article's lists into SQLite (and JSONL): parallel, resumable, atomic.
+
+How it works
+------------
+:func:`precompute` cuts the archive into blocks (:func:`recommender.batch.block_rows`) and
+hands them to joblib workers — local processes, or a Dask cluster through joblib's
+``dask`` backend. Each worker loads the model once, memory-mapped, from the model's
+*version* directory (so a model published meanwhile does not change a run), and returns
+the rows of its block. The parent writes each block in one SQLite transaction together
+with its block number, into ``OUT.partial``:
+
+* a killed run leaves ``OUT.partial`` with whole blocks only; running the same command again
+  skips the finished blocks (the partial file remembers the model version and options and
+  is discarded if they differ);
+* when every block is written, an index on ``(list, article_id)`` is built, the file is
+  flushed and renamed over ``OUT`` with :func:`os.replace`: readers see the old file or the
+  new one, never a half-written one. The JSONL export is published the same way.
+
+Table ``lists(list, article_id, rank, item_id, score)``: ``list`` is ``"related"`` or, with
+``pages=True``, also ``"ranking"`` and ``"recommendation"`` (each article's page for an
+anonymous reader at ``now``, with no story twice on a page). ``rank`` starts at 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from . import store
+from .batch import block_rows
+from .checks import check_k, check_now
+from .exceptions import ArtifactError, InvalidOptionError
+from .model import Recommender
+
+__all__ = ["PrecomputeReport", "precompute"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lists (list TEXT NOT NULL, article_id TEXT NOT NULL, rank INTEGER NOT NULL,
+                                  item_id TEXT NOT NULL, score REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS done_blocks (block INTEGER PRIMARY KEY);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PrecomputeReport:
+    """What a :func:`precompute` run did."""
+
+    articles: int
+    blocks: int
+    blocks_resumed: int
+    rows_written: int
+    out: Path
+    jsonl: Path | None
+
+
+@lru_cache(maxsize=2)
+def _model(version_dir: str) -> Recommender:
+    # verified once by the parent; workers share the mapped pages
+    return Recommender.load(version_dir, mmap=True, verify=False)
+
+
+def _block_task(version_dir: str, number: int, rows: np.ndarray, k: int, pages: bool, now: datetime | None):
+    rec = _model(version_dir)
+    ids = [rec.catalog_.id(row) for row in rows]
+    out: list[tuple[str, str, int, str, float]] = []
+    if pages:
+        for article_id in ids:
+            page = rec.page(article_id, now=now)
+            for name, hits in (("related", page.related), ("ranking", page.ranking),
+                               ("recommendation", page.recommendation)):
+                out.extend((name, article_id, rank, hit.article_id, hit.score) for rank, hit in enumerate(hits, 1))
+    else:
+        item_ids, scores = rec.related_batch(ids, k=k, block_size=len(ids))
+        for article_id, items, values in zip(ids, item_ids, scores):
+            out.extend(("related", article_id, rank, item, float(score))
+                       for rank, (item, score) in enumerate(zip(items, values), 1) if item)
+    return number, out
+
+
+def _open_partial(partial: Path, fingerprint: dict) -> tuple[sqlite3.Connection, set[int]]:
+    if partial.exists():
+        try:
+            conn = sqlite3.connect(partial)
+            stored = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            if stored.get("fingerprint") == json.dumps(fingerprint, sort_keys=True):
+                return conn, {b for (b,) in conn.execute("SELECT block FROM done_blocks")}
+            conn.close()
+        except sqlite3.DatabaseError:
+            pass
+        partial.unlink()
+    conn = sqlite3.connect(partial)
+    conn.executescript(SCHEMA)
+    with conn:
+        conn.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (json.dumps(fingerprint, sort_keys=True),))
+    return conn, set()
+
+
+def _progress(total: int, initial: int, enabled: bool | None):
+    if enabled is False or (enabled is None and not sys.stderr.isatty()):
+        return contextlib.nullcontext(None)
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="block", desc="precompute", file=sys.stderr)
+
+
+def _fsync_replace(source: Path, target: Path) -> None:
+    with open(source, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(source, target)
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def export_jsonl(database: Path, target: Path) -> None:
+    """Write one JSON line per (list, article) from a finished SQLite output, atomically."""
+    partial = target.with_name(target.name + ".partial")
+    conn = sqlite3.connect(database)
+    try:
+        with open(partial, "w", encoding="utf-8") as out:
+            current, items = None, []
+            query = "SELECT list, article_id, item_id, score FROM lists ORDER BY list, article_id, rank"
+            for name, article_id, item, score in conn.execute(query):
+                if (name, article_id) != current:
+                    if current:
+                        out.write(json.dumps({"list": current[0], "article_id": current[1], "items": items}) + "\n")
+                    current, items = (name, article_id), []
+                items.append({"id": item, "score": score})
+            if current:
+                out.write(json.dumps({"list": current[0], "article_id": current[1], "items": items}) + "\n")
+    finally:
+        conn.close()
+    _fsync_replace(partial, target)
+
+
+def precompute(
+    model: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    k: int = 10,
+    pages: bool = False,
+    now: datetime | None = None,
+    jsonl: str | os.PathLike | None = None,
+    n_jobs: int | None = None,
+    block_size: int = 256,
+    dask: str | None = None,
+    progress: bool | None = None,
+) -> PrecomputeReport:
+    """Precompute lists for every article of a saved model.
+
+    Parameters
+    ----------
+    model : path-like
+        Model directory written by :meth:`Recommender.save`; with Dask, a path every
+        worker can read.
+    out : path-like
+        SQLite file to publish.
+    k : int, default=10
+        Related list length (page lists use the page's own lengths).
+    pages : bool, default=False
+        Also precompute each page's Ranking and Recommendation lists for an anonymous
+        reader at ``now`` (slower: one :meth:`Recommender.page` call per article).
+    now : datetime, optional
+        Site time for ``pages``; required then, so that reruns give the same output.
+    jsonl : path-like, optional
+        Also export the lists as JSON lines.
+    n_jobs : int or None
+        Worker processes; ``None`` means 1 unless inside a joblib backend context, ``-1`` all cores.
+    block_size : int, default=256
+        Articles per block: peak memory grows with it, not with the archive.
+    dask : str, optional
+        Address of a Dask scheduler (``tcp://host:port``) to run the blocks on.
+    progress : bool or None
+        Show a progress bar; ``None``: only on a terminal.
+
+    Returns
+    -------
+    PrecomputeReport
+    """
+    k, block_size = check_k(k), check_k(block_size)
+    if pages:
+        if now is None:
+            raise InvalidOptionError("pages=True needs a fixed now, so that reruns and resumes agree")
+        now = check_now(now)
+    version = store.resolve(model)
+    manifest, _, _ = store.read(version, mmap=True, verify=True)
+    n_articles = int(manifest["counts"]["articles"])
+    blocks = block_rows(n_articles, block_size)
+    out = Path(out)
+    if out.is_dir():
+        raise ArtifactError(f"{out} is a directory; give a file name such as lists.sqlite")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    fingerprint = {"model": str(version), "created_at": manifest["created_at"], "k": k, "pages": pages,
+                   "now": now.isoformat() if now else None, "block_size": block_size}
+    conn, done = _open_partial(partial, fingerprint)
+    resumed = len(done)
+    written = 0
+    tasks = (joblib.delayed(_block_task)(str(version), number, rows, k, pages, now)
+             for number, rows in enumerate(blocks) if number not in done)
+    backend = contextlib.nullcontext()
+    if dask is not None:
+        from dask.distributed import Client  # the dask extra
+
+        client = Client(dask)
+        backend = joblib.parallel_config(backend="dask")
+    try:
+        with backend, _progress(len(blocks), resumed, progress) as bar:
+            for number, rows in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):
+                with conn:
+                    conn.executemany("INSERT INTO lists VALUES (?, ?, ?, ?, ?)", rows)
+                    conn.execute("INSERT INTO done_blocks VALUES (?)", (number,))
+                written += len(rows)
+                if bar is not None:
+                    bar.update(1)
+        with conn:
+            conn.execute("CREATE INDEX IF NOT EXISTS lists_by_article ON lists (list, article_id, rank)")
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", (datetime.now().astimezone().isoformat(),))
+    finally:
+        conn.close()
+        if dask is not None:
+            client.close()
+    _fsync_replace(partial, out)
+    if jsonl is not None:
+        export_jsonl(out, Path(jsonl))
+    return PrecomputeReport(n_articles, len(blocks), resumed, written, out, Path(jsonl) if jsonl else None)

@@ -1,0 +1,139 @@
+"""Batch lists: equal to single calls; SQLite and JSONL agree; atomic, resumable, parallel, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from recommender import InvalidOptionError, Recommender, load_reactions
+from recommender.cli import main
+from recommender.datasets import sample_reactions_path
+from recommender.precompute import precompute
+
+NOW = datetime(2026, 11, 28, 23, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def saved(sample_articles, tmp_path_factory):
+    rec = Recommender().fit(sample_articles, reactions=load_reactions(sample_reactions_path()))
+    path = tmp_path_factory.mktemp("model") / "m"
+    rec.save(path)
+    return rec, path
+
+
+def read_lists(database, name="related"):
+    conn = sqlite3.connect(database)
+    try:
+        rows = conn.execute("SELECT article_id, item_id, score FROM lists WHERE list = ? ORDER BY article_id, rank",
+                            (name,)).fetchall()
+    finally:
+        conn.close()
+    lists: dict[str, list] = {}
+    for article_id, item, score in rows:
+        lists.setdefault(article_id, []).append((item, score))
+    return lists
+
+
+def test_related_batch_equals_a_loop_of_single_calls(sample_model):
+    ids, scores = sample_model.related_batch(k=10, block_size=7)
+    assert ids.shape == scores.shape == (len(sample_model.article_ids), 10)
+    for i, article_id in enumerate(sample_model.article_ids):
+        single = sample_model.related(article_id, k=10)
+        assert [h.article_id for h in single] == [x for x in ids[i] if x]
+        np.testing.assert_array_equal(np.array([h.score for h in single], dtype=np.float32), scores[i][: len(single)])
+        assert np.isnan(scores[i][len(single):]).all()
+    some = sample_model.article_ids[5:9]
+    sub_ids, _ = sample_model.related_batch(some, k=3)
+    assert [list(row) for row in sub_ids] == [[h.article_id for h in sample_model.related(a, k=3)] + [""] * (3 - len(sample_model.related(a, k=3))) for a in some]
+
+
+def test_sqlite_and_jsonl_hold_the_same_lists_as_single_calls(saved, tmp_path):
+    rec, model = saved
+    report = precompute(model, tmp_path / "lists.sqlite", jsonl=tmp_path / "lists.jsonl", block_size=16)
+    assert report.blocks == 5 and report.blocks_resumed == 0
+    from_sql = read_lists(tmp_path / "lists.sqlite")
+    for article_id in rec.article_ids:
+        expected = [(h.article_id, pytest.approx(h.score, rel=1e-6)) for h in rec.related(article_id)]
+        assert from_sql.get(article_id, []) == expected
+    from_jsonl = {}
+    for line in (tmp_path / "lists.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        from_jsonl[record["article_id"]] = [(item["id"], item["score"]) for item in record["items"]]
+    assert from_jsonl == from_sql
+    assert not list(tmp_path.glob("*.partial"))
+    conn = sqlite3.connect(tmp_path / "lists.sqlite")
+    plan = " ".join(str(r) for r in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM lists WHERE list='related' AND article_id='a001'"))
+    assert "lists_by_article" in plan  # indexed lookup by article id
+
+
+def test_parallel_and_pages(saved, tmp_path):
+    rec, model = saved
+    precompute(model, tmp_path / "one.sqlite", block_size=20)
+    precompute(model, tmp_path / "two.sqlite", block_size=20, n_jobs=2)
+    assert read_lists(tmp_path / "one.sqlite") == read_lists(tmp_path / "two.sqlite")
+    precompute(model, tmp_path / "pages.sqlite", pages=True, now=NOW, block_size=40, n_jobs=2)
+    article_id = rec.article_ids[3]
+    page = rec.page(article_id, now=NOW)
+    for name in ("related", "ranking", "recommendation"):
+        stored = [item for item, _ in read_lists(tmp_path / "pages.sqlite", name).get(article_id, [])]
+        assert stored == [h.article_id for h in getattr(page, name)]
+    with pytest.raises(InvalidOptionError):
+        precompute(model, tmp_path / "x.sqlite", pages=True)
+
+
+def test_a_killed_run_resumes_and_gives_the_same_output(saved, tmp_path):
+    _, model = saved
+    out = tmp_path / "lists.sqlite"
+    partial = tmp_path / "lists.sqlite.partial"
+    code = ("import time, recommender.batch as b\n"
+            "slow = b.related_block\n"
+            "def related_block(*a, **k):\n    time.sleep(0.3); return slow(*a, **k)\n"
+            "b.related_block = related_block  # slow blocks down so the kill lands mid-run\n"
+            f"from recommender.precompute import precompute\nprecompute({str(model)!r}, {str(out)!r}, block_size=4)\n")
+    writer = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 60
+    done = 0
+    while time.monotonic() < deadline and done < 3:
+        time.sleep(0.1)
+        if partial.exists():
+            try:
+                conn = sqlite3.connect(partial, timeout=0.1)
+                done = conn.execute("SELECT count(*) FROM done_blocks").fetchone()[0]
+                conn.close()
+            except sqlite3.Error:
+                pass
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    assert done >= 3 and partial.exists() and not out.exists()
+    report = precompute(model, out, block_size=4)
+    assert report.blocks_resumed >= 3
+    precompute(model, tmp_path / "fresh.sqlite", block_size=4)
+    assert read_lists(out) == read_lists(tmp_path / "fresh.sqlite")
+
+
+def test_dask_cluster_output_equals_local_output(saved, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    _, model = saved
+    precompute(model, tmp_path / "local.sqlite", block_size=16)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        precompute(model, tmp_path / "dask.sqlite", block_size=16, dask=cluster.scheduler_address)
+    assert read_lists(tmp_path / "dask.sqlite") == read_lists(tmp_path / "local.sqlite")
+
+
+def test_precompute_command(saved, tmp_path, capsys):
+    _, model = saved
+    assert main(["precompute", "--model", str(model), "--out", str(tmp_path / "l.sqlite"),
+                 "--jsonl", str(tmp_path / "l.jsonl"), "--block-size", "32"]) == 0
+    assert "precomputed 79 articles in 3 blocks" in capsys.readouterr().out
+    assert (tmp_path / "l.jsonl").exists()
+    assert main(["precompute", "--model", str(tmp_path / "missing"), "--out", str(tmp_path / "x.sqlite")]) == 1
