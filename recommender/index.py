@@ -62,9 +62,19 @@ class CosineIndex:
         return scores
 
     def pair_scores(self, rows: np.ndarray) -> np.ndarray:
-        """Cosine between every pair of ``rows``: dense array of shape (len(rows), len(rows))."""
-        block = self.vectors[rows]
-        return (block @ block.T).toarray()
+        """Cosine between every pair of ``rows``: dense array of shape (len(rows), len(rows)).
+
+        Built for the few dozen candidates of one list: the rows' terms are gathered into a
+        small dense block over just the terms they use, which avoids sparse-matrix overhead.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        starts, ends = self.vectors.indptr[rows], self.vectors.indptr[rows + 1]
+        lengths = (ends - starts).astype(np.int64)
+        positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        terms, columns = np.unique(self.vectors.indices[positions], return_inverse=True)
+        block = np.zeros((len(rows), len(terms)), dtype=np.float32)
+        block[np.repeat(np.arange(len(rows)), lengths), columns] = self.vectors.data[positions]
+        return block @ block.T
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
