@@ -41,7 +41,7 @@ def related_block(
     Equal to :meth:`Recommender.related` with default filters, row for row.
     """
     index, catalog = state.index, state.catalog
-    product = (index.vectors[rows] @ index.postings).tocsr()
+    product = index.product(index.select(rows))
     product.sort_indices()
     lists = []
     for position, row in enumerate(rows):

@@ -116,8 +116,8 @@ def reading_profile(index: CosineIndex, history_rows: np.ndarray, half_life: flo
         return None
     age = np.arange(len(history_rows))[::-1]  # 0 for the newest
     weights = np.exp2(-age / half_life)
-    profile = sp.csr_matrix(weights[None, :]) @ index.vectors[history_rows]
-    return sp.csr_matrix(normalize(profile), dtype=index.vectors.dtype)
+    profile = sp.csr_matrix(weights[None, :]) @ index.select(history_rows)
+    return sp.csr_matrix(normalize(profile), dtype=np.float32)
 
 
 def _similarity(index: CosineIndex, vector: sp.csr_matrix | None, query: RecommendQuery) -> np.ndarray:
@@ -225,11 +225,11 @@ def _explain(row: int, score: float, signals: np.ndarray, index: CosineIndex, ca
     strongest = int(np.argmax(signals))
     shared: tuple[str, ...] = ()
     if strongest == 0 and query.article_vector is not None:
-        shared = shared_terms(query.article_vector, index.row_vector(row), terms, query.explain_terms)
+        shared = shared_terms(query.article_vector, index.row_terms(row), terms, query.explain_terms)
         explanation = f"like this article: shares {', '.join(shared)}" if shared else "like this article"
     elif strongest == 1 and len(query.history_rows):
         history = query.history_rows
-        closest = history[int(np.argmax((index.vectors[history] @ index.row_vector(row).T).toarray().ravel()))]
+        closest = history[int(np.argmax((index.select(history) @ index.row_vector(row).T).toarray().ravel()))]
         explanation = f"because you read {catalog.id(closest)}"
     elif strongest == 2:
         explanation = f"popular{section}"

@@ -75,9 +75,22 @@ class Catalog:
         self.records.extend(records)
         self.section_codes = np.concatenate([self.section_codes, np.asarray(codes, dtype=np.int32)])
         self.published = np.concatenate([self.published, np.asarray(seconds, dtype=np.int64)])
-        self.by_published = np.argsort(self.published, kind="stable")
-        self._published_sorted = self.published[self.by_published]
+        # merge the new rows into publication order (after equal times: ties stay in row order)
+        new_rows = np.arange(first, len(self.records))
+        new_order = np.argsort(self.published[new_rows], kind="stable")
+        new_rows, new_seconds = new_rows[new_order], self.published[new_rows][new_order]
+        at = np.searchsorted(self._published_sorted, new_seconds, side="right")
+        self.by_published = np.insert(self.by_published, at, new_rows)
+        self._published_sorted = np.insert(self._published_sorted, at, new_seconds)
         return np.arange(first, len(self.records))
+
+    def copy(self) -> Catalog:
+        """An independent catalogue with the same rows (cheap: no record is re-read)."""
+        other = Catalog.__new__(Catalog)
+        other.records, other._row_of, other._sections = list(self.records), dict(self._row_of), dict(self._sections)
+        other.section_codes, other.published = self.section_codes, self.published
+        other.by_published, other._published_sorted = self.by_published, self._published_sorted
+        return other
 
     def published_between(self, start: float, end: float) -> np.ndarray:
         """Rows published in ``[start, end]`` (epoch seconds), by binary search."""

@@ -1,4 +1,7 @@
-"""Command line: ``recommender demo | build | related``.
+"""Command line: ``recommender demo | build | related | recommend | ranking | evaluate``.
+
+``recommender evaluate {lee,labels,mind,popularity,recommendations}`` runs the offline
+protocols of :mod:`recommender.protocols` and prints a small table (see ``docs/quality.md``).
 
 Errors from the library print as one line on stderr with exit status 1; usage errors
 exit with status 2 (argparse's convention). ``--json`` prints machine-readable output.
@@ -8,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from . import __version__
@@ -21,6 +25,7 @@ from .exceptions import InvalidOptionError, RecommenderError
 from .lists import Hit
 from .model import Recommender
 from .reactions import load_reactions
+from .readers import iter_records
 
 __all__ = ["main"]
 
@@ -169,6 +174,105 @@ def _cmd_related(args: argparse.Namespace) -> int:
     return 0
 
 
+SAMPLE_NOW = datetime(2026, 11, 28, 23, tzinfo=timezone.utc)  # just after the sample's last reaction
+
+
+def _jsonable(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _print_table(title: str, rows: dict[str, dict], out) -> None:
+    """Rows of figures as a table; a single row as one figure a line."""
+    first = next(iter(rows.values()))
+    columns = [c for c in first if isinstance(first[c], (int, float)) and not isinstance(first[c], bool)]
+    cell = lambda v, w: f"{v:>{w}d}" if isinstance(v, int) else f"{v:>{w}.3f}"  # noqa: E731
+    print(title, file=out)
+    if len(rows) == 1:
+        for column in columns:
+            print(f"  {column:<24}{cell(first[column], 10)}", file=out)
+        return
+    short = {"intra_list_similarity": "ILS", "popular_share": "popular", "long_tail_share": "long tail",
+             "popularity_bias": "pop.pctl", "near_duplicate_rate": "near-dup", "mean_length": "length"}
+    print(f"  {'':<16}" + "".join(f"{short.get(c, c):>10}" for c in columns), file=out)
+    for name, figures in rows.items():
+        print(f"  {name:<16}" + "".join(cell(figures[c], 10) for c in columns), file=out)
+
+
+def _records_with_labels(path: str, field: str) -> tuple[list[dict], dict[str, str | None]]:
+    records = [dict(record) for _, _, record in iter_records(path) if isinstance(record, dict)]
+    labels = {str(r.get("id")): (None if r.get(field) in (None, "") else str(r.get(field))) for r in records}
+    if not any(label is not None for label in labels.values()):
+        raise InvalidOptionError(f"no record of {path} has a {field!r} field; choose one with --label-field")
+    return records, labels
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from . import protocols
+    out = sys.stdout
+    if args.protocol == "lee":
+        from .lee import evaluate_lee
+        result = evaluate_lee()
+        table = {"Lee (1,225 pairs)": result}
+    elif args.protocol == "labels":
+        if args.articles:
+            articles, labels = _records_with_labels(args.articles, args.label_field)
+        elif args.synthetic:
+            from .synthetic import generate_articles
+            articles = list(generate_articles(args.synthetic, seed=args.seed))
+            labels = {a["id"]: a["story"] for a in articles}
+        else:
+            articles, labels = sample_articles_path(), protocols.story_labels(sample_stories())
+        result = protocols.evaluate_labels(articles, labels, k=args.k)
+        table = {f"Related @{args.k}": result}
+    elif args.protocol == "mind":
+        result = protocols.evaluate_mind(args.news, args.behaviors)
+        table = {"MIND": result}
+    elif args.protocol == "popularity":
+        if args.articles and not args.reactions:
+            raise InvalidOptionError("--articles needs --reactions (reaction events with timestamps)")
+        articles = args.articles or sample_articles_path()
+        reactions = load_reactions(args.reactions or sample_reactions_path())
+        try:
+            splits = [parse_datetime(s, what="--split") for s in args.split or ()] or protocols.daily_splits(reactions)
+        except ValueError as error:
+            raise InvalidOptionError(str(error)) from None
+        result = protocols.evaluate_popularity(articles, reactions, split=splits, half_life_hours=args.half_life_hours)
+        table = {name: result[name] for name in ("popular", "trending", "count_so_far")}
+        print(f"{result['n_splits']} splits, {result['n_articles']:.1f} stories in the ranking window on average",
+              file=sys.stderr if args.json else out)
+    else:
+        if args.articles:
+            articles, labels = _records_with_labels(args.articles, args.label_field)
+        else:
+            articles, labels = load_articles(sample_articles_path()), protocols.story_labels(sample_stories())
+        use_reactions = args.reactions or not args.articles
+        reactions = load_reactions(args.reactions or sample_reactions_path()) if use_reactions else []
+        stamps = [r.at for r in reactions if r.at is not None]
+        now = _parse_now(args.now) or (SAMPLE_NOW if not args.articles else max(stamps) if stamps else None)
+        model = Recommender().fit(articles)
+        now = now or max(parse_datetime(model.article_metadata(a)["published_at"]) for a in model.article_ids)
+        model.record_reactions([r for r in reactions if r.at is None or r.at <= now], now=now)
+        readers = {"new reader": None, "reader of another story": protocols.other_story_reader(labels)}
+        result = {name: protocols.evaluate_recommendations(model, now=now, history_fn=fn, on_page=not args.standalone)
+                  for name, fn in readers.items()}
+        table = None
+        if not args.json:
+            for name, figures in result.items():
+                rows = {variant: figures[variant] for variant in ("model", *protocols.BASELINES)}
+                _print_table(f"{name} ({figures['n_pages']} pages, now {now.isoformat()})", rows, out)
+    if args.json:
+        print(json.dumps(_jsonable(result), ensure_ascii=False))
+    elif table is not None:
+        _print_table(f"evaluate {args.protocol}", table, out)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recommender", description="Related, Ranking and Recommendation lists for news sites.")
     parser.add_argument("--version", action="version", version=f"recommender {__version__}")
@@ -234,6 +338,34 @@ def _parser() -> argparse.ArgumentParser:
     ranking.add_argument("--mode", choices=["popular", "trending"], default="popular")
     ranking.add_argument("--json", action="store_true", help="print JSON")
     ranking.set_defaults(handler=_cmd_ranking)
+
+    evaluate = commands.add_parser("evaluate", help="offline quality figures (see docs/quality.md)")
+    protocols = evaluate.add_subparsers(dest="protocol", required=True)
+    protocols.add_parser("lee", help="agreement with human similarity ratings (needs the eval extra)")
+    labels = protocols.add_parser("labels", help="Related lists against story labels (default: sample corpus)")
+    labels.add_argument("--articles", help="JSONL/CSV articles with a label field")
+    labels.add_argument("--label-field", default="story", help="field holding the label (default: story)")
+    labels.add_argument("--synthetic", type=int, metavar="N", help="use N synthetic articles with known stories")
+    labels.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpus")
+    labels.add_argument("-k", type=int, default=10)
+    mind = protocols.add_parser("mind", help="MIND click benchmark: AUC, MRR, nDCG@5, nDCG@10")
+    mind.add_argument("--news", required=True, help="MIND news.tsv")
+    mind.add_argument("--behaviors", required=True, help="MIND behaviors.tsv (train or dev: with labels)")
+    popularity = protocols.add_parser("popularity", help="Ranking scores against next-day reactions")
+    popularity.add_argument("--articles", help="articles file (default: sample corpus)")
+    popularity.add_argument("--reactions", help="reaction events file (default: sample reactions)")
+    popularity.add_argument("--split", action="append", help="split time, ISO 8601 with zone (repeatable; "
+                            "default: daily at 12:00 UTC)")
+    popularity.add_argument("--half-life-hours", type=float, default=6.0)
+    recs = protocols.add_parser("recommendations", help="diversity, coverage, popularity bias vs baselines")
+    recs.add_argument("--articles", help="articles file (default: sample corpus)")
+    recs.add_argument("--label-field", default="story", help="story field, to simulate a reader's history")
+    recs.add_argument("--reactions", help="reactions file (default: sample reactions)")
+    recs.add_argument("--now", help="site time, ISO 8601 with zone (default: the last reaction)")
+    recs.add_argument("--standalone", action="store_true", help="judge recommend() lists, not the page's")
+    for sub in protocols.choices.values():
+        sub.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.set_defaults(handler=_cmd_evaluate)
     return parser
 
 

@@ -2,24 +2,49 @@
 
 How it works
 ------------
-The index keeps the article-by-term matrix ``vectors`` (CSR, one unit-length row per
-article) and its transpose ``postings`` (CSR, one row per term listing the articles that
-contain it: an inverted index). The cosine of a query with every article is then the
-sparse product ``query @ postings``: it touches only the postings of the query's own
-terms, so a single query costs time proportional to how many articles share its terms,
-not to the size of the archive. Scores come back as a dense vector, one per row, ready
-for masking and top-k selection (:func:`top_rows`).
+The index keeps the article-by-term matrix (CSR, one unit-length row per article) and its
+transpose, the *postings* (CSR, one row per term listing the articles that contain it: an
+inverted index). The cosine of a query with every article is the sparse product
+``query @ postings``: it touches only the postings of the query's own terms, so a single
+query costs time proportional to how many articles share its terms, not to the archive.
+Scores come back as a dense vector, one per row, ready for masking and top-k selection
+(:func:`top_rows`).
 
-Memory: ``vectors`` and ``postings`` hold the same non-zeros, so the index costs about
-twice the CSR matrix (8 bytes per non-zero for float32 values and int32 indices, twice).
+Adding articles without rebuilding: rows are held in two *segments*, a large ``base`` and
+a small ``delta`` of recent additions. :meth:`CosineIndex.extended` returns a new index that
+shares the base and rebuilds only the delta, so adding an article costs time proportional
+to the delta, not to the archive; once the delta outgrows ``max(1,000, 5%)`` of the base the
+two are merged (an occasional O(archive) step). Queries combine both segments and give the
+same scores as one merged index.
+
+Memory: matrix and postings hold the same non-zeros, so the index costs about twice the
+CSR matrix (8 bytes per non-zero for float32 values and int32 indices, twice).
 """
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["CosineIndex", "top_rows"]
+__all__ = ["CosineIndex", "RowTerms", "top_rows"]
+
+
+class RowTerms(NamedTuple):
+    """The non-zeros of one row: sorted column ``indices`` and their ``data``."""
+
+    indices: np.ndarray
+    data: np.ndarray
+
+
+class _Segment:
+    __slots__ = ("vectors", "postings")
+
+    def __init__(self, vectors: sp.csr_matrix, postings: sp.csr_matrix | None = None) -> None:
+        self.vectors = vectors if sp.isspmatrix_csr(vectors) else sp.csr_matrix(vectors)
+        self.postings = postings if postings is not None else self.vectors.T.tocsr()
 
 
 class CosineIndex:
@@ -30,22 +55,97 @@ class CosineIndex:
     vectors : scipy.sparse.csr_matrix of shape (n_rows, n_terms)
         L2-normalised rows with sorted indices.
     postings : scipy.sparse.csr_matrix of shape (n_terms, n_rows), optional
-        The transpose of ``vectors`` in CSR form, when already at hand (a loaded model);
-        computed otherwise.
+        The transpose of ``vectors`` in CSR form, when already at hand (a loaded model).
     """
 
     def __init__(self, vectors: sp.csr_matrix, postings: sp.csr_matrix | None = None) -> None:
-        self.vectors = vectors if sp.isspmatrix_csr(vectors) else sp.csr_matrix(vectors)
-        self.postings = postings if postings is not None else self.vectors.T.tocsr()
+        self._base = _Segment(vectors, postings)
+        self._delta: _Segment | None = None
+
+    @property
+    def n_base(self) -> int:
+        return self._base.vectors.shape[0]
 
     @property
     def n_rows(self) -> int:
         """Number of indexed rows."""
-        return self.vectors.shape[0]
+        return self.n_base + (self._delta.vectors.shape[0] if self._delta is not None else 0)
+
+    def _segments(self) -> list[tuple[_Segment, int]]:
+        return [(self._base, 0)] + ([(self._delta, self.n_base)] if self._delta is not None else [])
+
+    def extended(self, vectors: sp.csr_matrix) -> CosineIndex:
+        """A new index holding these rows too (appended); this one is left unchanged."""
+        index = CosineIndex.__new__(CosineIndex)
+        delta = vectors if self._delta is None else sp.vstack([self._delta.vectors, vectors], format="csr")
+        if delta.shape[0] > max(1_000, self.n_base // 20):
+            index._base, index._delta = _Segment(sp.vstack([self._base.vectors, delta], format="csr")), None
+        else:
+            index._base, index._delta = self._base, _Segment(sp.csr_matrix(delta))
+        return index
+
+    @cached_property
+    def vectors(self) -> sp.csr_matrix:
+        """All rows as one CSR matrix (built once per index when there is a delta)."""
+        if self._delta is None:
+            return self._base.vectors
+        return sp.vstack([self._base.vectors, self._delta.vectors], format="csr")
+
+    @cached_property
+    def postings(self) -> sp.csr_matrix:
+        """The transpose of :attr:`vectors` as CSR (built once per index when there is a delta)."""
+        if self._delta is None:
+            return self._base.postings
+        return sp.hstack([self._base.postings, self._delta.postings], format="csr")
+
+    def _locate(self, row: int) -> tuple[_Segment, int]:
+        return (self._base, row) if row < self.n_base else (self._delta, row - self.n_base)
 
     def row_vector(self, row: int) -> sp.csr_matrix:
         """The stored vector of ``row`` as a 1-row CSR matrix."""
-        return self.vectors[row]
+        segment, local = self._locate(int(row))
+        return segment.vectors[local]
+
+    def row_terms(self, row: int) -> RowTerms:
+        """Column indices and values of ``row``'s vector, as views (no matrix is built)."""
+        segment, local = self._locate(int(row))
+        start, end = segment.vectors.indptr[local], segment.vectors.indptr[local + 1]
+        return RowTerms(segment.vectors.indices[start:end], segment.vectors.data[start:end])
+
+    def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Lengths, column indices and values of ``rows``, concatenated in the given order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lengths = np.zeros(len(rows), dtype=np.int64)
+        pieces_at = np.empty(len(rows), dtype=np.int64)
+        indices, data, offset = [], [], 0
+        for segment, first in self._segments():
+            mine = np.flatnonzero((rows >= first) & (rows < first + segment.vectors.shape[0]))
+            local = rows[mine] - first
+            starts, ends = segment.vectors.indptr[local], segment.vectors.indptr[local + 1]
+            counts = (ends - starts).astype(np.int64)
+            positions = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+            indices.append(segment.vectors.indices[positions])
+            data.append(segment.vectors.data[positions])
+            lengths[mine] = counts
+            pieces_at[mine] = offset + np.cumsum(counts) - counts
+            offset += counts.sum()
+        flat_indices, flat_data = np.concatenate(indices), np.concatenate(data)
+        order = np.repeat(pieces_at - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        return lengths, flat_indices[order], flat_data[order]
+
+    def select(self, rows: np.ndarray) -> sp.csr_matrix:
+        """The vectors of ``rows`` (in that order) as a CSR matrix."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self._delta is None:
+            return self._base.vectors[rows]
+        lengths, indices, data = self._gather(rows)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        return sp.csr_matrix((data, indices, indptr), shape=(len(rows), self._base.vectors.shape[1]))
+
+    def product(self, queries: sp.csr_matrix) -> sp.csr_matrix:
+        """Cosines of each query row with every indexed row: CSR of shape (n_queries, n_rows)."""
+        parts = [queries @ segment.postings for segment, _ in self._segments()]
+        return parts[0].tocsr() if len(parts) == 1 else sp.hstack(parts, format="csr")
 
     def scores(self, query: sp.csr_matrix) -> np.ndarray:
         """Cosine of a 1-row ``query`` with every indexed row.
@@ -54,27 +154,26 @@ class CosineIndex:
         -------
         ndarray of float32, shape (n_rows,)
         """
-        if query.nnz == 0:
-            return np.zeros(self.n_rows, dtype=np.float32)
-        product = query @ self.postings
         scores = np.zeros(self.n_rows, dtype=np.float32)
-        scores[product.indices] = product.data
+        if query.nnz == 0:
+            return scores
+        for segment, first in self._segments():
+            product = query @ segment.postings
+            scores[first + product.indices] = product.data
         return scores
 
     def pair_scores(self, rows: np.ndarray) -> np.ndarray:
         """Cosine between every pair of ``rows``: dense array of shape (len(rows), len(rows)).
 
         Built for the few dozen candidates of one list: the rows' terms are gathered into a
-        small dense block over just the terms they use, which avoids sparse-matrix overhead.
+        small CSR block over just the terms they use, multiplied by scipy's sparse kernel
+        (no BLAS call: multi-threaded BLAS on tiny products can cost 100x on shared cores).
         """
-        rows = np.asarray(rows, dtype=np.int64)
-        starts, ends = self.vectors.indptr[rows], self.vectors.indptr[rows + 1]
-        lengths = (ends - starts).astype(np.int64)
-        positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-        terms, columns = np.unique(self.vectors.indices[positions], return_inverse=True)
-        block = np.zeros((len(rows), len(terms)), dtype=np.float32)
-        block[np.repeat(np.arange(len(rows)), lengths), columns] = self.vectors.data[positions]
-        return block @ block.T
+        lengths, indices, data = self._gather(rows)
+        terms, columns = np.unique(indices, return_inverse=True)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        block = sp.csr_matrix((data, columns, indptr), shape=(len(lengths), len(terms)))
+        return (block @ block.T).toarray()
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .catalog import Catalog
-from .index import CosineIndex, top_rows
+from .index import CosineIndex, RowTerms, top_rows
 from .popularity import HOUR, PopularityState
 
 __all__ = [
@@ -96,6 +96,9 @@ class RelatedQuery:
         Largest allowed distance in publication time from ``published``.
     explain_terms : int
         How many shared terms to attach to each hit (0 for none).
+    query_row : int or None
+        The query's own row, if indexed: masked (its near-duplicates are already masked by
+        ``duplicate_threshold``).
     """
 
     k: int
@@ -107,9 +110,11 @@ class RelatedQuery:
     published: int | None = None
     max_age_seconds: int | None = None
     explain_terms: int = 3
+    query_row: int | None = None
 
 
-def shared_terms(query: sp.csr_matrix, vector: sp.csr_matrix, terms: np.ndarray, n: int) -> tuple[str, ...]:
+def shared_terms(query: sp.csr_matrix | RowTerms, vector: sp.csr_matrix | RowTerms, terms: np.ndarray,
+                 n: int) -> tuple[str, ...]:
     """The ``n`` terms contributing most to the dot product of two 1-row vectors."""
     common, query_at, vector_at = np.intersect1d(query.indices, vector.indices, assume_unique=True, return_indices=True)
     if common.size == 0 or n <= 0:
@@ -123,6 +128,8 @@ def _mask(scores: np.ndarray, catalog: Catalog, query: RelatedQuery) -> np.ndarr
     scores = scores.copy()
     scores[(scores >= query.duplicate_threshold) | (scores < query.min_similarity)] = -np.inf
     scores[query.exclude_rows] = -np.inf
+    if query.query_row is not None:
+        scores[query.query_row] = -np.inf
     if query.same_section is not None:
         in_section = catalog.section_codes == query.section_code
         scores[in_section if not query.same_section else ~in_section] = -np.inf
@@ -163,7 +170,7 @@ def related_list(
     hits = []
     rows = np.arange(len(scores))
     for row, score in best_distinct(rows, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows):
-        terms_here = shared_terms(query_vector, index.row_vector(row), terms, query.explain_terms)
+        terms_here = shared_terms(query_vector, index.row_terms(row), terms, query.explain_terms)
         explanation = f"shares {', '.join(terms_here)}" if terms_here else "similar text"
         hits.append(Hit(catalog.id(row), score, explanation, terms_here))
     return hits
@@ -200,7 +207,7 @@ def near_duplicate_of(rows: np.ndarray, index: CosineIndex, threshold: float, av
     """Boolean mask: which ``rows`` are in ``avoid`` or a near-duplicate of a row in it."""
     if avoid is None or len(avoid) == 0 or len(rows) == 0:
         return np.zeros(len(rows), dtype=bool)
-    against = (index.vectors[rows] @ index.vectors[avoid].T).toarray()
+    against = (index.select(rows) @ index.select(avoid).T).toarray()
     return np.isin(rows, avoid) | (against.max(axis=1) >= threshold)
 
 

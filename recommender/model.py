@@ -283,9 +283,9 @@ class Recommender:
         with self._lock:
             state = self._state
             vectors = state.vectorizer.transform([a.title for a in articles], [a.body for a in articles])
-            catalog = Catalog(state.catalog.to_records())
+            catalog = state.catalog.copy()
             catalog.extend(Catalog.record_of(a) for a in articles)
-            index = CosineIndex(sp.vstack([state.index.vectors, vectors], format="csr"))
+            index = state.index.extended(vectors)
             popularity = PopularityState.from_arrays(state.popularity.config, state.popularity.mass, state.popularity.last)
             popularity.grow(len(catalog))
             arrived = {a.id for a in articles}
@@ -382,13 +382,18 @@ class Recommender:
             Up to ``k`` hits, best first, cosine similarity as score; never the article
             itself nor a near-duplicate of it, never two near-duplicates of each other.
         """
-        state = self._fitted()
+        return self._related_in(self._fitted(), article_id, k, same_section=same_section, max_age=max_age,
+                                exclude=exclude)
+
+    def _related_in(self, state: Fitted, article_id: str, k: int, *, same_section: bool | None = None,
+                    max_age: timedelta | None = None, exclude: Iterable[str] = ()) -> list[Hit]:
         k = check_k(k)
         row = state.catalog.row(article_id)
         vector = state.index.row_vector(row)
         query = self._related_query(
             k,
-            exclude_rows=np.append(state.catalog.known_rows(check_exclude(exclude)), row),
+            exclude_rows=state.catalog.known_rows(check_exclude(exclude)),
+            query_row=row,
             section_code=int(state.catalog.section_codes[row]),
             same_section=same_section,
             published=int(state.catalog.published[row]),
@@ -598,10 +603,10 @@ class Recommender:
         -------
         Page
         """
-        state = self._fitted()
+        state = self._fitted()  # one state for the whole page, even while writers publish new ones
         moment = check_now(now)
         row = state.catalog.row(article_id)
-        related = self.related(article_id, k=10)
+        related = self._related_in(state, article_id, 10)
         taken = np.append(state.catalog.rows(h.article_id for h in related), row)
         ranking = ranking_list(state.popularity, state.index, state.catalog, RankingQuery(
             k=8, now=float(epoch_seconds(moment)), mode="popular", section_code=None,

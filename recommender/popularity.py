@@ -19,9 +19,11 @@ The **popular** score is a smoothed reaction rate (Bayesian average with a prior
 
 so a story with 2 reactions in its first minute (rate pulled to the site mean) does not
 beat one with 500 in its first hour, and a story's score fades with the half-life once
-readers stop reacting. **Trending** compares a story with its own past: the smoothed rate
-under a short half-life (``trend_half_lives[0]``) divided by that under a long one
-(``trend_half_lives[1]``); above 1 means readers react faster now than usual for it.
+readers stop reacting. **Trending** compares a story with its own past: its rate under a
+short half-life (``trend_half_lives[0]``), shrunk toward its own smoothed rate under a long
+half-life (``trend_half_lives[1]``) with the same prior, divided by that long-term rate;
+above 1 means readers react faster now than usual for it, and a story nobody reacted to
+lately sinks below 1 instead of being lifted by the site's average.
 The **gravity** decay is the classic Hacker News formula on undecayed weighted totals:
 ``W_i / (age_hours + 2) ** gravity``.
 
@@ -178,7 +180,11 @@ class PopularityState:
         rates = (masses + prior * site_rate) / (exposure + prior)
         if mode == "popular":
             return rates[:, 0]
-        return rates[:, 1] / np.maximum(rates[:, 2], 1e-12)
+        # trending: the short-term rate, shrunk toward the story's own long-term rate (not the
+        # site's, which would lift quiet stories), relative to that long-term rate
+        baseline = np.maximum(rates[:, 2], 1e-12)
+        short = (masses[:, 1] + prior * baseline) / (exposure[:, 1] + prior)
+        return short / baseline
 
     def totals(self, rows: np.ndarray) -> np.ndarray:
         """Undecayed weighted reaction totals of ``rows``."""

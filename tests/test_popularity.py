@@ -187,3 +187,11 @@ def test_sample_reactions_give_a_plausible_ranking(sample_articles):
     week_ago = now - timedelta(days=7)
     for hit in hits:
         assert datetime.fromisoformat(rec.article_metadata(hit.article_id)["published_at"]) >= week_ago
+
+
+def test_trending_does_not_lift_stories_readers_left(site):
+    # "steady" got its reactions four days ago and none since; "burst" is getting them now
+    site.record_reactions(events("steady", 30, 0, 2) + events("burst", 5, 90, 1) + events("burst", 20, 95, 1),
+                          now=at(97))
+    hits = {h.article_id: h.score for h in site.ranking(now=at(96), mode="trending")}
+    assert hits["steady"] < 1 < hits["burst"]

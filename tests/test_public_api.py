@@ -43,7 +43,7 @@ LAYERS = [
     {"blend"},
     {"store", "persist"},
     {"batch"},
-    {"model", "datasets", "lee"},
+    {"model", "datasets", "lee", "mind", "protocols"},
     {"precompute"},
     {"cli", "__init__", "__main__"},
 ]

@@ -1,0 +1,66 @@
+"""The cosine index: exact scores, segments for cheap additions, top-k selection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize
+
+from recommender.index import CosineIndex, top_rows
+
+
+def unit_rows(n, n_terms=300, seed=0):
+    matrix = normalize(sp.random(n, n_terms, density=0.04, format="csr", dtype=np.float32, random_state=seed))
+    matrix.sort_indices()
+    return sp.csr_matrix(matrix)
+
+
+def test_scores_equal_dense_cosines():
+    vectors = unit_rows(200)
+    index = CosineIndex(vectors)
+    dense = vectors.toarray()
+    for row in (0, 17, 199):
+        np.testing.assert_allclose(index.scores(vectors[row]), dense @ dense[row], atol=1e-6)
+    assert not index.scores(sp.csr_matrix((1, 300), dtype=np.float32)).any()
+
+
+@pytest.mark.parametrize("added", [1, 30, 1_500])  # stays a delta; grows it; forces a merge
+def test_an_extended_index_answers_like_one_built_at_once(added):
+    base, extra = unit_rows(2_000, seed=1), unit_rows(added, seed=2)
+    index = CosineIndex(base)
+    for start in range(0, added, 7):
+        index = index.extended(extra[start:start + 7])
+    whole = CosineIndex(sp.vstack([base, extra], format="csr"))
+    assert index.n_rows == whole.n_rows == 2_000 + added
+    rows = np.array([3, 1_999, 2_000, 2_000 + added - 1, 5])
+    for row in rows:
+        np.testing.assert_allclose(index.scores(index.row_vector(row)), whole.scores(whole.row_vector(row)), atol=1e-6)
+        np.testing.assert_array_equal(index.row_terms(row).indices, whole.row_terms(row).indices)
+    assert (index.select(rows) != whole.select(rows)).nnz == 0
+    np.testing.assert_allclose(index.pair_scores(rows), whole.pair_scores(rows), atol=1e-6)
+    np.testing.assert_allclose(index.product(whole.select(rows)).toarray(), whole.product(whole.select(rows)).toarray(),
+                               atol=1e-6)
+    assert (index.vectors != whole.vectors).nnz == 0 and (index.postings != whole.postings).nnz == 0
+
+
+def test_extending_leaves_the_original_unchanged():
+    base = unit_rows(100)
+    index = CosineIndex(base)
+    bigger = index.extended(unit_rows(3, seed=5))
+    assert index.n_rows == 100 and bigger.n_rows == 103
+    assert index.scores(base[0]).shape == (100,)
+
+
+def test_pair_scores_match_sparse_products():
+    vectors = unit_rows(50)
+    rows = np.array([4, 9, 4, 0])
+    np.testing.assert_allclose(CosineIndex(vectors).pair_scores(rows), (vectors[rows] @ vectors[rows].T).toarray(), atol=1e-6)
+    assert CosineIndex(vectors).pair_scores(np.array([], dtype=np.int64)).shape == (0, 0)
+
+
+def test_top_rows_keeps_ties_and_only_positive_scores():
+    scores = np.array([0.5, 0.2, -np.inf, 0.2, 0.9, 0.0, 0.2])
+    assert sorted(top_rows(scores, 2)) == [0, 4]
+    assert sorted(top_rows(scores, 3)) == [0, 1, 3, 4, 6]  # every row tied with the third
+    assert sorted(top_rows(scores, 50)) == [0, 1, 3, 4, 6]
