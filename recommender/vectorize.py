@@ -99,15 +99,10 @@ class TextVectorizer:
         if np.dtype(self.dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise InvalidOptionError(f"dtype must be float32 or float64, got {self.dtype!r}")
 
-    def _analyze(self, title: str, body: str) -> list[str]:
-        """Tokens of a (title, body) pair; boilerplate is stripped from the body only."""
+    def _tokens(self, texts: Sequence[str], *, boilerplate: bool) -> list[list[str]]:
+        """Token lists of titles (``boilerplate=False``) or bodies (datelines etc. stripped)."""
         stop_words = ENGLISH_STOP_WORDS if self.stop_words == "english" else None
-        return (tokenize(prepare(title, boilerplate=False), stop_words=stop_words)
-                + tokenize(prepare(body), stop_words=stop_words))
-
-    def _counter(self, vocabulary: dict[str, int] | None = None, **df_limits) -> CountVectorizer:
-        analyzer = lambda pair: self._analyze(*pair)  # noqa: E731 - documents are (title, body) pairs
-        return CountVectorizer(analyzer=analyzer, vocabulary=vocabulary, dtype=np.float64, **df_limits)
+        return [tokenize(prepare(text, boilerplate=boilerplate), stop_words=stop_words) for text in texts]
 
     def fit(self, titles: Sequence[str], bodies: Sequence[str]) -> TextVectorizer:
         """Learn the vocabulary and IDF from articles.
@@ -120,17 +115,27 @@ class TextVectorizer:
         -------
         self
         """
-        self._validate_options()
+        self._fit_tokens(*self._check_and_tokenize(titles, bodies, fitting=True))
+        return self
+
+    def _check_and_tokenize(self, titles: Sequence[str], bodies: Sequence[str], *, fitting: bool):
+        if fitting:
+            self._validate_options()
+        elif not hasattr(self, "idf_"):
+            raise NotFittedError("this TextVectorizer is not fitted yet; call fit first")
         if len(titles) != len(bodies):
             raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
-        n = len(bodies)
-        if n == 0:
+        if fitting and len(bodies) == 0:
             raise InvalidInputError("cannot fit on zero articles")
-        documents = list(zip(titles, bodies))
+        return self._tokens(titles, boilerplate=False), self._tokens(bodies, boilerplate=True)
+
+    def _fit_tokens(self, title_tokens: list[list[str]], body_tokens: list[list[str]]) -> None:
+        n = len(body_tokens)
         max_doc_count = max(2, int(self.max_df * n)) if self.max_df < 1 else n
-        counter = self._counter(min_df=self.min_df, max_df=max_doc_count, max_features=self.max_features)
+        counter = CountVectorizer(analyzer=_pair_tokens, min_df=self.min_df, max_df=max_doc_count,
+                                  max_features=self.max_features, binary=True, dtype=np.int32)
         try:
-            presence = counter.fit_transform(documents)
+            presence = counter.fit_transform(zip(title_tokens, body_tokens))
         except ValueError as error:
             raise InvalidInputError(
                 f"no usable terms ({error}); the articles may contain only stop words, or min_df/max_df prune everything"
@@ -139,7 +144,6 @@ class TextVectorizer:
         self.terms_ = counter.get_feature_names_out()
         self.idf_ = (np.log((1 + n) / (1 + document_frequency)) + 1).astype(self.dtype)
         self._vocabulary = {term: column for column, term in enumerate(self.terms_)}
-        return self
 
     @classmethod
     def from_state(cls, params: dict, terms: Sequence[str], idf: np.ndarray) -> TextVectorizer:
@@ -163,14 +167,19 @@ class TextVectorizer:
         scipy.sparse.csr_matrix of shape (n_articles, n_terms)
             Rows of unit length (all-zero for an article with no known term), sorted indices.
         """
-        if not hasattr(self, "idf_"):
-            raise NotFittedError("this TextVectorizer is not fitted yet; call fit first")
-        if len(titles) != len(bodies):
-            raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
-        counter = self._counter(vocabulary=self._vocabulary)
-        tf = counter.transform([("", body) for body in bodies])
+        return self._vectors(*self._check_and_tokenize(titles, bodies, fitting=False))
+
+    def fit_transform(self, titles: Sequence[str], bodies: Sequence[str]) -> sp.csr_matrix:
+        """:meth:`fit`, then :meth:`transform`, tokenising each text once."""
+        title_tokens, body_tokens = self._check_and_tokenize(titles, bodies, fitting=True)
+        self._fit_tokens(title_tokens, body_tokens)
+        return self._vectors(title_tokens, body_tokens)
+
+    def _vectors(self, title_tokens: list[list[str]], body_tokens: list[list[str]]) -> sp.csr_matrix:
+        counter = CountVectorizer(analyzer=_same_tokens, vocabulary=self._vocabulary, dtype=np.float64)
+        tf = counter.transform(body_tokens)
         if self.title_weight:
-            tf = tf + self.title_weight * counter.transform([(title, "") for title in titles])
+            tf = tf + self.title_weight * counter.transform(title_tokens)
         tf = sp.csr_matrix(tf, dtype=np.float64)
         if self.sublinear_tf:  # 1 + ln(tf) from tf = 1 up; fractional title-only counts stay linear
             at_least_one = tf.data >= 1.0
@@ -180,6 +189,10 @@ class TextVectorizer:
         vectors.sort_indices()
         return sp.csr_matrix(vectors)
 
-    def fit_transform(self, titles: Sequence[str], bodies: Sequence[str]) -> sp.csr_matrix:
-        """:meth:`fit`, then :meth:`transform`."""
-        return self.fit(titles, bodies).transform(titles, bodies)
+
+def _same_tokens(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def _pair_tokens(pair: tuple[list[str], list[str]]) -> list[str]:
+    return pair[0] + pair[1]
