@@ -43,7 +43,7 @@ from sklearn.preprocessing import normalize
 
 from .catalog import Catalog
 from .index import CosineIndex, top_rows
-from .lists import Hit, near_duplicate_of, shared_terms
+from .lists import Hit, near_duplicate_of, query_weights, shared_terms
 from .popularity import HOUR, PopularityState
 
 __all__ = ["BlendWeights", "RecommendQuery", "reading_profile", "recommendation_list"]
@@ -225,7 +225,8 @@ def _explain(row: int, score: float, signals: np.ndarray, index: CosineIndex, ca
     strongest = int(np.argmax(signals))
     shared: tuple[str, ...] = ()
     if strongest == 0 and query.article_vector is not None:
-        shared = shared_terms(query.article_vector, index.row_terms(row), terms, query.explain_terms)
+        weights = query_weights(query.article_vector, len(terms))
+        shared = shared_terms(weights, index.row_terms(row), terms, query.explain_terms)
         explanation = f"like this article: shares {', '.join(shared)}" if shared else "like this article"
     elif strongest == 1 and len(query.history_rows):
         history = query.history_rows

@@ -170,9 +170,12 @@ class CosineIndex:
         (no BLAS call: multi-threaded BLAS on tiny products can cost 100x on shared cores).
         """
         lengths, indices, data = self._gather(rows)
-        terms, columns = np.unique(indices, return_inverse=True)
+        # Renumber the terms into 0..len(indices) without sorting: every occurrence of a term
+        # reads back the one slot written last for it (an uninitialised scratch array is O(1)).
+        slot = np.empty(self._base.vectors.shape[1], dtype=np.int64)
+        slot[indices] = np.arange(len(indices))
         indptr = np.concatenate([[0], np.cumsum(lengths)])
-        block = sp.csr_matrix((data, columns, indptr), shape=(len(lengths), len(terms)))
+        block = sp.csr_matrix((data, slot[indices], indptr), shape=(len(lengths), max(len(indices), 1)))
         return (block @ block.T).toarray()
 
 

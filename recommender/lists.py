@@ -34,6 +34,7 @@ __all__ = [
     "near_duplicate_of",
     "ranking_list",
     "related_list",
+    "query_weights",
     "shared_terms",
 ]
 
@@ -113,15 +114,22 @@ class RelatedQuery:
     query_row: int | None = None
 
 
-def shared_terms(query: sp.csr_matrix | RowTerms, vector: sp.csr_matrix | RowTerms, terms: np.ndarray,
-                 n: int) -> tuple[str, ...]:
-    """The ``n`` terms contributing most to the dot product of two 1-row vectors."""
-    common, query_at, vector_at = np.intersect1d(query.indices, vector.indices, assume_unique=True, return_indices=True)
-    if common.size == 0 or n <= 0:
+def query_weights(query: sp.csr_matrix, n_terms: int) -> np.ndarray:
+    """The query's term weights as a dense vector, for :func:`shared_terms`."""
+    weights = np.zeros(n_terms, dtype=np.float32)
+    weights[query.indices] = query.data
+    return weights
+
+
+def shared_terms(weights: np.ndarray, vector: RowTerms, terms: np.ndarray, n: int) -> tuple[str, ...]:
+    """The ``n`` terms contributing most to the dot product of a query (dense ``weights``,
+    see :func:`query_weights`) and one stored row; ties by term order."""
+    if n <= 0:
         return ()
-    weight = query.data[query_at] * vector.data[vector_at]
-    best = np.lexsort((common, -weight))[:n]
-    return tuple(str(terms[column]) for column in common[best])
+    products = weights[vector.indices] * vector.data
+    shared = np.flatnonzero(products > 0)
+    best = shared[np.lexsort((vector.indices[shared], -products[shared]))[:n]]
+    return tuple(str(terms[column]) for column in vector.indices[best])
 
 
 def _mask(scores: np.ndarray, catalog: Catalog, query: RelatedQuery) -> np.ndarray:
@@ -169,8 +177,9 @@ def related_list(
     scores = _mask(scores, catalog, query)
     hits = []
     rows = np.arange(len(scores))
+    weights = query_weights(query_vector, len(terms)) if query.explain_terms else None
     for row, score in best_distinct(rows, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows):
-        terms_here = shared_terms(query_vector, index.row_terms(row), terms, query.explain_terms)
+        terms_here = shared_terms(weights, index.row_terms(row), terms, query.explain_terms) if weights is not None else ()
         explanation = f"shares {', '.join(terms_here)}" if terms_here else "similar text"
         hits.append(Hit(catalog.id(row), score, explanation, terms_here))
     return hits
