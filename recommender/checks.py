@@ -13,7 +13,16 @@ import numpy as np
 
 from .exceptions import InvalidOptionError
 
-__all__ = ["check_exclude", "check_k", "check_max_age", "check_now", "check_same_section", "epoch_seconds"]
+__all__ = [
+    "check_choice",
+    "check_exclude",
+    "check_k",
+    "check_max_age",
+    "check_now",
+    "check_same_section",
+    "check_section",
+    "epoch_seconds",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -51,17 +60,37 @@ def check_max_age(max_age: Any) -> int | None:
 
 
 def check_same_section(same_section: Any) -> bool | None:
-    """``True``, ``False`` or ``None``."""
-    if same_section not in (None, True, False):
-        raise InvalidOptionError(f"same_section must be True, False or None, got {same_section!r}")
-    return same_section
+    """``True``, ``False`` or ``None`` (compared by identity: arrays are refused, not broadcast)."""
+    if same_section is None or isinstance(same_section, (bool, np.bool_)):
+        return None if same_section is None else bool(same_section)
+    raise InvalidOptionError(f"same_section must be True, False or None, got {type(same_section).__name__}")
 
 
-def check_exclude(exclude: Any) -> list[str]:
-    """A collection of ids (a lone string is refused: it would be read letter by letter)."""
-    if isinstance(exclude, str):
-        raise InvalidOptionError("exclude must be a collection of ids, not a single string; wrap it in a list")
+def check_section(section: Any) -> str | None:
+    """A section name or ``None``."""
+    if section is not None and not isinstance(section, str):
+        raise InvalidOptionError(f"section must be a string or None, got {type(section).__name__}")
+    return section
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (strings only)."""
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidOptionError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_exclude(exclude: Any, name: str = "exclude") -> list[str]:
+    """A collection of hashable ids (a lone string is refused: it would be read letter by letter)."""
+    if isinstance(exclude, (str, bytes)):
+        raise InvalidOptionError(f"{name} must be a collection of ids, not a single string; wrap it in a list")
     try:
-        return list(exclude)
+        items = list(exclude)
     except TypeError:
-        raise InvalidOptionError(f"exclude must be a collection of ids, got {type(exclude).__name__}") from None
+        raise InvalidOptionError(f"{name} must be a collection of ids, got {type(exclude).__name__}") from None
+    for item in items:
+        try:
+            hash(item)
+        except TypeError:
+            raise InvalidOptionError(f"{name} holds {type(item).__name__} items; ids are strings") from None
+    return items

@@ -24,9 +24,18 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import store
-from .articles import Article, load_articles, parse_datetime
+from .articles import Article, ArticleLimits, load_articles, parse_datetime
 from .catalog import Catalog
-from .checks import check_exclude, check_k, check_max_age, check_now, check_same_section, epoch_seconds
+from .checks import (
+    check_choice,
+    check_exclude,
+    check_k,
+    check_max_age,
+    check_now,
+    check_same_section,
+    check_section,
+    epoch_seconds,
+)
 from .exceptions import CorruptArtifactError, InvalidInputError, InvalidOptionError, NotFittedError
 from .index import CosineIndex
 from .ingest import ReactionReport, prepare_reactions
@@ -465,6 +474,10 @@ class Recommender:
         k = check_k(k)
         if not isinstance(title, str) or not isinstance(body, str):
             raise InvalidOptionError("title and body must be strings")
+        limits = ArticleLimits()
+        if len(title) + len(body) > limits.max_body_chars:
+            raise InvalidInputError(f"text of {len(title) + len(body):,} characters is above the limit of "
+                                    f"{limits.max_body_chars:,}")
         max_age_seconds = check_max_age(max_age)
         published = None
         if published_at is not None:
@@ -478,7 +491,7 @@ class Recommender:
         query = self._related_query(
             k,
             exclude_rows=state.catalog.known_rows(check_exclude(exclude)),
-            section_code=state.catalog.section_code(section),
+            section_code=state.catalog.section_code(check_section(section)),
             same_section=same_section,
             published=published,
             max_age_seconds=max_age_seconds,
@@ -525,13 +538,12 @@ class Recommender:
             least one reaction, best first, ties by id; one copy of any republished story.
         """
         state = self._fitted()
-        if mode not in _MODES:
-            raise InvalidOptionError(f"mode must be one of {_MODES}, got {mode!r}")
+        check_choice(mode, "mode", _MODES)
         query = RankingQuery(
             k=check_k(k),
             now=float(epoch_seconds(check_now(now))),
             mode=mode,
-            section_code=None if section is None else state.catalog.section_code(section),
+            section_code=None if check_section(section) is None else state.catalog.section_code(section),
             exclude_rows=state.catalog.known_rows(check_exclude(exclude)),
             duplicate_threshold=self.duplicate_threshold,
         )
@@ -575,9 +587,7 @@ class Recommender:
 
     def _recommend(self, state: Fitted, article_id: str | None, history: Iterable[str], k: int,
                    now: float, avoid: np.ndarray) -> list[Hit]:
-        if isinstance(history, str):
-            raise InvalidOptionError("history must be a collection of ids, not a single string")
-        history_rows = state.catalog.known_rows(history)
+        history_rows = state.catalog.known_rows(check_exclude(history, "history"))
         article_vector = None
         if article_id is not None:
             row = state.catalog.row(article_id)

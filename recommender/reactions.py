@@ -23,7 +23,10 @@ from .articles import is_missing, parse_datetime
 from .exceptions import InvalidInputError
 from .readers import iter_records
 
-__all__ = ["Reaction", "load_reactions", "to_reaction"]
+__all__ = ["MAX_COUNT", "Reaction", "load_reactions", "to_reaction"]
+
+MAX_COUNT = 10**9
+"""Most presses one record may carry: far above any real counter, far below float overflow."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,8 @@ def _count(value: Any) -> int:
         raise ValueError(f"count must be a whole number, got {value!r}")
     if value < 0:
         raise ValueError(f"count must not be negative, got {value}")
+    if value > MAX_COUNT:
+        raise ValueError(f"count {value} is above the limit of {MAX_COUNT:,} presses per record")
     return value
 
 
