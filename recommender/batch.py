@@ -47,7 +47,8 @@ def related_block(
     for position, row in enumerate(rows):
         start, end = product.indptr[position], product.indptr[position + 1]
         columns, scores = product.indices[start:end], product.data[start:end].copy()
-        scores[(scores >= duplicate_threshold) | (scores < min_similarity) | (columns == row)] = -np.inf
+        scores[(scores >= duplicate_threshold) | (scores < min_similarity) | (columns == row)
+               | catalog.removed[columns]] = -np.inf
         lists.append(best_distinct(columns.astype(np.int64), scores, index, catalog, k, duplicate_threshold,
                                    np.array([row])))
     return lists

@@ -158,7 +158,7 @@ def recommendation_list(
     sources = [top_rows(article_scores, query.candidates), top_rows(history_scores, query.candidates),
                top_rows(popular, query.candidates), published[-query.candidates:]]
     rows = np.unique(np.concatenate(sources)).astype(np.int64)
-    rows = rows[catalog.published[rows] <= query.now]
+    rows = rows[(catalog.published[rows] <= query.now) & ~catalog.removed[rows]]
     rows = rows[~near_duplicate_of(rows, index, query.duplicate_threshold, query.exclude_rows)]
     if query.article_vector is not None and len(rows):
         rows = rows[article_scores[rows] < query.duplicate_threshold]

@@ -36,6 +36,7 @@ class Catalog:
         self._row_of: dict[str, int] = {}
         self._sections: dict[str | None, int] = {None: -1}
         self.section_codes = np.empty(0, dtype=np.int32)
+        self.removed = np.zeros(0, dtype=bool)
         self.published = np.empty(0, dtype=np.int64)
         self.by_published = np.empty(0, dtype=np.int64)
         self._published_sorted = np.empty(0, dtype=np.int64)
@@ -53,8 +54,11 @@ class Catalog:
             "published_at": article.published_at.isoformat(),
         }
 
-    def extend(self, records: Iterable[dict]) -> np.ndarray:
+    def extend(self, records: Iterable[dict], removed: np.ndarray | None = None) -> np.ndarray:
         """Append rows; return their row numbers.
+
+        ``removed`` (a stored model's unpublished rows) marks rows appended as removed:
+        their ids are not held, so an id may appear once live and any number of times removed.
 
         Raises
         ------
@@ -62,18 +66,23 @@ class Catalog:
             When an id is already held (nothing is added then).
         """
         records = list(records)
+        removed = np.zeros(len(records), dtype=bool) if removed is None else np.asarray(removed, dtype=bool)
         new_ids: set[str] = set()
-        for record in records:
+        for record, gone in zip(records, removed):
+            if gone:
+                continue
             if record["id"] in self._row_of or record["id"] in new_ids:
                 raise DuplicateArticleError("article id is already in the model", record_id=record["id"])
             new_ids.add(record["id"])
         first = len(self.records)
         codes = [self._sections.setdefault(record["section"], len(self._sections) - 1) for record in records]
         seconds = [epoch_seconds(datetime.fromisoformat(record["published_at"])) for record in records]
-        for row, record in enumerate(records, start=first):
-            self._row_of[record["id"]] = row
+        for row, (record, gone) in enumerate(zip(records, removed), start=first):
+            if not gone:
+                self._row_of[record["id"]] = row
         self.records.extend(records)
         self.section_codes = np.concatenate([self.section_codes, np.asarray(codes, dtype=np.int32)])
+        self.removed = np.concatenate([self.removed, removed])
         self.published = np.concatenate([self.published, np.asarray(seconds, dtype=np.int64)])
         # merge the new rows into publication order (after equal times: ties stay in row order)
         new_rows = np.arange(first, len(self.records))
@@ -88,7 +97,7 @@ class Catalog:
         """An independent catalogue with the same rows (cheap: no record is re-read)."""
         other = Catalog.__new__(Catalog)
         other.records, other._row_of, other._sections = list(self.records), dict(self._row_of), dict(self._sections)
-        other.section_codes, other.published = self.section_codes, self.published
+        other.section_codes, other.published, other.removed = self.section_codes, self.published, self.removed
         other.by_published, other._published_sorted = self.by_published, self._published_sorted
         return other
 
@@ -114,6 +123,24 @@ class Catalog:
     def rows(self, article_ids: Iterable[str]) -> np.ndarray:
         """Rows of several ids (each must be held)."""
         return np.fromiter((self.row(article_id) for article_id in article_ids), dtype=np.int64)
+
+    def remove(self, article_ids: Iterable[str]) -> np.ndarray:
+        """Unpublish articles: their ids become unknown and their rows never appear in lists.
+
+        Rows keep their numbers (the matrices are not rewritten); the id may be added
+        again later as a new row. Returns the removed rows.
+        """
+        rows = self.rows(article_ids)
+        self.removed = self.removed.copy()
+        self.removed[rows] = True
+        for row in rows:
+            del self._row_of[self.records[row]["id"]]
+        return rows
+
+    @property
+    def any_removed(self) -> bool:
+        """Whether some rows are unpublished (list builders then mask them)."""
+        return len(self._row_of) < len(self.records)
 
     def known_rows(self, article_ids: Iterable[str]) -> np.ndarray:
         """Rows of those ids that are held; others are ignored (for exclusion lists)."""

@@ -136,6 +136,8 @@ def _mask(scores: np.ndarray, catalog: Catalog, query: RelatedQuery) -> np.ndarr
     scores = scores.copy()
     scores[(scores >= query.duplicate_threshold) | (scores < query.min_similarity)] = -np.inf
     scores[query.exclude_rows] = -np.inf
+    if catalog.any_removed:
+        scores[catalog.removed] = -np.inf
     if query.query_row is not None:
         scores[query.query_row] = -np.inf
     if query.same_section is not None:
@@ -275,7 +277,7 @@ def ranking_list(state: PopularityState, index: CosineIndex, catalog: Catalog, q
     window = catalog.published_between(query.now - state.config.max_age_hours * HOUR, query.now)
     if query.section_code is not None:
         window = window[catalog.section_codes[window] == query.section_code]
-    window = window[state.totals(window) > 0]
+    window = window[(state.totals(window) > 0) & ~catalog.removed[window]]
     scores = state.scores(window, catalog.published[window].astype(np.float64), query.now, query.mode)
     hits = []
     for row, score in best_distinct(window, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows):

@@ -305,6 +305,26 @@ class Recommender:
             self.record_reactions(waiting)
         return self
 
+    def remove_articles(self, article_ids: Iterable[str]) -> Recommender:
+        """Unpublish articles: they leave every list at once; their ids become unknown.
+
+        The vectors stay in the matrices (no rebuild) until the next :meth:`fit`; an id may
+        be added again later. Unknown ids raise :class:`~recommender.UnknownArticleError`
+        and nothing is removed.
+
+        Returns
+        -------
+        self
+        """
+        ids = check_exclude(article_ids, "article_ids")
+        self._fitted()
+        with self._lock:
+            state = self._state
+            catalog = state.catalog.copy()
+            catalog.remove(ids)
+            self._state = Fitted(state.vectorizer, state.index, catalog, state.popularity, state.pending)
+        return self
+
     def record_reactions(self, reactions: Any, *, now: datetime | None = None) -> ReactionReport:
         """Add reactions to the popularity state (incremental; no text model is touched).
 
@@ -355,8 +375,9 @@ class Recommender:
     # ------------------------------------------------------------------ queries
     @property
     def article_ids(self) -> list[str]:
-        """Ids of every indexed article, in the order they were added."""
-        return [record["id"] for record in self._fitted().catalog.records]
+        """Ids of every indexed (not removed) article, in the order they were added."""
+        catalog = self._fitted().catalog
+        return [record["id"] for record, gone in zip(catalog.records, catalog.removed) if not gone]
 
     def article_metadata(self, article_id: str) -> dict[str, Any]:
         """Stored metadata of an article: id, title, section, url, tags, published_at."""

@@ -49,6 +49,7 @@ def to_artifact(fitted: Fitted, config: dict[str, Any]) -> dict[str, Any]:
             "postings_indptr": postings.indptr,
             "popularity_mass": fitted.popularity.mass,
             "popularity_last": fitted.popularity.last,
+            "removed": fitted.catalog.removed.astype(np.uint8),
         },
         "documents": {
             "terms": [str(term) for term in fitted.vectorizer.terms_],
@@ -84,7 +85,12 @@ def from_artifact(
         Reaction(str(a), str(r), int(c), datetime.fromisoformat(t) if t else None)
         for a, r, c, t in documents["pending_reactions"]
     )
-    return Fitted(vectorizer, CosineIndex(vectors, postings), Catalog(records),
+    removed = arrays["removed"]
+    if removed.shape != (shape[0],):
+        raise ValueError(f"removed mask has shape {removed.shape} for {shape[0]} articles")
+    catalog = Catalog()
+    catalog.extend(records, removed=removed.astype(bool))
+    return Fitted(vectorizer, CosineIndex(vectors, postings), catalog,
                   PopularityState.from_arrays(popularity, mass, last), pending)
 
 

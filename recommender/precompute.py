@@ -72,7 +72,7 @@ def _model(version_dir: str) -> Recommender:
 
 def _block_task(version_dir: str, number: int, rows: np.ndarray, k: int, pages: bool, now: datetime | None):
     rec = _model(version_dir)
-    ids = [rec.catalog_.id(row) for row in rows]
+    ids = [rec.catalog_.id(row) for row in rows if not rec.catalog_.removed[row]]
     out: list[tuple[str, str, int, str, float]] = []
     if pages:
         for article_id in ids:

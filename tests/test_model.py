@@ -173,3 +173,28 @@ def test_article_with_no_known_terms_has_an_empty_list(tiny_articles):
     rec = Recommender().fit(tiny_articles)
     rec.add_articles([make_article("new", "Zzyzx", "qwertyuiop asdfghjkl")])
     assert rec.related("new") == []
+
+
+def test_removed_articles_leave_every_list_and_can_come_back(tiny_articles, tmp_path):
+    from datetime import datetime, timezone
+
+    from recommender import Reaction
+
+    rec = Recommender().fit(tiny_articles)
+    now = datetime(2026, 10, 16, tzinfo=timezone.utc)
+    rec.record_reactions([Reaction("port-3", "good", 5, now)], now=now)
+    assert "port-3" in ids(rec.related("port-1")) and ids(rec.ranking(now=now)) == ["port-3"]
+    rec.remove_articles(["port-3"])
+    assert "port-3" not in ids(rec.related("port-1")) and rec.ranking(now=now) == []
+    assert "port-3" not in ids(rec.recommend(now=now)) and "port-3" not in rec.article_ids
+    with pytest.raises(UnknownArticleError):
+        rec.related("port-3")
+    with pytest.raises(UnknownArticleError):
+        rec.remove_articles(["port-3"])
+    rec.save(tmp_path / "m")
+    loaded = Recommender.load(tmp_path / "m")
+    assert "port-3" not in ids(loaded.related("port-1"))
+    loaded.add_articles([dict(tiny_articles[3], body="Calden strike deal: dock workers back at the harbour.")])
+    assert "port-3" in ids(loaded.related("port-1"))
+    ids_, _ = loaded.related_batch(k=3)  # batch runs with a removed row present
+    assert list(ids_[0]) == [h.article_id for h in loaded.related("port-1", k=3)] + [""] * (3 - len(loaded.related("port-1", k=3)))
