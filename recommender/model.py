@@ -43,7 +43,7 @@ from .batch import related_arrays
 from .blend import BlendWeights, RecommendQuery, recommendation_list
 from .lists import Hit, Page, RankingQuery, RelatedQuery, ranking_list, related_list
 from .markup import html_to_text
-from .persist import Fitted, from_artifact, to_artifact
+from .persist import Fitted, Growth, from_artifact, to_artifact
 from .popularity import PopularityConfig, PopularityState
 from .reactions import Reaction, load_reactions
 from .vectorize import TextVectorizer
@@ -291,19 +291,54 @@ class Recommender:
             return self
         with self._lock:
             state = self._state
-            vectors = state.vectorizer.transform([a.title for a in articles], [a.body for a in articles])
+            vectors, known, total = state.vectorizer.transform_with_coverage(
+                [a.title for a in articles], [a.body for a in articles])
             catalog = state.catalog.copy()
             catalog.extend(Catalog.record_of(a) for a in articles)
-            index = state.index.extended(vectors)
             popularity = PopularityState.from_arrays(state.popularity.config, state.popularity.mass, state.popularity.last)
             popularity.grow(len(catalog))
             arrived = {a.id for a in articles}
             waiting = [r for r in state.pending if r.article_id in arrived]
-            self._state = Fitted(state.vectorizer, index, catalog, popularity,
-                                 tuple(r for r in state.pending if r.article_id not in arrived))
+            growth = state.growth
+            growth = Growth(growth.fitted, growth.added + len(articles), growth.added_tokens + total,
+                            growth.added_known_tokens + known)
+            self._state = state.replace(index=state.index.extended(vectors), catalog=catalog, popularity=popularity,
+                                        pending=tuple(r for r in state.pending if r.article_id not in arrived),
+                                        growth=growth)
         if waiting:
             self.record_reactions(waiting)
         return self
+
+    def drift(self, *, max_added_share: float = 0.25, min_known_share: float = 0.85) -> dict[str, Any]:
+        """Whether the vocabulary and IDF still fit the archive, or a refit is due.
+
+        Articles added since :meth:`fit` are vectorised with the fitted vocabulary: words it
+        never saw (new names, new events) are left out of their vectors, and document
+        frequencies drift as the archive grows. Both are measured here.
+
+        Parameters
+        ----------
+        max_added_share : float, default=0.25
+            Advise a refit once added articles exceed this share of the fitted ones.
+        min_known_share : float, default=0.85
+            Advise a refit once fewer of the added articles' tokens than this are known.
+
+        Returns
+        -------
+        dict
+            ``fitted``, ``added``, ``added_share``, ``known_token_share`` (of added articles,
+            ``None`` before any), ``refit_advised`` (bool) and ``reasons`` (list of str).
+        """
+        growth = self._fitted().growth
+        added_share = growth.added / max(growth.fitted, 1)
+        known = growth.added_known_tokens / growth.added_tokens if growth.added_tokens else None
+        reasons = []
+        if added_share > max_added_share:
+            reasons.append(f"{growth.added:,} articles added since fit, {added_share:.0%} of the {growth.fitted:,} fitted")
+        if known is not None and known < min_known_share:
+            reasons.append(f"only {known:.0%} of the added articles' words are in the vocabulary")
+        return {"fitted": growth.fitted, "added": growth.added, "added_share": added_share,
+                "known_token_share": known, "refit_advised": bool(reasons), "reasons": reasons}
 
     def remove_articles(self, article_ids: Iterable[str]) -> Recommender:
         """Unpublish articles: they leave every list at once; their ids become unknown.
@@ -322,7 +357,7 @@ class Recommender:
             state = self._state
             catalog = state.catalog.copy()
             catalog.remove(ids)
-            self._state = Fitted(state.vectorizer, state.index, catalog, state.popularity, state.pending)
+            self._state = state.replace(catalog=catalog)
         return self
 
     def record_reactions(self, reactions: Any, *, now: datetime | None = None) -> ReactionReport:
@@ -358,7 +393,7 @@ class Recommender:
             )
             popularity = PopularityState.from_arrays(state.popularity.config, state.popularity.mass, state.popularity.last)
             popularity.record(batch.rows, batch.weights, batch.times)
-            self._state = Fitted(state.vectorizer, state.index, state.catalog, popularity, state.pending + tuple(pending))
+            self._state = state.replace(popularity=popularity, pending=state.pending + tuple(pending))
         return report
 
     def _fitted(self) -> Fitted:

@@ -8,6 +8,7 @@ consistency and rebuilds the fitted parts. No pickle anywhere.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,18 +21,35 @@ from .popularity import PopularityConfig, PopularityState
 from .reactions import Reaction
 from .vectorize import TextVectorizer
 
-__all__ = ["Fitted", "from_artifact", "to_artifact"]
+__all__ = ["Fitted", "Growth", "from_artifact", "to_artifact"]
 
 
 class Fitted:
     """The fitted parts of a model, replaced as a whole so readers see one consistent state."""
 
-    __slots__ = ("vectorizer", "index", "catalog", "popularity", "pending")
+    __slots__ = ("vectorizer", "index", "catalog", "popularity", "pending", "growth")
 
     def __init__(self, vectorizer: TextVectorizer, index: CosineIndex, catalog: Catalog,
-                 popularity: PopularityState, pending: tuple[Reaction, ...] = ()) -> None:
+                 popularity: PopularityState, pending: tuple[Reaction, ...] = (),
+                 growth: Growth | None = None) -> None:
         self.vectorizer, self.index, self.catalog = vectorizer, index, catalog
         self.popularity, self.pending = popularity, pending
+        self.growth = growth if growth is not None else Growth(fitted=len(catalog))
+
+    def replace(self, **parts: Any) -> Fitted:
+        """A copy with some parts replaced."""
+        current = {name: getattr(self, name) for name in self.__slots__}
+        return Fitted(**{**current, **parts})
+
+
+@dataclass(frozen=True, slots=True)
+class Growth:
+    """How the model grew since it was fitted: articles added and their known-token share."""
+
+    fitted: int
+    added: int = 0
+    added_tokens: int = 0
+    added_known_tokens: int = 0
 
 
 def to_artifact(fitted: Fitted, config: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +73,7 @@ def to_artifact(fitted: Fitted, config: dict[str, Any]) -> dict[str, Any]:
             "terms": [str(term) for term in fitted.vectorizer.terms_],
             "articles": fitted.catalog.to_records(),
             "pending_reactions": pending,
+            "growth": asdict(fitted.growth),
         },
         "metadata": {
             "config": config,
@@ -91,7 +110,7 @@ def from_artifact(
     catalog = Catalog()
     catalog.extend(records, removed=removed.astype(bool))
     return Fitted(vectorizer, CosineIndex(vectors, postings), catalog,
-                  PopularityState.from_arrays(popularity, mass, last), pending)
+                  PopularityState.from_arrays(popularity, mass, last), pending, Growth(**documents["growth"]))
 
 
 def _csr(arrays: dict[str, np.ndarray], prefix: str, shape: tuple[int, int], verify: bool) -> sp.csr_matrix:

@@ -169,6 +169,17 @@ class TextVectorizer:
         """
         return self._vectors(*self._check_and_tokenize(titles, bodies, fitting=False))
 
+    def transform_with_coverage(self, titles: Sequence[str], bodies: Sequence[str]) -> tuple[sp.csr_matrix, int, int]:
+        """:meth:`transform`, plus how many of the texts' tokens the vocabulary knows, of how many.
+
+        A falling share means new words (names, events) that the fitted vocabulary cannot
+        represent: a sign that a refit is due (see :meth:`Recommender.drift`).
+        """
+        title_tokens, body_tokens = self._check_and_tokenize(titles, bodies, fitting=False)
+        total = sum(map(len, title_tokens)) + sum(map(len, body_tokens))
+        known = sum(token in self._vocabulary for tokens in (*title_tokens, *body_tokens) for token in tokens)
+        return self._vectors(title_tokens, body_tokens), known, total
+
     def fit_transform(self, titles: Sequence[str], bodies: Sequence[str]) -> sp.csr_matrix:
         """:meth:`fit`, then :meth:`transform`, tokenising each text once."""
         title_tokens, body_tokens = self._check_and_tokenize(titles, bodies, fitting=True)

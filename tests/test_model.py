@@ -198,3 +198,18 @@ def test_removed_articles_leave_every_list_and_can_come_back(tiny_articles, tmp_
     assert "port-3" in ids(loaded.related("port-1"))
     ids_, _ = loaded.related_batch(k=3)  # batch runs with a removed row present
     assert list(ids_[0]) == [h.article_id for h in loaded.related("port-1", k=3)] + [""] * (3 - len(loaded.related("port-1", k=3)))
+
+
+def test_drift_tells_when_a_refit_is_due(tiny_articles, tmp_path):
+    rec = Recommender().fit(tiny_articles)  # 7 articles
+    assert rec.drift()["refit_advised"] is False and rec.drift()["known_token_share"] is None
+    rec.add_articles([make_article("new-1", "Rovers cup final", "Rovers reach the cup final at the stadium", 16)])
+    report = rec.drift()
+    assert report["added"] == 1 and report["known_token_share"] == 1.0 and report["refit_advised"] is False
+    rec.add_articles([make_article("new-2", "Zebra quokka", "Zebra quokka wombat platypus echidna", 17)])
+    report = rec.drift()
+    assert report["known_token_share"] < 0.85 and any("vocabulary" in r for r in report["reasons"])
+    rec.add_articles([make_article("new-3", "Rovers", "Rovers cup stadium final", 18)])
+    assert any("added since fit" in r for r in rec.drift()["reasons"])  # 3 of 7 fitted
+    rec.save(tmp_path / "m")
+    assert Recommender.load(tmp_path / "m").drift() == rec.drift()
