@@ -104,13 +104,15 @@ def from_artifact(
         Reaction(str(a), str(r), int(c), datetime.fromisoformat(t) if t else None)
         for a, r, c, t in documents["pending_reactions"]
     )
-    removed = arrays["removed"]
+    # parts added within format version 1 default to "nothing removed" and "no growth recorded"
+    removed = arrays.get("removed", np.zeros(shape[0], dtype=np.uint8))
     if removed.shape != (shape[0],):
         raise ValueError(f"removed mask has shape {removed.shape} for {shape[0]} articles")
     catalog = Catalog()
     catalog.extend(records, removed=removed.astype(bool))
     return Fitted(vectorizer, CosineIndex(vectors, postings), catalog,
-                  PopularityState.from_arrays(popularity, mass, last), pending, Growth(**documents["growth"]))
+                  PopularityState.from_arrays(popularity, mass, last), pending,
+                  Growth(**documents.get("growth", {"fitted": shape[0]})))
 
 
 def _csr(arrays: dict[str, np.ndarray], prefix: str, shape: tuple[int, int], verify: bool) -> sp.csr_matrix:

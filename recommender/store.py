@@ -11,27 +11,37 @@ A model path is a directory of versions with a ``current`` pointer::
             *.npy                arrays (CSR parts, IDF...), loadable with mmap
             *.json               vocabulary, article metadata...
 
-How publishing works: a new version is written into a hidden temporary directory, every
+How publishing works: a new version is written into a hidden staging directory, every
 file is flushed to disk, the directory is renamed into ``versions/``, and only then is
-``current`` switched with one atomic :func:`os.replace` of a symbolic link. A reader that
-resolved ``current`` keeps reading its version; a writer killed at any moment leaves either
-the old or the new version current, never a mix. Older versions beyond ``keep`` are pruned.
+``current`` switched with one atomic :func:`os.replace` of a symbolic link. A writer killed
+at any moment leaves either the old or the new version current, never a mix.
 
-Nothing is unpickled: arrays load with ``allow_pickle=False`` and file names in a manifest
-must be plain names inside the version directory. A missing, truncated or altered file
-raises :class:`~recommender.exceptions.CorruptArtifactError` naming it; an unknown
-format version :class:`~recommender.exceptions.IncompatibleArtifactError`. Verifying
-checksums reads every byte once (about 1 GB/s); ``verify=False`` skips it for trusted,
-memory-mapped loads.
+Housekeeping after each publish: finished versions beyond ``keep`` are pruned, oldest
+first, never the new one nor what ``current`` points to by then. Leftovers of a killed
+writer (``versions/.tmp-*``, ``.current.*``) are ignored by readers and deleted once
+untouched for ``stale_after`` seconds (an hour: a concurrent writer is left alone). If
+writers prune the version a reader is reading, :func:`read` starts again from the new
+``current``. A loaded model needs no files (arrays in memory, or mapped: POSIX mappings
+outlive their files).
+
+Nothing is unpickled: arrays load with ``allow_pickle=False``; manifest file names must
+be plain names of regular files (no symbolic links) in the version directory. A missing,
+truncated or altered file raises :class:`~recommender.exceptions.CorruptArtifactError`
+naming it; an unknown format :class:`~recommender.exceptions.IncompatibleArtifactError`;
+a failed write :class:`~recommender.exceptions.ArtifactError`. Sizes are always checked;
+checksums read every byte (cost in ``docs/reliability.md``), ``verify=False`` skips them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import secrets
 import shutil
+import stat
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -42,11 +52,16 @@ from .exceptions import ArtifactError, CorruptArtifactError, IncompatibleArtifac
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "publish", "read", "resolve"]
 
+logger = logging.getLogger(__name__)
+
 FORMAT = "recommender-model"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 CURRENT = "current"
 VERSIONS = "versions"
+STAGING_PREFIX = ".tmp-"
+STALE_AFTER = 3600.0
+_READ_ATTEMPTS = 5
 
 
 def _sha256(path: Path) -> str:
@@ -72,6 +87,7 @@ def publish(
     documents: dict[str, Any],
     metadata: dict[str, Any],
     keep: int = 2,
+    stale_after: float = STALE_AFTER,
 ) -> Path:
     """Write a new version of the artifact at ``path`` and make it current atomically.
 
@@ -87,21 +103,31 @@ def publish(
         Extra manifest entries (``config``, ``counts``...).
     keep : int, default=2
         Older versions kept besides the new one, for readers still using them.
+    stale_after : float, default=3600
+        Seconds after which a staging directory or temporary link left by a killed
+        writer is deleted.
 
     Returns
     -------
     pathlib.Path
         The new version's directory.
+
+    Raises
+    ------
+    ArtifactError
+        When the files cannot be written (the previous version stays current).
     """
     root = Path(path)
     if (root / MANIFEST).exists():
         raise ArtifactError(f"{root} is a version directory; save to the model directory that holds it")
     versions = root / VERSIONS
-    versions.mkdir(parents=True, exist_ok=True)
     created = datetime.now(timezone.utc)
-    name = f"{created:%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
-    staging = versions / f".tmp-{name}"
-    staging.mkdir()
+    staging = versions / f"{STAGING_PREFIX}{created:%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
+    try:
+        versions.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+    except OSError as error:
+        raise ArtifactError(f"{root}: cannot create a model directory here ({error})") from error
     try:
         files: dict[str, dict[str, Any]] = {}
         for key, array in arrays.items():
@@ -128,6 +154,9 @@ def publish(
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         _fsync(staging / MANIFEST)
+        _fsync(staging)
+        # named when finished, so that names sort in publishing order for pruning
+        name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
         final = versions / name
         os.rename(staging, final)
         _fsync(versions)
@@ -135,17 +164,41 @@ def publish(
         os.symlink(Path(VERSIONS) / name, link)
         os.replace(link, root / CURRENT)
         _fsync(root)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError) and not isinstance(error, ArtifactError):
+            raise ArtifactError(f"{root}: cannot publish a new version ({error})") from error
         raise
-    _prune(versions, current=name, keep=keep)
+    try:
+        _prune(root, new=name, keep=keep, stale_after=stale_after)
+    except OSError as error:  # the new version is current; only housekeeping failed
+        logger.warning("%s: could not prune old versions (%s)", root, error)
     return final
 
 
-def _prune(versions: Path, *, current: str, keep: int) -> None:
-    finished = sorted(p.name for p in versions.iterdir() if not p.name.startswith(".") and p.name != current)
-    for old in finished[: max(0, len(finished) - keep)]:
-        shutil.rmtree(versions / old, ignore_errors=True)
+def _prune(root: Path, *, new: str, keep: int, stale_after: float) -> None:
+    """Delete finished versions beyond ``keep`` and what killed writers left behind."""
+    versions = root / VERSIONS
+    try:
+        live = Path(os.readlink(root / CURRENT)).name  # a concurrent writer may have switched already
+    except OSError:
+        live = new
+    finished = sorted(p.name for p in versions.iterdir() if not p.name.startswith(".") and p.name not in (new, live))
+    stale = [versions / old for old in finished[: max(0, len(finished) - keep)]]
+    deadline = time.time() - stale_after
+    for entry in [*versions.glob(f"{STAGING_PREFIX}*"), *root.glob(f".{CURRENT}.*")]:
+        try:  # staging directories count as touched when any of their files was
+            touched = max([entry.lstat().st_mtime, *(e.lstat().st_mtime for e in entry.iterdir())]
+                          if entry.is_dir() and not entry.is_symlink() else [entry.lstat().st_mtime])
+        except OSError:  # gone meanwhile: its writer finished, or another writer cleaned it
+            continue
+        if touched < deadline:
+            stale.append(entry)
+    for entry in stale:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def resolve(path: str | os.PathLike) -> Path:
@@ -153,6 +206,8 @@ def resolve(path: str | os.PathLike) -> Path:
     root = Path(path)
     if (root / CURRENT).exists():
         return (root / CURRENT).resolve()
+    if (root / CURRENT).is_symlink():
+        raise CorruptArtifactError(f"{root / CURRENT}: points to {os.readlink(root / CURRENT)}, which is missing")
     if (root / MANIFEST).exists():
         return root
     if not root.exists():
@@ -160,13 +215,28 @@ def resolve(path: str | os.PathLike) -> Path:
     raise CorruptArtifactError(f"{root}: not a model directory (no {CURRENT} link and no {MANIFEST})")
 
 
+def _regular_file(file_path: Path) -> None:
+    """Refuse anything but a regular file: a symbolic link, a FIFO or a device could point
+    outside the model, block the reader or never end."""
+    try:
+        mode = file_path.lstat().st_mode
+    except OSError as error:
+        missing = isinstance(error, FileNotFoundError)
+        raise CorruptArtifactError(f"{file_path}: {'missing' if missing else f'unreadable ({error})'}") from None
+    if stat.S_ISLNK(mode):
+        raise CorruptArtifactError(f"{file_path}: is a symbolic link; a model version holds plain files only")
+    if not stat.S_ISREG(mode):
+        raise CorruptArtifactError(f"{file_path}: not a regular file")
+
+
 def _manifest(directory: Path) -> dict[str, Any]:
+    _regular_file(directory / MANIFEST)
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CorruptArtifactError(f"{directory / MANIFEST}: missing") from None
-    except (ValueError, UnicodeDecodeError) as error:
-        raise CorruptArtifactError(f"{directory / MANIFEST}: not valid JSON ({error})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise CorruptArtifactError(f"{directory / MANIFEST}: not valid JSON ({type(error).__name__})") from None
+    except OSError as error:
+        raise CorruptArtifactError(f"{directory / MANIFEST}: unreadable ({error})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
         raise CorruptArtifactError(f"{directory / MANIFEST}: not a {FORMAT} manifest")
     if manifest.get("format_version") != FORMAT_VERSION:
@@ -187,7 +257,7 @@ def read(path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) ->
         Memory-map the arrays read-only instead of reading them into memory, so that
         worker processes share one copy through the page cache.
     verify : bool, default=True
-        Check every file's size and SHA-256 against the manifest.
+        Check every file's SHA-256 against the manifest (sizes are always checked).
 
     Returns
     -------
@@ -202,7 +272,23 @@ def read(path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) ->
     IncompatibleArtifactError
         For a format version this release does not read.
     """
-    directory = resolve(path)
+    for attempt in range(_READ_ATTEMPTS):
+        directory = resolve(path)
+        try:
+            return _read_version(directory, mmap=mmap, verify=verify)
+        except CorruptArtifactError:
+            # Writers may have pruned the version while we read it: start again from the new
+            # current version. A damaged version that is still current is reported.
+            try:
+                moved_on = Path(path, CURRENT).is_symlink() and resolve(path) != directory
+            except CorruptArtifactError:
+                moved_on = False
+            if attempt + 1 == _READ_ATTEMPTS or not moved_on:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _read_version(directory: Path, *, mmap: bool, verify: bool) -> tuple[dict, dict, dict]:
     manifest = _manifest(directory)
     arrays: dict[str, np.ndarray] = {}
     documents: dict[str, Any] = {}
@@ -210,21 +296,21 @@ def read(path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) ->
         if not isinstance(file_name, str) or Path(file_name).name != file_name or file_name.startswith("."):
             raise CorruptArtifactError(f"{directory / MANIFEST}: file name {file_name!r} is not a plain name in the model")
         file_path = directory / file_name
-        if not file_path.is_file():
-            raise CorruptArtifactError(f"{file_path}: missing")
-        if verify:
+        key, _, suffix = file_name.rpartition(".")
+        try:
+            _regular_file(file_path)
             if not isinstance(facts, dict) or file_path.stat().st_size != facts.get("bytes"):
                 raise CorruptArtifactError(f"{file_path}: size differs from the manifest (truncated or replaced)")
-            if _sha256(file_path) != facts.get("sha256"):
+            if verify and _sha256(file_path) != facts.get("sha256"):
                 raise CorruptArtifactError(f"{file_path}: checksum mismatch (the file was altered or damaged)")
-        key, suffix = file_name.rsplit(".", 1) if "." in file_name else (file_name, "")
-        try:
             if suffix == "npy":
                 arrays[key] = np.load(file_path, mmap_mode="r" if mmap else None, allow_pickle=False)
             elif suffix == "json":
                 documents[key] = json.loads(file_path.read_text(encoding="utf-8"))
             else:
-                raise CorruptArtifactError(f"{file_path}: unexpected file type")
-        except (ValueError, OSError, EOFError, UnicodeDecodeError) as error:
-            raise CorruptArtifactError(f"{file_path}: unreadable ({error})") from None
+                raise CorruptArtifactError(f"{file_path}: unexpected file type (a model holds .npy and .json files)")
+        except CorruptArtifactError:
+            raise
+        except (ValueError, OSError, EOFError, UnicodeDecodeError, RecursionError) as error:
+            raise CorruptArtifactError(f"{file_path}: unreadable ({type(error).__name__}: {error})") from None
     return manifest, arrays, documents
