@@ -60,31 +60,8 @@ _shared: dict = {}
 exec(SIGNATURE, _shared)  # the same code runs in the reader processes
 signature, which = _shared["signature"], _shared["which"]
 
-WRITER_SERVER = textwrap.dedent(
-    """
-    import os, random, sys, traceback
-    from recommender import Recommender
-    models = [Recommender.load(sys.argv[1]), Recommender.load(sys.argv[2])]
-    print("ready", flush=True)
-    for line in sys.stdin:
-        command, argument = line.split()
-        if command == "spawn":
-            pid = os.fork()
-            if pid == 0:
-                try:
-                    random.seed()
-                    turn = random.randrange(2)
-                    while True:
-                        models[turn % 2].save(argument)
-                        turn += 1
-                except BaseException:
-                    traceback.print_exc()
-                    os._exit(3)
-            print(pid, flush=True)
-        elif command == "reap":
-            print(os.waitpid(int(argument), 0)[1], flush=True)
-    """
-)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tests.*
+from tests.test_reliability import WRITER_SERVER  # noqa: E402 - the same fork server as the CI test
 
 FRESH_WRITER = textwrap.dedent(
     """
