@@ -182,7 +182,8 @@ def recommendation_list(
     # neighbour of the query, so "as close as its best related story" counts as 1.
     scale = max(article_scores.max(initial=0.0), history_scores.max(initial=0.0))
     chosen = _mmr(rows, relevance, article_scores[rows], index, query, scale if scale > 0 else 1.0)
-    return [_explain(rows[i], relevance[i], signals[i], index, catalog, terms, query) for i in chosen]
+    weights = query_weights(query.article_vector, len(terms)) if query.article_vector is not None else None
+    return [_explain(rows[i], relevance[i], signals[i], index, catalog, terms, weights, query) for i in chosen]
 
 
 def _mmr(rows: np.ndarray, relevance: np.ndarray, to_article: np.ndarray, index: CosineIndex,
@@ -219,13 +220,12 @@ def _mmr(rows: np.ndarray, relevance: np.ndarray, to_article: np.ndarray, index:
 
 
 def _explain(row: int, score: float, signals: np.ndarray, index: CosineIndex, catalog: Catalog,
-             terms: np.ndarray, query: RecommendQuery) -> Hit:
+             terms: np.ndarray, weights: np.ndarray | None, query: RecommendQuery) -> Hit:
     record = catalog.records[row]
     section = f" in {record['section']}" if record["section"] else ""
     strongest = int(np.argmax(signals))
     shared: tuple[str, ...] = ()
     if strongest == 0 and query.article_vector is not None:
-        weights = query_weights(query.article_vector, len(terms))
         shared = shared_terms(weights, index.row_terms(row), terms, query.explain_terms)
         explanation = f"like this article: shares {', '.join(shared)}" if shared else "like this article"
     elif strongest == 1 and len(query.history_rows):
