@@ -42,7 +42,6 @@ def related_block(
     """
     index, catalog = state.index, state.catalog
     product = index.product(index.select(rows))
-    product.sort_indices()
     lists = []
     for position, row in enumerate(rows):
         start, end = product.indptr[position], product.indptr[position + 1]
