@@ -61,7 +61,7 @@ CURRENT = "current"
 VERSIONS = "versions"
 STAGING_PREFIX = ".tmp-"
 STALE_AFTER = 3600.0
-_READ_ATTEMPTS = 5
+_READ_ATTEMPTS = 50  # a reader starts again while writers keep pruning the version it read
 
 
 def _sha256(path: Path) -> str:
