@@ -66,6 +66,8 @@ class Recommender:
     max_df : float, default=0.9
         Drop terms found in more than this share of articles.
     max_features : int or None, default=None
+    proper_noun_weight : int, default=2
+        How many times a proper noun (a capitalised word not opening a sentence) counts.
     duplicate_threshold : float, default=0.8
         Cosine similarity at or above which two articles are the same story
         (a republished wire story); such articles never appear in each other's lists and
@@ -129,6 +131,7 @@ class Recommender:
         min_df: int = 1,
         max_df: float = 0.9,
         max_features: int | None = None,
+        proper_noun_weight: int = 2,
         duplicate_threshold: float = 0.8,
         min_similarity: float = 0.05,
         explain_terms: int = 3,
@@ -151,6 +154,7 @@ class Recommender:
         self.min_df = min_df
         self.max_df = max_df
         self.max_features = max_features
+        self.proper_noun_weight = proper_noun_weight
         self.duplicate_threshold = duplicate_threshold
         self.min_similarity = min_similarity
         self.explain_terms = explain_terms
@@ -168,7 +172,7 @@ class Recommender:
         self.story_threshold = story_threshold
 
     # ------------------------------------------------------------------ options
-    _PARAMS = ("title_weight", "stop_words", "sublinear_tf", "min_df", "max_df", "max_features",
+    _PARAMS = ("title_weight", "stop_words", "sublinear_tf", "min_df", "max_df", "max_features", "proper_noun_weight",
                "duplicate_threshold", "min_similarity", "explain_terms", "reaction_weights",
                "unknown_reactions", "decay", "half_life_hours", "gravity", "prior_hours", "ranking_max_age",
                "blend_weights", "diversity", "freshness_half_life_hours", "history_half_life",
@@ -189,6 +193,7 @@ class Recommender:
     @classmethod
     def _from_config(cls, config: dict[str, Any]) -> Recommender:
         config = dict(config)
+        config.setdefault("proper_noun_weight", 1)  # saved before the option existed
         config["ranking_max_age"] = timedelta(seconds=config["ranking_max_age"])
         return cls(**config)
 
@@ -266,6 +271,7 @@ class Recommender:
         vectorizer = TextVectorizer(
             title_weight=self.title_weight, stop_words=self.stop_words, sublinear_tf=self.sublinear_tf,
             min_df=self.min_df, max_df=self.max_df, max_features=self.max_features,
+            proper_noun_weight=self.proper_noun_weight,
         )
         vectors = vectorizer.fit_transform([a.title for a in articles], [a.body for a in articles])
         popularity = PopularityState(self._popularity_config(), len(articles))

@@ -18,7 +18,7 @@ Example::
     >>> from recommender.datasets import sample_articles_path, sample_stories
     >>> result = evaluate_labels(sample_articles_path(), story_labels(sample_stories()), k=5)
     >>> result["n_queries"], round(result["precision"], 3)
-    (62, 0.913)
+    (62, 0.919)
 """
 
 from __future__ import annotations

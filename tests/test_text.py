@@ -207,3 +207,14 @@ def test_html_to_text_never_raises_and_is_tidy(text):
 @given(st.text(alphabet=st.characters(blacklist_characters="<&"), max_size=200))
 def test_html_to_text_plain_text_keeps_words(text):
     assert html_to_text(text).split() == text.replace("\xa0", " ").split()
+
+
+def test_analyze_repeats_proper_nouns_but_not_sentence_openers():
+    from recommender.text import analyze
+
+    text = "Dock workers in Calden struck. Workers met Mayor Ilse Varga (Calden) at NATO."
+    tokens = analyze(text, stop_words=ENGLISH_STOP_WORDS, proper_noun_weight=2)
+    assert tokens.count("calden") == 3  # once doubled mid-sentence, once after "(" counted once
+    assert tokens.count("dock") == 1 and tokens.count("workers") == 2  # sentence openers count once
+    assert tokens.count("varga") == 2 and tokens.count("nato") == 1  # all capitals: an acronym, not a name
+    assert analyze(text, stop_words=ENGLISH_STOP_WORDS) == tokenize(prepare(text), stop_words=ENGLISH_STOP_WORDS)
