@@ -48,8 +48,8 @@ def related_block(
         columns, scores = product.indices[start:end], product.data[start:end].copy()
         scores[(scores >= duplicate_threshold) | (scores < min_similarity) | (columns == row)
                | catalog.removed[columns]] = -np.inf
-        lists.append(best_distinct(columns.astype(np.int64), scores, index, catalog, k, duplicate_threshold,
-                                   np.array([row])))
+        # the row itself and its near-duplicates are masked above, as in a single related() call
+        lists.append(best_distinct(columns.astype(np.int64), scores, index, catalog, k, duplicate_threshold))
     return lists
 
 

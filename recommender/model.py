@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import store
 from .articles import Article, ArticleLimits, load_articles, parse_datetime
@@ -45,7 +44,7 @@ from .lists import Hit, Page, RankingQuery, RelatedQuery, ranking_list, related_
 from .markup import html_to_text
 from .persist import Fitted, Growth, from_artifact, to_artifact
 from .popularity import PopularityConfig, PopularityState
-from .reactions import Reaction, load_reactions
+from .reactions import load_reactions
 from .vectorize import TextVectorizer
 
 __all__ = ["Recommender"]

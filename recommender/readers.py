@@ -65,7 +65,7 @@ def _iter_file(path: Path) -> Iterator[RawRecord]:
     kind = suffixes[-2] if compressed and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
     if kind not in _JSONL_SUFFIXES + _CSV_SUFFIXES:
         raise InvalidInputError(
-            f"cannot tell the format from the file name; use a .jsonl or .csv suffix (optionally .gz)",
+            "cannot tell the format from the file name; use a .jsonl or .csv suffix (optionally .gz)",
             source=name,
         )
     try:
