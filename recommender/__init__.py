@@ -13,6 +13,7 @@ from .exceptions import (
     InvalidOptionError,
     NotFittedError,
     RecommenderError,
+    StemmerUnavailableError,
     UnknownArticleError,
 )
 from .ingest import ReactionReport
@@ -38,6 +39,7 @@ __all__ = [
     "ReactionReport",
     "Recommender",
     "RecommenderError",
+    "StemmerUnavailableError",
     "UnknownArticleError",
     "load_articles",
     "load_reactions",

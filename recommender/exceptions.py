@@ -27,6 +27,7 @@ __all__ = [
     "InvalidOptionError",
     "NotFittedError",
     "RecommenderError",
+    "StemmerUnavailableError",
     "UnknownArticleError",
 ]
 
@@ -106,3 +107,11 @@ class CorruptArtifactError(ArtifactError):
 
 class IncompatibleArtifactError(ArtifactError):
     """An artifact written in a format version this release cannot read."""
+
+
+class StemmerUnavailableError(RecommenderError, ImportError):
+    """Stemming was asked for (``stem=True``) but no Snowball stemmer is installed.
+
+    Install PyStemmer (``pip install PyStemmer``, a dependency of ``recommender``) or the
+    pure-Python ``snowballstemmer``; or pass ``stem=False``.
+    """

@@ -7,7 +7,9 @@ look alike: wire datelines (``"SEOUL, South Korea (AP) — "``), bylines, copyri
 ``"Related: ..."`` link blocks scraped along with the body. :func:`strip_boilerplate`
 removes them line by line; :func:`tokenize` then lower-cases the text and splits it
 into word tokens of two or more letters or digits (the rule of scikit-learn's default
-``token_pattern``), dropping English stop words when asked.
+``token_pattern``), dropping English stop words when asked. :class:`StemCache` maps tokens
+to their Snowball (Porter2) English stems (``strikes``, ``striking`` -> ``strike``),
+stemming each distinct word once.
 
 Everything here is pure: strings in, strings or token lists out.
 """
@@ -15,11 +17,16 @@ Everything here is pure: strings in, strings or token lists out.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections.abc import Callable, Sequence
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-__all__ = ["ENGLISH_STOP_WORDS", "analyze", "prepare", "strip_boilerplate", "tokenize"]
+from .exceptions import InvalidOptionError, StemmerUnavailableError
+
+__all__ = ["ENGLISH_STOP_WORDS", "StemCache", "analyze", "prepare", "strip_boilerplate",
+           "tokenize"]
 
 # "HARBORVIEW, Calden (NWS) — ", "LONDON (Reuters) - ", "PARIS, Oct. 3 (AFP) -- ", "WASHINGTON — ".
 # A plain hyphen only counts after an agency in parentheses: "US - China talks" is a sentence.
@@ -117,3 +124,95 @@ def tokenize(text: str, *, stop_words: frozenset[str] | None = None) -> list[str
     if stop_words:
         return [token for token in tokens if token not in stop_words]
     return tokens
+
+
+def _english_stemmer() -> tuple[Callable[[list[str]], list[str]], str]:
+    """``stemWords`` of an English Snowball stemmer and the name of the package that gives it."""
+    try:
+        import Stemmer  # PyStemmer: the C libstemmer
+    except ImportError:
+        pass
+    else:
+        stemmer = Stemmer.Stemmer("english")
+        stemmer.maxCacheSize = 0  # StemCache memoises; a second cache would only cost memory
+        return stemmer.stemWords, "PyStemmer"
+    try:
+        import snowballstemmer  # the same algorithm in pure Python, several times slower
+    except ImportError:
+        raise StemmerUnavailableError(
+            "stemming (stem=True) needs PyStemmer or snowballstemmer: pip install PyStemmer, or pass stem=False"
+        ) from None
+    return snowballstemmer.stemmer("english").stemWords, "snowballstemmer"
+
+
+class StemCache:
+    """Snowball (Porter2) English stems of lower-case words, each distinct word stemmed once.
+
+    A callable: a list of words in, the list of their stems out. Stems are memoised in a
+    dict, so a word seen before costs one lookup; the unseen words of a call are stemmed
+    together in one batch. Safe to share between threads.
+
+    Parameters
+    ----------
+    max_size : int, default=1_000_000
+        Most words memoised. When a batch of unseen words would go past it, the memo is
+        emptied and starts again; this bounds memory when arbitrary text keeps arriving.
+
+    Attributes
+    ----------
+    backend : str
+        The package doing the stemming: ``"PyStemmer"``, or ``"snowballstemmer"`` when
+        PyStemmer cannot be imported.
+
+    Raises
+    ------
+    StemmerUnavailableError
+        Neither PyStemmer nor snowballstemmer is installed (an :class:`ImportError`).
+
+    Examples
+    --------
+    >>> stem = StemCache()
+    >>> stem(["strike", "strikes", "striking", "companies", "calden"])
+    ['strike', 'strike', 'strike', 'compani', 'calden']
+    >>> len(stem)  # distinct words memoised
+    5
+    """
+
+    def __init__(self, max_size: int = 1_000_000) -> None:
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+            raise InvalidOptionError(f"max_size must be a positive integer, got {max_size!r}")
+        self.max_size = max_size
+        self._stem_words, self.backend = _english_stemmer()
+        self._memo: dict[str, str] = {}
+        self._lock = threading.Lock()  # neither stemmer object is thread-safe
+
+    def __len__(self) -> int:
+        return len(self._memo)
+
+    def __call__(self, words: Sequence[str]) -> list[str]:
+        """Stems of ``words``, in order.
+
+        Parameters
+        ----------
+        words : sequence of str
+            Lower-case words (NFC/NFKC), as :func:`analyze` returns them.
+
+        Returns
+        -------
+        list of str
+        """
+        memo = self._memo
+        try:
+            return list(map(memo.__getitem__, words))  # the common case: every word seen before
+        except KeyError:
+            pass
+        with self._lock:
+            unseen = [word for word in dict.fromkeys(words) if word not in memo]
+            # a stem equal to its word (names, most short words) shares the word's string
+            fresh = {word: word if stem == word else stem for word, stem in zip(unseen, self._stem_words(unseen))}
+            stems = [fresh[word] if word in fresh else memo[word] for word in words]
+            if len(fresh) <= self.max_size:
+                if len(memo) + len(fresh) > self.max_size:
+                    memo.clear()
+                memo.update(fresh)
+        return stems

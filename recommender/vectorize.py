@@ -3,13 +3,22 @@
 How it works
 ------------
 Title and body are tokenised separately with the same analyser (boilerplate stripped,
-lower-cased, English stop words removed). A term's frequency in an article is
-``count in body + title_weight * count in title``; with ``sublinear_tf`` it becomes
-``1 + ln(tf)`` (for ``tf >= 1``). It is multiplied by the smoothed inverse document frequency
-``idf = ln((1 + n) / (1 + df)) + 1`` (scikit-learn's formula) and each row is scaled to
-unit length, so the dot product of two rows is their cosine similarity.
+lower-cased, English stop words removed). With ``stem=True`` (the default) each token is
+then replaced by its Snowball (Porter2) English stem, so ``strike``, ``strikes`` and
+``striking`` are one term ``strike``, ``company`` and ``companies`` one term ``compani``;
+stop words go before stemming. Each distinct word is stemmed once and remembered
+(:class:`~recommender.text.StemCache`), so stemming costs a dict lookup per token.
 
-The fitted state is the term list ``terms_`` and ``idf_``; :meth:`TextVectorizer.from_state`
+A term's frequency in an article is ``count in body + title_weight * count in title``;
+with ``sublinear_tf`` it becomes ``1 + ln(tf)`` (for ``tf >= 1``). It is multiplied by the
+smoothed inverse document frequency ``idf = ln((1 + n) / (1 + df)) + 1`` (scikit-learn's
+formula) and each row is scaled to unit length, so the dot product of two rows is their
+cosine similarity.
+
+The fitted state is the term list ``terms_`` (stems, or words with ``stem=False``),
+``display_terms_`` and ``idf_``. Stems are not always words, so ``display_terms_`` holds,
+for each term, the word that most often produced it in the fit corpus (``compani`` shows
+as ``company``): the form to show people, as in explanations. :meth:`TextVectorizer.from_state`
 rebuilds a working vectorizer from them, which is how models load without pickle.
 New articles are vectorised with the fitted vocabulary and IDF (terms never seen at fit
 time are ignored), so adding articles never changes the vectors already indexed.
@@ -17,7 +26,9 @@ time are ignored), so adding articles never changes the vectors already indexed.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,7 +36,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
 from .exceptions import InvalidInputError, InvalidOptionError, NotFittedError
-from .text import ENGLISH_STOP_WORDS, analyze
+from .text import ENGLISH_STOP_WORDS, StemCache, analyze
 
 __all__ = ["TextVectorizer"]
 
@@ -50,11 +61,21 @@ class TextVectorizer:
         How many times a proper noun (a capitalised word that does not open a sentence:
         names, places) counts. 2 — like a title word — helped on every corpus measured
         (``docs/relevance_research.md``); 1 turns it off.
+    stem : bool, default=True
+        Replace each token (after stop-word removal) with its Snowball (Porter2) English
+        stem, so inflections share a term: ``strike``, ``strikes``, ``striking`` ->
+        ``strike``. Needs PyStemmer (a dependency) or snowballstemmer, else fitting raises
+        :class:`~recommender.exceptions.StemmerUnavailableError`. ``False`` keeps surface words.
     dtype : numpy dtype, default=numpy.float32
 
     Attributes
     ----------
     terms_ : ndarray of str, shape (n_terms,)
+        The vocabulary: stems with ``stem=True``, words otherwise.
+    display_terms_ : ndarray of str, shape (n_terms,)
+        A readable word for each term: the lower-case word that most often produced the
+        stem in the fit corpus (ties: alphabetically first), e.g. ``company`` for
+        ``compani``. The same as ``terms_`` with ``stem=False``.
     idf_ : ndarray of float, shape (n_terms,)
     """
 
@@ -68,6 +89,7 @@ class TextVectorizer:
         max_df: float = 0.9,
         max_features: int | None = None,
         proper_noun_weight: int = 2,
+        stem: bool = True,
         dtype: type = np.float32,
     ) -> None:
         self.title_weight = title_weight
@@ -77,6 +99,7 @@ class TextVectorizer:
         self.max_df = max_df
         self.max_features = max_features
         self.proper_noun_weight = proper_noun_weight
+        self.stem = stem
         self.dtype = dtype
 
     def get_params(self) -> dict:
@@ -89,6 +112,7 @@ class TextVectorizer:
             "max_df": self.max_df,
             "max_features": self.max_features,
             "proper_noun_weight": self.proper_noun_weight,
+            "stem": self.stem,
             "dtype": np.dtype(self.dtype).name,
         }
 
@@ -106,6 +130,8 @@ class TextVectorizer:
         weight = self.proper_noun_weight
         if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 10:
             raise InvalidOptionError(f"proper_noun_weight must be an integer from 1 to 10, got {weight!r}")
+        if not isinstance(self.stem, bool):
+            raise InvalidOptionError(f"stem must be True or False, got {self.stem!r}")
         if np.dtype(self.dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise InvalidOptionError(f"dtype must be float32 or float64, got {self.dtype!r}")
 
@@ -114,6 +140,13 @@ class TextVectorizer:
         stop_words = ENGLISH_STOP_WORDS if self.stop_words == "english" else None
         return [analyze(text, boilerplate=boilerplate, stop_words=stop_words,
                         proper_noun_weight=self.proper_noun_weight) for text in texts]
+
+    def _stem_cache(self) -> StemCache:
+        """The memoised stemmer, made on first use (raises StemmerUnavailableError without one)."""
+        cache = getattr(self, "_stems", None)
+        if cache is None:
+            cache = self._stems = StemCache()
+        return cache
 
     def fit(self, titles: Sequence[str], bodies: Sequence[str]) -> TextVectorizer:
         """Learn the vocabulary and IDF from articles.
@@ -138,9 +171,22 @@ class TextVectorizer:
             raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
         if fitting and len(bodies) == 0:
             raise InvalidInputError("cannot fit on zero articles")
-        return self._tokens(titles, boilerplate=False), self._tokens(bodies, boilerplate=True)
+        title_tokens, body_tokens = self._tokens(titles, boilerplate=False), self._tokens(bodies, boilerplate=True)
+        if not self.stem:
+            return title_tokens, body_tokens, None
+        stem = self._stem_cache()
+        words = None
+        if fitting:  # surface-word counts for display_terms_; every distinct word stemmed in one batch
+            counts = Counter()
+            for tokens in chain(title_tokens, body_tokens):
+                counts.update(tokens)
+            words = list(zip(counts, counts.values(), stem(list(counts))))
+        return [stem(tokens) for tokens in title_tokens], [stem(tokens) for tokens in body_tokens], words
 
-    def _fit_tokens(self, title_tokens: list[list[str]], body_tokens: list[list[str]]) -> None:
+    def _fit_tokens(self, title_tokens: list[list[str]], body_tokens: list[list[str]],
+                    words: list[tuple[str, int, str]] | None) -> None:
+        """Vocabulary and IDF from (stemmed) token lists; ``words``: (word, count, stem) of the
+        fit corpus for ``display_terms_`` (``None`` without stemming)."""
         n = len(body_tokens)
         max_doc_count = max(2, int(self.max_df * n)) if self.max_df < 1 else n
         counter = CountVectorizer(analyzer=_pair_tokens, min_df=self.min_df, max_df=max_doc_count,
@@ -155,18 +201,29 @@ class TextVectorizer:
         self.terms_ = counter.get_feature_names_out()
         self.idf_ = (np.log((1 + n) / (1 + document_frequency)) + 1).astype(self.dtype)
         self._vocabulary = {term: column for column, term in enumerate(self.terms_)}
+        self.display_terms_ = self.terms_ if words is None else _display_terms(self._vocabulary, words)
 
     @classmethod
-    def from_state(cls, params: dict, terms: Sequence[str], idf: np.ndarray) -> TextVectorizer:
-        """Rebuild a fitted vectorizer from :meth:`get_params`, ``terms_`` and ``idf_``."""
+    def from_state(cls, params: dict, terms: Sequence[str], idf: np.ndarray,
+                   display_terms: Sequence[str] | None = None) -> TextVectorizer:
+        """Rebuild a fitted vectorizer from :meth:`get_params`, ``terms_``, ``idf_`` and
+        ``display_terms_`` (``None``: the terms themselves)."""
         params = dict(params)
-        params.setdefault("proper_noun_weight", 1)  # models saved before the option existed
+        # models saved before these options existed: the behaviour of that time
+        params.setdefault("proper_noun_weight", 1)
+        params.setdefault("stem", False)
         params["dtype"] = np.dtype(params.get("dtype", "float32")).type
         vectorizer = cls(**params)
         vectorizer._validate_options()
         if len(terms) != len(idf):
             raise InvalidInputError(f"{len(terms)} terms but {len(idf)} IDF weights")
+        if display_terms is not None and len(display_terms) != len(terms):
+            raise InvalidInputError(f"{len(terms)} terms but {len(display_terms)} display terms")
+        if vectorizer.stem:
+            vectorizer._stem_cache()  # a model that cannot stem fails at load, not at its first new article
         vectorizer.terms_ = np.asarray(terms, dtype=object)
+        vectorizer.display_terms_ = (vectorizer.terms_ if display_terms is None
+                                     else np.asarray(display_terms, dtype=object))
         vectorizer.idf_ = np.asarray(idf, dtype=vectorizer.dtype)
         vectorizer._vocabulary = {term: column for column, term in enumerate(vectorizer.terms_)}
         return vectorizer
@@ -179,23 +236,25 @@ class TextVectorizer:
         scipy.sparse.csr_matrix of shape (n_articles, n_terms)
             Rows of unit length (all-zero for an article with no known term), sorted indices.
         """
-        return self._vectors(*self._check_and_tokenize(titles, bodies, fitting=False))
+        title_tokens, body_tokens, _ = self._check_and_tokenize(titles, bodies, fitting=False)
+        return self._vectors(title_tokens, body_tokens)
 
     def transform_with_coverage(self, titles: Sequence[str], bodies: Sequence[str]) -> tuple[sp.csr_matrix, int, int]:
         """:meth:`transform`, plus how many of the texts' tokens the vocabulary knows, of how many.
 
         A falling share means new words (names, events) that the fitted vocabulary cannot
-        represent: a sign that a refit is due (see :meth:`Recommender.drift`).
+        represent: a sign that a refit is due (see :meth:`Recommender.drift`). With ``stem=True``
+        a token is known when its stem is a term.
         """
-        title_tokens, body_tokens = self._check_and_tokenize(titles, bodies, fitting=False)
+        title_tokens, body_tokens, _ = self._check_and_tokenize(titles, bodies, fitting=False)
         total = sum(map(len, title_tokens)) + sum(map(len, body_tokens))
         known = sum(token in self._vocabulary for tokens in (*title_tokens, *body_tokens) for token in tokens)
         return self._vectors(title_tokens, body_tokens), known, total
 
     def fit_transform(self, titles: Sequence[str], bodies: Sequence[str]) -> sp.csr_matrix:
         """:meth:`fit`, then :meth:`transform`, tokenising each text once."""
-        title_tokens, body_tokens = self._check_and_tokenize(titles, bodies, fitting=True)
-        self._fit_tokens(title_tokens, body_tokens)
+        title_tokens, body_tokens, words = self._check_and_tokenize(titles, bodies, fitting=True)
+        self._fit_tokens(title_tokens, body_tokens, words)
         return self._vectors(title_tokens, body_tokens)
 
     def _vectors(self, title_tokens: list[list[str]], body_tokens: list[list[str]]) -> sp.csr_matrix:
@@ -219,3 +278,14 @@ def _same_tokens(tokens: list[str]) -> list[str]:
 
 def _pair_tokens(pair: tuple[list[str], list[str]]) -> list[str]:
     return pair[0] + pair[1]
+
+
+def _display_terms(vocabulary: dict[str, int], words: list[tuple[str, int, str]]) -> np.ndarray:
+    """For each term, the most frequent word whose stem it is (ties: alphabetically first)."""
+    display: list[str] = [""] * len(vocabulary)
+    best = [0] * len(vocabulary)
+    for word, count, stem in words:
+        column = vocabulary.get(stem)
+        if column is not None and (count > best[column] or count == best[column] and word < display[column]):
+            best[column], display[column] = count, word
+    return np.asarray(display, dtype=object)

@@ -218,3 +218,77 @@ def test_analyze_repeats_proper_nouns_but_not_sentence_openers():
     assert tokens.count("dock") == 1 and tokens.count("workers") == 2  # sentence openers count once
     assert tokens.count("varga") == 2 and tokens.count("nato") == 1  # all capitals: an acronym, not a name
     assert analyze(text, stop_words=ENGLISH_STOP_WORDS) == tokenize(prepare(text), stop_words=ENGLISH_STOP_WORDS)
+
+
+# ---------------------------------------------------------------- StemCache
+def _spied_stem_cache(**options):
+    from recommender.text import StemCache
+
+    cache = StemCache(**options)
+    calls = []
+    stem_words = cache._stem_words
+
+    def spy(words):
+        calls.append(list(words))
+        return stem_words(words)
+
+    cache._stem_words = spy
+    return cache, calls
+
+
+def test_stem_cache_stems_with_porter2():
+    from recommender.text import StemCache
+
+    stem = StemCache()
+    assert stem.backend in ("PyStemmer", "snowballstemmer")
+    assert stem(["strike", "strikes", "striking", "company", "companies", "generously", "calden", "2026"]) == [
+        "strike", "strike", "strike", "compani", "compani", "generous", "calden", "2026"]
+    assert stem([]) == []
+
+
+def test_stem_cache_stems_each_distinct_word_once():
+    stem, calls = _spied_stem_cache()
+    assert stem(["strikes", "strikes", "port", "strikes"]) == ["strike", "strike", "port", "strike"]
+    assert calls == [["strikes", "port"]]  # one batch, each unseen word once
+    assert stem(["port", "strikes"]) == ["port", "strike"]
+    assert calls == [["strikes", "port"]]  # all seen: no stemming at all
+    assert stem(["ports", "port", "striking"]) == ["port", "port", "strike"]
+    assert calls[-1] == ["ports", "striking"]  # only the unseen words
+    assert len(stem) == 4
+
+
+def test_stem_cache_is_bounded():
+    stem, calls = _spied_stem_cache(max_size=3)
+    assert stem(["ports", "strikes", "talks"]) == ["port", "strike", "talk"] and len(stem) == 3
+    assert stem(["ships", "ports"]) == ["ship", "port"]  # over the bound: emptied, then refilled
+    assert len(stem) == 1 and calls[-1] == ["ships"]
+    assert stem(["a1", "b2", "c3", "d4", "ships"]) == ["a1", "b2", "c3", "d4", "ship"]  # a batch above the bound
+    assert len(stem) <= 3
+    from recommender.exceptions import InvalidOptionError
+    from recommender.text import StemCache
+
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(InvalidOptionError):
+            StemCache(max_size=bad)
+
+
+def test_stem_cache_is_thread_safe():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from recommender.text import StemCache
+
+    words = [f"{stem}{suffix}" for stem in ("strik", "compan", "port", "talk", "ship")
+             for suffix in ("e", "es", "ing", "ed")]
+    expected = StemCache()(words)
+    stem = StemCache(max_size=7)  # small: the memo keeps being emptied while other threads read it
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: stem(words[i % 5:] + words[:i % 5]), range(400)))
+    assert all(result == expected[i % 5:] + expected[:i % 5] for i, result in enumerate(results))
+
+
+def test_text_docstring_examples():
+    import doctest
+
+    from recommender import text
+
+    assert doctest.testmod(text).failed == 0

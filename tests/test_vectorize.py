@@ -1,0 +1,163 @@
+"""TextVectorizer: Snowball stemming, display terms, state round trips and options."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from recommender.exceptions import InvalidInputError, InvalidOptionError, RecommenderError
+from recommender.exceptions import StemmerUnavailableError
+from recommender.vectorize import TextVectorizer
+
+# "strike" in three inflections; "company" twice as often as "companies"
+TITLES = ["Dock workers strike", "Strikes spread", "Striking staff", "Pumpkin soup"]
+BODIES = [
+    "The company said the strike halted shipping. The company closed the port.",
+    "Strikes spread to two more companies as the company talks failed.",
+    "Striking staff met the company board near the harbour.",
+    "Roast the pumpkin with garlic and blend it with cream.",
+]
+
+
+def fitted(**options) -> TextVectorizer:
+    return TextVectorizer(max_df=1.0, **options).fit(TITLES, BODIES)
+
+
+def column(vectorizer: TextVectorizer, term: str) -> int:
+    return int(np.flatnonzero(vectorizer.terms_ == term)[0])
+
+
+def test_stems_fold_inflections_into_one_column():
+    vectorizer = fitted()
+    terms = set(vectorizer.terms_)
+    assert "strike" in terms and not {"strikes", "striking"} & terms
+    assert "compani" in terms and not {"company", "companies"} & terms
+    vectors = vectorizer.transform(TITLES, BODIES)
+    strike = column(vectorizer, "strike")
+    assert all(vectors[row, strike] > 0 for row in range(3)) and vectors[3, strike] == 0
+    # the first and third articles share "strike" only once inflections fold together
+    def cosine(vectors):
+        return (vectors[0] @ vectors[2].T).toarray()[0, 0]
+    assert cosine(vectors) > cosine(fitted(stem=False).transform(TITLES, BODIES))
+
+
+def test_display_terms_are_the_most_frequent_surface_word():
+    vectorizer = fitted()
+    display = dict(zip(vectorizer.terms_, vectorizer.display_terms_))
+    assert len(vectorizer.display_terms_) == len(vectorizer.terms_)
+    assert display["compani"] == "company"  # 4 x company, 1 x companies
+    assert display["strike"] == "strike"  # strike, strikes, striking twice each: a tie, first alphabetically
+    assert display["spread"] == "spread"
+    assert all(isinstance(word, str) for word in vectorizer.display_terms_)
+
+
+def test_display_terms_tie_goes_to_the_alphabetically_first_word():
+    vectorizer = TextVectorizer(max_df=1.0).fit(["x"] * 2, ["runs running", "running runs"])
+    assert list(vectorizer.terms_) == ["run"]
+    assert list(vectorizer.display_terms_) == ["running"]
+    vectorizer = TextVectorizer(max_df=1.0).fit(["x"] * 2, ["runs running runs", "runs"])
+    assert list(vectorizer.display_terms_) == ["runs"]  # more frequent beats alphabetically first
+
+
+def test_stem_false_keeps_surface_words():
+    vectorizer = fitted(stem=False)
+    assert {"strike", "strikes", "striking", "company", "companies"} <= set(vectorizer.terms_)
+    assert "compani" not in set(vectorizer.terms_)
+    assert np.array_equal(vectorizer.display_terms_, vectorizer.terms_)
+    assert vectorizer.get_params()["stem"] is False
+
+
+def test_stem_is_the_default_and_a_param():
+    assert TextVectorizer().stem is True
+    assert TextVectorizer().get_params()["stem"] is True
+
+
+@pytest.mark.parametrize("stem", [True, False])
+def test_fit_transform_equals_fit_then_transform(stem):
+    vectorizer = TextVectorizer(max_df=1.0, stem=stem)
+    once = vectorizer.fit_transform(TITLES, BODIES)
+    again = vectorizer.transform(TITLES, BODIES)
+    assert (once != again).nnz == 0
+
+
+@pytest.mark.parametrize("with_display", [True, False])
+def test_from_state_round_trip(with_display):
+    vectorizer = fitted()
+    display = [str(term) for term in vectorizer.display_terms_] if with_display else None
+    loaded = TextVectorizer.from_state(vectorizer.get_params(), [str(t) for t in vectorizer.terms_],
+                                       vectorizer.idf_, display)
+    assert loaded.stem is True
+    assert np.array_equal(loaded.terms_, vectorizer.terms_)
+    expected = vectorizer.display_terms_ if with_display else vectorizer.terms_
+    assert np.array_equal(loaded.display_terms_, expected)
+    texts = (["Dockers struck again"], ["Strikers and companies met; the striking went on."])
+    assert (loaded.transform(*texts) != vectorizer.transform(*texts)).nnz == 0
+
+
+def test_from_state_rejects_display_terms_of_another_length():
+    vectorizer = fitted()
+    with pytest.raises(InvalidInputError, match="display terms"):
+        TextVectorizer.from_state(vectorizer.get_params(), vectorizer.terms_, vectorizer.idf_,
+                                  vectorizer.display_terms_[:-1])
+
+
+def test_params_saved_before_the_stem_option_load_without_stemming():
+    old = fitted(stem=False)
+    params = old.get_params()
+    del params["stem"]
+    loaded = TextVectorizer.from_state(params, old.terms_, old.idf_)
+    assert loaded.stem is False
+    assert np.array_equal(loaded.display_terms_, loaded.terms_)
+    # "strikes" keeps its own column; stemming would have moved it onto "strike"
+    vector = loaded.transform([""], ["strikes"])
+    assert vector[0, column(loaded, "strikes")] > 0 and vector[0, column(loaded, "strike")] == 0
+    assert (loaded.transform(TITLES, BODIES) != old.transform(TITLES, BODIES)).nnz == 0
+
+
+def test_unseen_inflection_maps_onto_its_stems_column():
+    vectorizer = TextVectorizer(max_df=1.0).fit(["Port strike", "Pumpkin soup"],
+                                                ["The strike halted shipping.", "Roast the pumpkin."])
+    assert "strikes" not in vectorizer._stem_cache()._memo  # never seen at fit time
+    vector = vectorizer.transform([""], ["Strikes"])
+    assert vector.nnz == 1 and vector[0, column(vectorizer, "strike")] == pytest.approx(1.0)
+    _, known, total = vectorizer.transform_with_coverage(["Strikes"], ["striking pumpkins and zebras"])
+    assert (known, total) == (3, 4)  # strikes, striking, pumpkins known by stem; zebras not
+    _, known, total = TextVectorizer(max_df=1.0, stem=False).fit(
+        ["Port strike", "Pumpkin soup"], ["The strike halted shipping.", "Roast the pumpkin."]
+    ).transform_with_coverage(["Strikes"], ["striking pumpkins and zebras"])
+    assert (known, total) == (0, 4)
+
+
+@pytest.mark.parametrize("stem", ["yes", 1, 0, None, np.bool_(True)])
+def test_invalid_stem_option_raises(stem):
+    with pytest.raises(InvalidOptionError, match="stem"):
+        TextVectorizer(stem=stem).fit(TITLES, BODIES)
+    params = fitted().get_params() | {"stem": stem}
+    with pytest.raises(InvalidOptionError, match="stem"):
+        TextVectorizer.from_state(params, ["strike"], np.ones(1))
+
+
+def test_falls_back_to_snowballstemmer(monkeypatch):
+    pytest.importorskip("snowballstemmer")
+    stemmed = fitted()
+    monkeypatch.setitem(sys.modules, "Stemmer", None)  # PyStemmer not importable
+    vectorizer = fitted()
+    assert vectorizer._stem_cache().backend == "snowballstemmer"
+    assert np.array_equal(vectorizer.terms_, stemmed.terms_)
+    assert np.array_equal(vectorizer.display_terms_, stemmed.display_terms_)
+
+
+def test_no_stemmer_raises_only_when_stemming(monkeypatch):
+    params = fitted().get_params()
+    monkeypatch.setitem(sys.modules, "Stemmer", None)
+    monkeypatch.setitem(sys.modules, "snowballstemmer", None)
+    with pytest.raises(StemmerUnavailableError, match="PyStemmer") as caught:
+        TextVectorizer().fit(TITLES, BODIES)
+    assert isinstance(caught.value, ImportError) and isinstance(caught.value, RecommenderError)
+    with pytest.raises(StemmerUnavailableError):  # a stemmed model fails at load, not later
+        TextVectorizer.from_state(params, ["strike"], np.ones(1))
+    assert "strikes" in set(fitted(stem=False).terms_)
+    del params["stem"]
+    assert TextVectorizer.from_state(params, ["strike"], np.ones(1)).transform([""], ["strike"]).nnz == 1
