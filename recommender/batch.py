@@ -4,8 +4,9 @@ How it works
 ------------
 Articles are processed in blocks of ``block_size`` rows. For a block, one sparse product
 ``vectors[block] @ postings`` gives the cosine of each block article with every article
-(scipy's CSR kernel, the same arithmetic as a single :meth:`Recommender.related` call, so
-the lists are identical). Each row's non-zeros then go through the same list builder as
+(scipy's CSR kernel) and, with neighbour profiles, a second one ``profiles[block] @
+profile_postings`` turns it into the anchored score (:mod:`recommender.profiles`): the same
+arithmetic as a single :meth:`Recommender.related` call, so the lists are identical. Each row's non-zeros then go through the same list builder as
 single calls (:func:`recommender.lists.best_distinct`): masking, top-k, near-duplicate
 removal, ties by id. Memory per block is bounded by ``block_size`` times the number of
 articles a block row shares a term with, never by the square of the archive.
@@ -36,18 +37,23 @@ def block_rows(n_rows: int, block_size: int) -> list[np.ndarray]:
 def related_block(
     state: Fitted, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float
 ) -> list[list[tuple[int, float]]]:
-    """Related lists of ``rows``: for each, up to ``k`` ``(row, cosine)`` pairs, best first.
+    """Related lists of ``rows``: for each, up to ``k`` ``(row, score)`` pairs, best first.
 
     Equal to :meth:`Recommender.related` with default filters, row for row.
     """
     index, catalog = state.index, state.catalog
-    product = index.product(index.select(rows))
+    cosines = index.product(index.select(rows))
+    product = cosines if state.profiles is None else state.profiles.block_scores(rows, cosines)
+    scratch = np.zeros(index.n_rows, dtype=np.float32)  # one row's cosines, dense
     lists = []
     for position, row in enumerate(rows):
         start, end = product.indptr[position], product.indptr[position + 1]
         columns, scores = product.indices[start:end], product.data[start:end].copy()
-        scores[(scores >= duplicate_threshold) | (scores < min_similarity) | (columns == row)
-               | catalog.removed[columns]] = -np.inf
+        cosine_start, cosine_end = cosines.indptr[position], cosines.indptr[position + 1]
+        scratch[cosines.indices[cosine_start:cosine_end]] = cosines.data[cosine_start:cosine_end]
+        duplicate = scratch[columns] >= duplicate_threshold
+        scratch[cosines.indices[cosine_start:cosine_end]] = 0
+        scores[duplicate | (scores < min_similarity) | (columns == row) | catalog.removed[columns]] = -np.inf
         # the row itself and its near-duplicates are masked above, as in a single related() call
         lists.append(best_distinct(columns.astype(np.int64), scores, index, catalog, k, duplicate_threshold))
     return lists

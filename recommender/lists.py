@@ -132,9 +132,9 @@ def shared_terms(weights: np.ndarray, vector: RowTerms, terms: np.ndarray, n: in
     return tuple(str(terms[column]) for column in vector.indices[best])
 
 
-def _mask(scores: np.ndarray, catalog: Catalog, query: RelatedQuery) -> np.ndarray:
+def _mask(scores: np.ndarray, cosines: np.ndarray, catalog: Catalog, query: RelatedQuery) -> np.ndarray:
     scores = scores.copy()
-    scores[(scores >= query.duplicate_threshold) | (scores < query.min_similarity)] = -np.inf
+    scores[(cosines >= query.duplicate_threshold) | (scores < query.min_similarity)] = -np.inf
     scores[query.exclude_rows] = -np.inf
     if catalog.any_removed:
         scores[catalog.removed] = -np.inf
@@ -150,18 +150,22 @@ def _mask(scores: np.ndarray, catalog: Catalog, query: RelatedQuery) -> np.ndarr
 
 def related_list(
     scores: np.ndarray,
+    cosines: np.ndarray,
     query_vector: sp.csr_matrix,
     index: CosineIndex,
     catalog: Catalog,
     terms: np.ndarray,
     query: RelatedQuery,
 ) -> list[Hit]:
-    """Build a Related list from the query's cosine with every row.
+    """Build a Related list from the query's scores with every row.
 
     Parameters
     ----------
     scores : ndarray of shape (n_rows,)
-        Cosine of the query with every indexed row.
+        Related score of the query with every indexed row (what the list ranks by).
+    cosines : ndarray of shape (n_rows,)
+        TF-IDF cosine of the query with every row, for the near-duplicate test (may be
+        ``scores`` itself).
     query_vector : scipy.sparse.csr_matrix of shape (1, n_terms)
         The query, for explanations.
     index : CosineIndex
@@ -176,7 +180,7 @@ def related_list(
         At most ``query.k`` hits with positive score of at least ``min_similarity``,
         best first; fewer when fewer articles are that similar.
     """
-    scores = _mask(scores, catalog, query)
+    scores = _mask(scores, cosines, catalog, query)
     hits = []
     rows = np.arange(len(scores))
     weights = query_weights(query_vector, len(terms)) if query.explain_terms else None

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from . import store
 from .articles import Article, ArticleLimits, load_articles, parse_datetime
@@ -44,6 +45,7 @@ from .lists import Hit, Page, RankingQuery, RelatedQuery, ranking_list, related_
 from .markup import html_to_text
 from .persist import Fitted, Growth, from_artifact, to_artifact
 from .popularity import PopularityConfig, PopularityState
+from .profiles import NeighbourProfiles, neighbour_profiles
 from .reactions import load_reactions
 from .vectorize import TextVectorizer
 
@@ -67,6 +69,15 @@ class Recommender:
     max_features : int or None, default=None
     proper_noun_weight : int, default=2
         How many times a proper noun (a capitalised word not opening a sentence) counts.
+    stem : bool, default=True
+        Fold inflections with the Snowball English stemmer (``strikes`` -> ``strike``).
+    neighbours : int, default=50
+        Profile length ``m`` of the anchored score (see :mod:`recommender.profiles`): each
+        article is also described by its ``m`` most similar articles, which bridges
+        vocabulary between stories about the same thing. ``0`` scores Related lists by
+        plain TF-IDF cosine and skips the fit-time all-pairs search.
+    n_jobs : int or None, default=None
+        Threads for the fit-time neighbour search (``None`` is 1, ``-1`` every core).
     duplicate_threshold : float, default=0.8
         Cosine similarity at or above which two articles are the same story
         (a republished wire story); such articles never appear in each other's lists and
@@ -74,7 +85,7 @@ class Recommender:
         the title weight turns into a drop from ~0.95 to ~0.88; separate articles on one
         story stay below ~0.5 on the sample corpus.
     min_similarity : float, default=0.05
-        Cosine below which an article is not related: a Related list may be shorter than
+        Score below which an article is not related: a Related list may be shorter than
         ``k`` rather than padded with stories that share only common words.
     explain_terms : int, default=3
         Shared terms attached to each Related hit (``0`` to skip that work).
@@ -131,6 +142,9 @@ class Recommender:
         max_df: float = 0.9,
         max_features: int | None = None,
         proper_noun_weight: int = 2,
+        stem: bool = True,
+        neighbours: int = 50,
+        n_jobs: int | None = None,
         duplicate_threshold: float = 0.8,
         min_similarity: float = 0.05,
         explain_terms: int = 3,
@@ -154,6 +168,9 @@ class Recommender:
         self.max_df = max_df
         self.max_features = max_features
         self.proper_noun_weight = proper_noun_weight
+        self.stem = stem
+        self.neighbours = neighbours
+        self.n_jobs = n_jobs
         self.duplicate_threshold = duplicate_threshold
         self.min_similarity = min_similarity
         self.explain_terms = explain_terms
@@ -172,7 +189,7 @@ class Recommender:
 
     # ------------------------------------------------------------------ options
     _PARAMS = ("title_weight", "stop_words", "sublinear_tf", "min_df", "max_df", "max_features", "proper_noun_weight",
-               "duplicate_threshold", "min_similarity", "explain_terms", "reaction_weights",
+               "stem", "neighbours", "n_jobs", "duplicate_threshold", "min_similarity", "explain_terms", "reaction_weights",
                "unknown_reactions", "decay", "half_life_hours", "gravity", "prior_hours", "ranking_max_age",
                "blend_weights", "diversity", "freshness_half_life_hours", "history_half_life",
                "story_threshold")
@@ -192,7 +209,11 @@ class Recommender:
     @classmethod
     def _from_config(cls, config: dict[str, Any]) -> Recommender:
         config = dict(config)
-        config.setdefault("proper_noun_weight", 1)  # saved before the option existed
+        # saved before these options existed: the behaviour of that time
+        config.setdefault("proper_noun_weight", 1)
+        config.setdefault("stem", False)
+        config.setdefault("neighbours", 0)
+        config.setdefault("n_jobs", None)
         config["ranking_max_age"] = timedelta(seconds=config["ranking_max_age"])
         return cls(**config)
 
@@ -215,6 +236,11 @@ class Recommender:
         number("history_half_life", 0, float("inf"), low_open=True, high_open=True)
         number("story_threshold", 0, 1, low_open=True)
         self._blend_weights()
+        if isinstance(self.neighbours, bool) or not isinstance(self.neighbours, int) or not 0 <= self.neighbours <= 1000:
+            raise InvalidOptionError(f"neighbours must be an integer from 0 to 1000, got {self.neighbours!r}")
+        if self.n_jobs is not None and (isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int)
+                                        or self.n_jobs == 0 or self.n_jobs < -1):
+            raise InvalidOptionError(f"n_jobs must be None, -1 or a positive integer, got {self.n_jobs!r}")
         if isinstance(self.explain_terms, bool) or not isinstance(self.explain_terms, int) or self.explain_terms < 0:
             raise InvalidOptionError(f"explain_terms must be an integer >= 0, got {self.explain_terms!r}")
         if self.unknown_reactions not in ("error", "ignore"):
@@ -270,14 +296,25 @@ class Recommender:
         vectorizer = TextVectorizer(
             title_weight=self.title_weight, stop_words=self.stop_words, sublinear_tf=self.sublinear_tf,
             min_df=self.min_df, max_df=self.max_df, max_features=self.max_features,
-            proper_noun_weight=self.proper_noun_weight,
+            proper_noun_weight=self.proper_noun_weight, stem=self.stem,
         )
         vectors = vectorizer.fit_transform([a.title for a in articles], [a.body for a in articles])
+        index = CosineIndex(vectors)
+        profiles = self._neighbour_profiles(index) if self.neighbours else None
         popularity = PopularityState(self._popularity_config(), len(articles))
         self._lock = threading.Lock()
-        self._state = Fitted(vectorizer, CosineIndex(vectors), Catalog([Catalog.record_of(a) for a in articles]), popularity)
+        self._state = Fitted(vectorizer, index, Catalog([Catalog.record_of(a) for a in articles]), popularity,
+                             profiles=profiles)
         self.reaction_report_ = self.record_reactions(reactions) if reactions is not None else ReactionReport()
         return self
+
+    def _neighbour_profiles(self, index: CosineIndex) -> NeighbourProfiles:
+        """Every article's ``neighbours`` most similar articles (an all-pairs search; progress bar on a TTY)."""
+        threads = (os.cpu_count() or 1) if self.n_jobs == -1 else (self.n_jobs or 1)
+        n = index.n_rows
+        with tqdm(total=n, desc="neighbour profiles", unit="article", disable=None if n >= 20_000 else True) as bar:
+            return neighbour_profiles(index.vectors, index.postings, self.neighbours, n_threads=threads,
+                                      progress=bar.update)
 
     def add_articles(self, articles: Iterable[Article | dict] | str | os.PathLike) -> Recommender:
         """Index new articles with the fitted vocabulary and IDF; no refit.
@@ -307,7 +344,12 @@ class Recommender:
             growth = state.growth
             growth = Growth(growth.fitted, growth.added + len(articles), growth.added_tokens + total,
                             growth.added_known_tokens + known)
-            self._state = state.replace(index=state.index.extended(vectors), catalog=catalog, popularity=popularity,
+            index = state.index.extended(vectors)
+            profiles = state.profiles
+            if profiles is not None:  # the new rows' cosines with every row before them
+                n_before = len(state.catalog)
+                profiles = profiles.added(lambda i: index.scores(vectors[i])[:n_before + i], vectors.shape[0])
+            self._state = state.replace(index=index, profiles=profiles, catalog=catalog, popularity=popularity,
                                         pending=tuple(r for r in state.pending if r.article_id not in arrived),
                                         growth=growth)
         if waiting:
@@ -409,6 +451,8 @@ class Recommender:
 
     vectorizer_ = property(lambda self: self._fitted().vectorizer, doc="The fitted TextVectorizer.")
     index_ = property(lambda self: self._fitted().index, doc="The CosineIndex of article vectors.")
+    profiles_ = property(lambda self: self._fitted().profiles,
+                         doc="The NeighbourProfiles behind the anchored score (None with neighbours=0).")
     catalog_ = property(lambda self: self._fitted().catalog, doc="The Catalog of ids and metadata.")
     popularity_ = property(lambda self: self._fitted().popularity, doc="The PopularityState.")
 
@@ -449,8 +493,10 @@ class Recommender:
         Returns
         -------
         list of Hit
-            Up to ``k`` hits, best first, cosine similarity as score; never the article
-            itself nor a near-duplicate of it, never two near-duplicates of each other.
+            Up to ``k`` hits, best first, scored by :meth:`similarity` (the anchored score,
+            see :mod:`recommender.profiles`); never the article itself nor a near-duplicate
+            of it (TF-IDF cosine >= ``duplicate_threshold``), never two near-duplicates of
+            each other.
         """
         return self._related_in(self._fitted(), article_id, k, same_section=same_section, max_age=max_age,
                                 exclude=exclude)
@@ -469,7 +515,32 @@ class Recommender:
             published=int(state.catalog.published[row]),
             max_age_seconds=check_max_age(max_age),
         )
-        return related_list(state.index.scores(vector), vector, state.index, state.catalog, state.vectorizer.terms_, query)
+        cosines = state.index.scores(vector)
+        scores = state.profiles.for_row(row, cosines) if state.profiles is not None else cosines
+        return related_list(scores, cosines, vector, state.index, state.catalog, state.vectorizer.display_terms_, query)
+
+    def similarity(self, article_ids: Iterable[str], other_ids: Iterable[str] | None = None) -> np.ndarray:
+        """The Related score between indexed articles, as a dense matrix.
+
+        Parameters
+        ----------
+        article_ids : iterable of str
+        other_ids : iterable of str or None
+            Columns; ``None`` for ``article_ids`` again.
+
+        Returns
+        -------
+        ndarray of float32, shape (len(article_ids), len(other_ids))
+            What :meth:`related` ranks by: the anchored score with ``neighbours > 0``, the
+            TF-IDF cosine with ``neighbours=0`` (1 on the diagonal either way).
+        """
+        state = self._fitted()
+        rows = state.catalog.rows(check_exclude(article_ids, "article_ids"))
+        columns = rows if other_ids is None else state.catalog.rows(check_exclude(other_ids, "other_ids"))
+        scores = state.index.product(state.index.select(rows))
+        if state.profiles is not None:
+            scores = state.profiles.block_scores(rows, scores)
+        return scores[:, columns].toarray().astype(np.float32)
 
     def related_batch(
         self, article_ids: Iterable[str] | None = None, k: int = 10, *, block_size: int = 256
@@ -557,7 +628,9 @@ class Recommender:
             published=published,
             max_age_seconds=max_age_seconds,
         )
-        return related_list(state.index.scores(vector), vector, state.index, state.catalog, state.vectorizer.terms_, query)
+        cosines = state.index.scores(vector)
+        scores = state.profiles.for_text(cosines) if state.profiles is not None else cosines
+        return related_list(scores, cosines, vector, state.index, state.catalog, state.vectorizer.display_terms_, query)
 
     def _related_query(self, k: int, *, same_section: Any, **context: Any) -> RelatedQuery:
         return RelatedQuery(
@@ -662,7 +735,7 @@ class Recommender:
             min_similarity=self.min_similarity, explain_terms=self.explain_terms,
             story_threshold=float(self.story_threshold),
         )
-        return recommendation_list(state.index, state.catalog, state.popularity, state.vectorizer.terms_, query)
+        return recommendation_list(state.index, state.catalog, state.popularity, state.vectorizer.display_terms_, query)
 
     def page(self, article_id: str, history: Iterable[str] = (), now: datetime | None = None) -> Page:
         """The three lists under an article: Related (10), Ranking (8), Recommendation (8).

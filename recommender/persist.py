@@ -1,7 +1,7 @@
 """What a fitted :class:`~recommender.model.Recommender` saves, and how it is rebuilt.
 
-:func:`to_artifact` lists the arrays (CSR matrix and its transpose, IDF, popularity
-state) and JSON documents (terms, article metadata, pending reactions) that
+:func:`to_artifact` lists the arrays (CSR matrix and its transpose, neighbour profiles
+and theirs, IDF, popularity state) and JSON documents (terms, article metadata, pending reactions) that
 :func:`recommender.store.publish` writes; :func:`from_artifact` checks them for
 consistency and rebuilds the fitted parts. No pickle anywhere.
 """
@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from .catalog import Catalog
 from .index import CosineIndex
 from .popularity import PopularityConfig, PopularityState
+from .profiles import NeighbourProfiles
 from .reactions import Reaction
 from .vectorize import TextVectorizer
 
@@ -27,14 +28,15 @@ __all__ = ["Fitted", "Growth", "from_artifact", "to_artifact"]
 class Fitted:
     """The fitted parts of a model, replaced as a whole so readers see one consistent state."""
 
-    __slots__ = ("vectorizer", "index", "catalog", "popularity", "pending", "growth")
+    __slots__ = ("vectorizer", "index", "catalog", "popularity", "pending", "growth", "profiles")
 
     def __init__(self, vectorizer: TextVectorizer, index: CosineIndex, catalog: Catalog,
                  popularity: PopularityState, pending: tuple[Reaction, ...] = (),
-                 growth: Growth | None = None) -> None:
+                 growth: Growth | None = None, profiles: NeighbourProfiles | None = None) -> None:
         self.vectorizer, self.index, self.catalog = vectorizer, index, catalog
         self.popularity, self.pending = popularity, pending
         self.growth = growth if growth is not None else Growth(fitted=len(catalog))
+        self.profiles = profiles
 
     def replace(self, **parts: Any) -> Fitted:
         """A copy with some parts replaced."""
@@ -56,8 +58,18 @@ def to_artifact(fitted: Fitted, config: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments for :func:`recommender.store.publish`."""
     vectors, postings = fitted.index.vectors, fitted.index.postings
     pending = [[r.article_id, r.reaction, r.count, r.at.isoformat() if r.at else None] for r in fitted.pending]
+    profile_arrays = {}
+    if fitted.profiles is not None:
+        rows, profile_postings = fitted.profiles.rows, fitted.profiles.postings
+        profile_arrays = {
+            "profiles_data": rows.data, "profiles_indices": rows.indices, "profiles_indptr": rows.indptr,
+            "profile_postings_data": profile_postings.data, "profile_postings_indices": profile_postings.indices,
+            "profile_postings_indptr": profile_postings.indptr,
+            "profile_kth": fitted.profiles.kth, "profile_norms": fitted.profiles.norms,
+        }
     return {
         "arrays": {
+            **profile_arrays,
             "idf": fitted.vectorizer.idf_,
             "vectors_data": vectors.data,
             "vectors_indices": vectors.indices,
@@ -74,6 +86,7 @@ def to_artifact(fitted: Fitted, config: dict[str, Any]) -> dict[str, Any]:
             "articles": fitted.catalog.to_records(),
             "pending_reactions": pending,
             "growth": asdict(fitted.growth),
+            "display_terms": [str(term) for term in fitted.vectorizer.display_terms_],
         },
         "metadata": {
             "config": config,
@@ -83,6 +96,7 @@ def to_artifact(fitted: Fitted, config: dict[str, Any]) -> dict[str, Any]:
                 "terms": len(fitted.vectorizer.terms_),
                 "nnz": int(vectors.nnz),
                 "pending_reactions": len(pending),
+                "neighbours": fitted.profiles.m if fitted.profiles is not None else 0,
             },
         },
     }
@@ -93,7 +107,8 @@ def from_artifact(
 ) -> Fitted:
     """Rebuild the fitted parts; ``KeyError``/``TypeError``/``ValueError`` mean an inconsistent artifact."""
     terms, records = documents["terms"], documents["articles"]
-    vectorizer = TextVectorizer.from_state(manifest["vectorizer"], terms, arrays["idf"])
+    vectorizer = TextVectorizer.from_state(manifest["vectorizer"], terms, arrays["idf"],
+                                           documents.get("display_terms"))
     shape = (len(records), len(terms))
     vectors = _csr(arrays, "vectors", shape, verify)
     postings = _csr(arrays, "postings", shape[::-1], verify)
@@ -110,9 +125,18 @@ def from_artifact(
         raise ValueError(f"removed mask has shape {removed.shape} for {shape[0]} articles")
     catalog = Catalog()
     catalog.extend(records, removed=removed.astype(bool))
+    profiles = None
+    m = manifest.get("counts", {}).get("neighbours", 0)  # 0 in models saved before profiles existed
+    if m:
+        kth, norms = arrays["profile_kth"], arrays["profile_norms"]
+        if kth.shape != (shape[0],) or norms.shape != (shape[0],):
+            raise ValueError(f"profile arrays have shapes {kth.shape} and {norms.shape} for {shape[0]} articles")
+        square = (shape[0], shape[0])
+        profiles = NeighbourProfiles(_csr(arrays, "profiles", square, verify), m,
+                                     _csr(arrays, "profile_postings", square, verify), kth, norms)
     return Fitted(vectorizer, CosineIndex(vectors, postings), catalog,
                   PopularityState.from_arrays(popularity, mass, last), pending,
-                  Growth(**documents.get("growth", {"fitted": shape[0]})))
+                  Growth(**documents.get("growth", {"fitted": shape[0]})), profiles)
 
 
 def _csr(arrays: dict[str, np.ndarray], prefix: str, shape: tuple[int, int], verify: bool) -> sp.csr_matrix:

@@ -38,7 +38,7 @@ LAYERS = [
     {"exceptions"},
     {"markup", "text", "readers", "checks"},
     {"articles", "reactions"},
-    {"vectorize", "catalog", "index", "popularity"},
+    {"vectorize", "catalog", "index", "profiles", "popularity"},
     {"lists", "ingest", "evaluate", "synthetic"},
     {"blend"},
     {"store", "persist"},
@@ -47,7 +47,7 @@ LAYERS = [
     {"precompute"},
     {"cli", "__init__", "__main__"},
 ]
-PURE = {"markup", "text", "checks", "vectorize", "catalog", "index", "popularity", "lists", "ingest", "blend", "evaluate", "batch"}
+PURE = {"markup", "text", "checks", "vectorize", "catalog", "index", "profiles", "popularity", "lists", "ingest", "blend", "evaluate", "batch"}
 
 
 def _imports(path: Path) -> set[str]:

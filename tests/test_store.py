@@ -38,7 +38,8 @@ def test_round_trip_gives_identical_lists(model, tmp_path, mmap):
 def test_loaded_model_accepts_new_articles(model, tmp_path, tiny_articles):
     model.save(tmp_path / "m")
     loaded = Recommender.load(tmp_path / "m", mmap=True)
-    loaded.add_articles([dict(tiny_articles[0], id="port-1-again", body="Calden dock strike news from the harbour today.")])
+    loaded.add_articles([dict(tiny_articles[0], id="port-1-again", title="Harbour pilots join strike",
+                              body="Calden dock strike news from the harbour today.")])
     assert "port-1-again" in [h.article_id for h in loaded.related("port-3")]
 
 
