@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--block-size", type=int, default=256)
     args = parser.parse_args()
     n = args.articles
-    rec = Recommender().fit(list(generate_articles(n, seed=0)))
+    rec = Recommender(n_jobs=args.n_jobs).fit(list(generate_articles(n, seed=0)))
     rates: dict[str, list[float]] = {}
     try:
         from sparse_dot_topn import sp_matmul_topn

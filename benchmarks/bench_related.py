@@ -11,6 +11,7 @@ same matrix. See ``benchmarks/README.md`` for what each number means.
 from __future__ import annotations
 
 import argparse
+import copy
 import cProfile
 import ctypes
 import gc
@@ -127,6 +128,11 @@ def single_query_methods(X, XT, rec, row_of_id, ids):
     methods[OURS] = (build, ours)
     methods["ours: Recommender.related (filters, dedup, explanations)"] = (
         0.0, lambda q: np.array([row_of_id[h.article_id] for h in rec.related(ids[q], k=K)], dtype=np.int64))
+    if rec.profiles_ is not None:  # the same model scored by TF-IDF cosine alone: the cost of the anchored score
+        plain = copy.copy(rec)
+        plain._state = rec._state.replace(profiles=None)
+        methods["ours: Recommender.related, TF-IDF cosine only (neighbours=0)"] = (
+            0.0, lambda q: np.array([row_of_id[h.article_id] for h in plain.related(ids[q], k=K)], dtype=np.int64))
     methods["scipy: X[q] @ X.T (naive, as written)"] = (0.0, lambda q: _best((X[q] @ X.T).toarray().ravel(), q))
     methods["scipy: X[q] @ XT, XT = X.T.tocsr() once"] = (build, lambda q: _best((X[q] @ XT).toarray().ravel(), q))
     methods["scipy: X @ x, dense query vector"] = (0.0, lambda q: _best(X @ X[q].toarray().ravel(), q))
@@ -329,7 +335,7 @@ def bench_size(n, args):
     articles = list(generate_articles(n, seed=args.seed))
     report["generate_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    rec = Recommender().fit(articles)
+    rec = Recommender(n_jobs=args.threads).fit(articles)
     report["fit_s"] = time.perf_counter() - t
     X = rec.index_.vectors  # TextVectorizer output: float32, unit rows, sorted indices
     XT = X.T.tocsr()

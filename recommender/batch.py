@@ -2,14 +2,26 @@
 
 How it works
 ------------
-Articles are processed in blocks of ``block_size`` rows. For a block, one sparse product
-``vectors[block] @ postings`` gives the cosine of each block article with every article
-(scipy's CSR kernel) and, with neighbour profiles, a second one ``profiles[block] @
-profile_postings`` turns it into the anchored score (:mod:`recommender.profiles`): the same
-arithmetic as a single :meth:`Recommender.related` call, so the lists are identical. Each row's non-zeros then go through the same list builder as
-single calls (:func:`recommender.lists.best_distinct`): masking, top-k, near-duplicate
-removal, ties by id. Memory per block is bounded by ``block_size`` times the number of
-articles a block row shares a term with, never by the square of the archive.
+Articles are processed in blocks of ``block_size`` rows, and every list equals a single
+:meth:`Recommender.related` call with default filters, scores bit for bit.
+
+* **With neighbour profiles** (the default model), a block never multiplies against the
+  whole archive. Each article's candidates are the articles linked to it by a profile
+  (either way: their cosine is stored) and those whose profile overlaps its own
+  (``profiles[block] @ profile_postings``: about ``m^2`` operations a row, whatever the
+  archive size). Every other article's score has an upper bound from the profiles'
+  m-th cosines (:func:`_pruned_lists`); the few candidates whose bound still reaches the
+  list get their cosine computed pair by pair
+  (:meth:`~recommender.index.CosineIndex.pair_cosines`). A list is kept only when its last
+  score beats every bound left; the rare rows where it does not (and rows whose
+  near-duplicates a profile may miss) take the full product below.
+* **Full product** (models with ``neighbours=0``, and the unsettled rows): one sparse
+  product ``vectors[block] @ postings`` gives each block article's cosine with every
+  article (scipy's CSR kernel), plus ``profiles[block] @ profile_postings`` for the
+  anchored score; then the same list builder as single calls
+  (:func:`recommender.lists.best_distinct`). Memory per block is bounded by ``block_size``
+  times the number of articles a block row shares a term with, never by the square of the
+  archive.
 
 :func:`related_arrays` returns fixed-shape arrays for use in Python;
 :func:`recommender.precompute.precompute` writes SQLite and JSONL files for a site.
@@ -22,7 +34,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
+from .index import top_rows
 from .lists import best_distinct
 from .persist import Fitted
 
@@ -39,8 +53,25 @@ def related_block(
 ) -> list[list[tuple[int, float]]]:
     """Related lists of ``rows``: for each, up to ``k`` ``(row, score)`` pairs, best first.
 
-    Equal to :meth:`Recommender.related` with default filters, row for row.
+    Equal to :meth:`Recommender.related` with default filters, row for row. With neighbour
+    profiles the lists come from the profiles' candidates and score bounds
+    (:func:`_pruned_lists`); rows those bounds cannot settle take the full product.
     """
+    rows = np.asarray(rows, dtype=np.int64)
+    if state.profiles is None:
+        return _full_lists(state, rows, k, duplicate_threshold, min_similarity)
+    lists = _pruned_lists(state, rows, k, duplicate_threshold, min_similarity)
+    unsettled = [position for position, hits in enumerate(lists) if hits is None]
+    if unsettled:
+        for position, hits in zip(unsettled, _full_lists(state, rows[unsettled], k, duplicate_threshold, min_similarity)):
+            lists[position] = hits
+    return lists
+
+
+def _full_lists(
+    state: Fitted, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float
+) -> list[list[tuple[int, float]]]:
+    """Related lists from the full products ``vectors[rows] @ postings`` (and the profiles')."""
     index, catalog = state.index, state.catalog
     cosines = index.product(index.select(rows))
     product = cosines if state.profiles is None else state.profiles.block_scores(rows, cosines)
@@ -57,6 +88,128 @@ def related_block(
         # the row itself and its near-duplicates are masked above, as in a single related() call
         lists.append(best_distinct(columns.astype(np.int64), scores, index, catalog, k, duplicate_threshold))
     return lists
+
+
+def _pruned_lists(
+    state: Fitted, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float
+) -> list[list[tuple[int, float]] | None]:
+    """Related lists from the profiles alone where score bounds prove them exact; ``None`` elsewhere.
+
+    For an article ``a`` with profile ``q_a`` the anchored score of ``b`` is
+    ``(cos(a, b) + q_a . q_b) / (n_a n_b)``. The candidates are the articles whose profile
+    overlaps ``a``'s (``q_a @ profile postings``: a few thousand operations, against the
+    whole archive's postings for the full product) and those linked to ``a`` by a profile
+    either way, whose cosine the profiles hold exactly. Any other article has a cosine of at
+    most ``min(bound[a], bound[b])`` (:attr:`~recommender.profiles.NeighbourProfiles.bound`),
+    which bounds its score; its cosine is computed (:meth:`~recommender.index.CosineIndex.pair_cosines`,
+    equal bit for bit to the full product) only where that bound reaches the k-th score. A
+    list is returned only when its last score beats every bound left, including
+    ``bound[a] / n_a``, the most an article linked to ``a`` in no way can score; so it equals
+    the full product's list, scores included. Every step is vectorised over the block but
+    the final walk down each list (near-duplicates, ties by id).
+    """
+    profiles, index, catalog = state.profiles, state.index, state.catalog
+    n = np.int64(index.n_rows)
+    bound, norms, removed = profiles.bound, profiles.norms, catalog.removed
+    selected = profiles.select(rows)
+    # cosines a profile holds, either way (canonical CSR), and every profile overlap (sorted)
+    known = selected.maximum(profiles.select_postings(rows))
+    overlap = profiles.overlap(selected)
+    overlap.sort_indices()
+    overlap_position = np.repeat(np.arange(len(rows)), np.diff(overlap.indptr))
+    known_position = np.repeat(np.arange(len(rows)), np.diff(known.indptr))
+    overlap_keys = overlap_position * n + overlap.indices
+    known_keys = known_position * n + known.indices
+    # 1. candidates with a known cosine: exact scores, cos + overlap then one division in
+    #    float32, the arithmetic of NeighbourProfiles.anchored
+    at = np.minimum(np.searchsorted(overlap_keys, known_keys), max(len(overlap_keys) - 1, 0))
+    found = overlap_keys[at] == known_keys if len(overlap_keys) else np.zeros(len(known_keys), dtype=bool)
+    known_row, known_column = rows[known_position], known.indices.astype(np.int64)
+    known_sums = known.data.copy()
+    known_sums[found] = known.data[found] + overlap.data[at[found]]
+    known_scores = (known_sums / (norms[known_row] * norms[known_column])).astype(np.float32)
+    unusable = (known_column == known_row) | (known.data >= duplicate_threshold) | (known_scores < min_similarity)
+    if catalog.any_removed:
+        unusable |= removed[known_column]
+    known_scores[unusable] = -np.inf
+    kth = _kth_per_row(known_position, known_scores, len(rows), k, min_similarity)
+    # 2. candidates linked by overlap only: cosine at most min(bound[a], bound[b]); computed where
+    #    that bound reaches the row's k-th known score
+    overlap_row, overlap_column = rows[overlap_position], overlap.indices
+    upper = ((overlap.data + np.minimum(bound[overlap_row], bound[overlap_column]))
+             / (norms[overlap_row] * norms[overlap_column]))
+    upper[at[found]] = -np.inf  # scored above
+    upper[overlap_column == overlap_row] = -np.inf
+    if catalog.any_removed:
+        upper[removed[overlap_column]] = -np.inf
+    needed = np.flatnonzero(upper >= np.maximum(kth[overlap_position], min_similarity))
+    needed_row, needed_column = overlap_row[needed], overlap_column[needed].astype(np.int64)
+    needed_scores = ((index.pair_cosines(needed_row, needed_column) + overlap.data[needed])
+                     / (norms[needed_row] * norms[needed_column])).astype(np.float32)
+    needed_scores[needed_scores < min_similarity] = -np.inf
+    upper[needed] = -np.inf
+    left_max = _max_per_row(upper, overlap.indptr)  # never scored: must stay below each list's last score
+    beyond = bound[rows] / norms[rows]  # the most an article with no link to the row can score
+    position = np.concatenate([known_position, overlap_position[needed]])
+    column = np.concatenate([known_column, needed_column])
+    scores = np.concatenate([known_scores, needed_scores])
+    finite = np.flatnonzero(np.isfinite(scores))
+    order = finite[np.lexsort((-scores[finite], position[finite]))]
+    starts = np.searchsorted(position[order], np.arange(len(rows) + 1))
+    duplicates = profiles.near_duplicates(duplicate_threshold)
+    lists: list[list[tuple[int, float]] | None] = []
+    for i, query in enumerate(rows.tolist()):
+        if bound[query] >= duplicate_threshold:  # near-duplicates may hide outside the profile
+            lists.append(None)
+            continue
+        mine = order[starts[i]:starts[i + 1]]
+        hits = _walk(column[mine], scores[mine], catalog, duplicates, bound, duplicate_threshold, k)
+        floor = min_similarity if hits is None or len(hits) < k else hits[-1][1]
+        if hits is None or left_max[i] >= floor or beyond[i] >= floor:
+            lists.append(None)
+        else:
+            lists.append(hits)
+    return lists
+
+
+def _max_per_row(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Largest value of each CSR row (``-inf`` for an empty row)."""
+    padded = np.append(values, -np.inf).astype(np.float32)
+    maxima = np.maximum.reduceat(padded, np.minimum(indptr[:-1], len(values)))
+    maxima[np.diff(indptr) == 0] = -np.inf
+    return maxima
+
+
+def _kth_per_row(position: np.ndarray, values: np.ndarray, n_rows: int, k: int, default: float) -> np.ndarray:
+    """For each row, its k-th largest value (``default`` where it has fewer than ``k``)."""
+    order = np.lexsort((-values, position))
+    starts = np.searchsorted(position[order], np.arange(n_rows))
+    counts = np.bincount(position, minlength=n_rows)
+    kth = np.full(n_rows, default, dtype=np.float32)
+    full = counts >= k
+    kth[full] = values[order[starts[full] + k - 1]]
+    return kth
+
+
+def _walk(columns, scores, catalog, duplicates, bound, threshold, k) -> list[tuple[int, float]] | None:
+    """Best first (ties by id), keep up to ``k`` rows none a near-duplicate of one kept;
+    ``None`` when a near-duplicate test is unsure (a row whose profile cannot see them all)."""
+    if len(scores) > 1 and (np.diff(scores) == 0).any():  # equal scores: order those by id, as related() does
+        order = sorted(range(len(scores)), key=lambda c: (-scores[c], catalog.id(int(columns[c]))))
+        columns, scores = columns[order], scores[order]
+    hits: list[tuple[int, float]] = []
+    taken: list[int] = []
+    for column, score in zip(columns.tolist(), scores.tolist()):
+        if bound[column] >= threshold:
+            return None
+        start, end = duplicates.indptr[column], duplicates.indptr[column + 1]
+        if end > start and np.isin(duplicates.indices[start:end], taken).any():
+            continue
+        hits.append((column, score))
+        taken.append(column)
+        if len(hits) == k:
+            break
+    return hits
 
 
 def related_arrays(

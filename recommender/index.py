@@ -112,9 +112,19 @@ class CosineIndex:
         start, end = segment.vectors.indptr[local], segment.vectors.indptr[local + 1]
         return RowTerms(segment.vectors.indices[start:end], segment.vectors.data[start:end])
 
-    def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Lengths, column indices and values of ``rows``, concatenated in the given order."""
+    def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Lengths, column indices and values of ``rows``, concatenated in the given order.
+
+        Returns
+        -------
+        lengths : ndarray of int64, shape (len(rows),)
+        indices, data : ndarray
+            Every row's sorted column indices and values, one row after the other.
+        """
         rows = np.asarray(rows, dtype=np.int64)
+        if self._delta is None:  # one segment: scipy's row selection, in C
+            block = self._base.vectors[rows]
+            return np.diff(block.indptr).astype(np.int64), block.indices, block.data
         lengths = np.zeros(len(rows), dtype=np.int64)
         pieces_at = np.empty(len(rows), dtype=np.int64)
         indices, data, offset = [], [], 0
@@ -138,7 +148,7 @@ class CosineIndex:
         rows = np.asarray(rows, dtype=np.int64)
         if self._delta is None:
             return self._base.vectors[rows]
-        lengths, indices, data = self._gather(rows)
+        lengths, indices, data = self.gather(rows)
         indptr = np.concatenate([[0], np.cumsum(lengths)])
         return sp.csr_matrix((data, indices, indptr), shape=(len(rows), self._base.vectors.shape[1]))
 
@@ -162,6 +172,41 @@ class CosineIndex:
             scores[first + product.indices] = product.data
         return scores
 
+    def pair_cosines(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Cosine of each pair ``(left[i], right[i])``: float32 of shape (len(left),).
+
+        Equal bit for bit to the same pair's entry in :meth:`scores`: the products are summed
+        in float32, one after the other in term order, as scipy's sparse product sums them.
+        Built for the few pairs a score bound cannot settle; one small step per distinct
+        ``left`` row, the rest vectorised.
+        """
+        left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+        n_pairs = len(left)
+        if n_pairs == 0:
+            return np.zeros(0, dtype=np.float32)
+        order = np.argsort(left, kind="stable")
+        lengths, indices, data = self.gather(right[order])
+        ends = np.cumsum(lengths)
+        products = np.zeros(len(indices), dtype=np.float32)
+        weights = np.zeros(self._base.vectors.shape[1], dtype=np.float32)  # one left row, dense
+        firsts = np.flatnonzero(np.r_[True, left[order][1:] != left[order][:-1]])
+        for first, last in zip(firsts.tolist(), np.r_[firsts[1:], n_pairs].tolist()):
+            terms = self.row_terms(int(left[order[first]]))
+            start, end = int(ends[first] - lengths[first]), int(ends[last - 1])
+            weights[terms.indices] = terms.data
+            products[start:end] = weights[indices[start:end]] * data[start:end]
+            weights[terms.indices] = 0
+        shared = np.flatnonzero(products)
+        pair = np.repeat(np.arange(n_pairs), lengths)[shared]
+        counts = np.bincount(pair, minlength=n_pairs)
+        width = int(counts.max(initial=0))
+        totals = np.zeros(n_pairs, dtype=np.float32)
+        if width:
+            padded = np.zeros((n_pairs, width), dtype=np.float32)  # one pair per line, products in term order
+            padded[pair, np.arange(len(pair)) - np.repeat(np.cumsum(counts) - counts, counts)] = products[shared]
+            totals[order] = np.add.accumulate(padded, axis=1)[:, -1]  # a running sum: strictly left to right
+        return totals
+
     def pair_scores(self, rows: np.ndarray) -> np.ndarray:
         """Cosine between every pair of ``rows``: dense array of shape (len(rows), len(rows)).
 
@@ -169,7 +214,7 @@ class CosineIndex:
         small CSR block over just the terms they use, multiplied by scipy's sparse kernel
         (no BLAS call: multi-threaded BLAS on tiny products can cost 100x on shared cores).
         """
-        lengths, indices, data = self._gather(rows)
+        lengths, indices, data = self.gather(rows)
         # Renumber the terms into 0..len(indices) without sorting: every occurrence of a term
         # reads back the one slot written last for it (an uninitialised scratch array is O(1)).
         slot = np.empty(self._base.vectors.shape[1], dtype=np.int64)

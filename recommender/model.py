@@ -568,7 +568,8 @@ class Recommender:
         state = self._fitted()
         k = check_k(k)
         block_size = check_k(block_size)
-        rows = np.arange(len(state.catalog)) if article_ids is None else state.catalog.rows(check_exclude(article_ids))
+        rows = (np.flatnonzero(~state.catalog.removed) if article_ids is None
+                else state.catalog.rows(check_exclude(article_ids)))
         return related_arrays(state, rows, k, self.duplicate_threshold, self.min_similarity, block_size=block_size)
 
     def related_to_text(

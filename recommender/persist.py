@@ -66,6 +66,7 @@ def to_artifact(fitted: Fitted, config: dict[str, Any]) -> dict[str, Any]:
             "profile_postings_data": profile_postings.data, "profile_postings_indices": profile_postings.indices,
             "profile_postings_indptr": profile_postings.indptr,
             "profile_kth": fitted.profiles.kth, "profile_norms": fitted.profiles.norms,
+            "profile_outside": fitted.profiles.outside,
         }
     return {
         "arrays": {
@@ -128,12 +129,13 @@ def from_artifact(
     profiles = None
     m = manifest.get("counts", {}).get("neighbours", 0)  # 0 in models saved before profiles existed
     if m:
-        kth, norms = arrays["profile_kth"], arrays["profile_norms"]
-        if kth.shape != (shape[0],) or norms.shape != (shape[0],):
-            raise ValueError(f"profile arrays have shapes {kth.shape} and {norms.shape} for {shape[0]} articles")
+        kth, norms, outside = arrays["profile_kth"], arrays["profile_norms"], arrays["profile_outside"]
+        if not kth.shape == norms.shape == outside.shape == (shape[0],):
+            raise ValueError(f"profile arrays have shapes {kth.shape}, {norms.shape} and {outside.shape} "
+                             f"for {shape[0]} articles")
         square = (shape[0], shape[0])
         profiles = NeighbourProfiles(_csr(arrays, "profiles", square, verify), m,
-                                     _csr(arrays, "profile_postings", square, verify), kth, norms)
+                                     _csr(arrays, "profile_postings", square, verify), kth, norms, outside)
     return Fitted(vectorizer, CosineIndex(vectors, postings), catalog,
                   PopularityState.from_arrays(popularity, mass, last), pending,
                   Growth(**documents.get("growth", {"fitted": shape[0]})), profiles)

@@ -37,6 +37,7 @@ Pure computation: arrays in, arrays out.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,10 +77,16 @@ class NeighbourProfiles:
         The transpose of ``rows`` in CSR form, when at hand (a loaded model).
     kth, norms : ndarray of float32, shape (n,), optional
         Each row's m-th cosine (0 when it has fewer than ``m``) and ``sqrt(1 + |q|^2)``.
+    outside : ndarray of float32, shape (n,), optional
+        For rows whose profile left out a more similar row (articles added after the fit,
+        under the newcomer rule): the largest cosine left out; 0 otherwise. A row's cosine
+        with any row outside its profile is at most ``bound[row] = max(kth, outside)``,
+        which lets the batch path skip the full product (:func:`recommender.batch.related_block`).
     """
 
     def __init__(self, rows: sp.csr_matrix, m: int, postings: sp.csr_matrix | None = None,
-                 kth: np.ndarray | None = None, norms: np.ndarray | None = None) -> None:
+                 kth: np.ndarray | None = None, norms: np.ndarray | None = None,
+                 outside: np.ndarray | None = None) -> None:
         self.m = int(m)
         self._rows = rows
         self._postings = postings if postings is not None else sp.csr_matrix(rows.T)
@@ -91,6 +98,9 @@ class NeighbourProfiles:
             norms = np.sqrt(1.0 + np.where(counts > 0, _per_row(np.add, rows, 0.0, square=True), 0.0))
         self.kth = np.asarray(kth, dtype=np.float32)
         self.norms = np.asarray(norms, dtype=np.float32)
+        self.outside = np.zeros(len(self.kth), np.float32) if outside is None else np.asarray(outside, np.float32)
+        self._near_duplicates: dict[float, sp.csr_matrix] = {}
+        self._full_postings: sp.csr_matrix | None = None  # built on demand when rows changed
         # overlay of rows added or changed since the base was built, and posting corrections
         self._changed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._corrections: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -133,6 +143,15 @@ class NeighbourProfiles:
             return self._resized(self._postings, self.n_rows)
         return sp.csr_matrix(self.rows.T)
 
+    def select_postings(self, rows: np.ndarray) -> sp.csr_matrix:
+        """Rows of :attr:`postings`: for each of ``rows``, the articles whose profile holds it."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self._delta is None:
+            return self._resized(self._postings, self.n_rows)[rows]
+        if self._full_postings is None:
+            self._full_postings = self.postings
+        return self._full_postings[rows]
+
     @staticmethod
     def _resized(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
         """``matrix`` with extra empty rows and columns up to (n, n); shares its arrays."""
@@ -143,8 +162,31 @@ class NeighbourProfiles:
         resized.has_sorted_indices = matrix.has_sorted_indices
         return resized
 
+    @cached_property
+    def bound(self) -> np.ndarray:
+        """Per row, the largest cosine any row outside its profile can have with it."""
+        return np.maximum(self.kth, self.outside)
+
+    def near_duplicates(self, threshold: float) -> sp.csr_matrix:
+        """Pairs with cosine >= ``threshold`` found in the profiles, symmetric CSR (n, n).
+
+        Complete for every row whose :attr:`bound` is below ``threshold``: a near-duplicate of
+        such a row is in its profile. Built once per threshold and kept (profiles never change).
+        """
+        found = self._near_duplicates.get(threshold)
+        if found is None:
+            rows = self.rows
+            close = rows.data >= threshold
+            pairs = sp.csr_matrix((np.ones(int(close.sum()), np.int8),
+                                   (np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))[close],
+                                    rows.indices[close])), shape=rows.shape)
+            found = sp.csr_matrix(((pairs + pairs.T) > 0).astype(np.int8))
+            found.sort_indices()
+            self._near_duplicates[threshold] = found
+        return found
+
     # ------------------------------------------------------------------ scoring
-    def _overlap(self, profiles: sp.csr_matrix) -> sp.csr_matrix:
+    def overlap(self, profiles: sp.csr_matrix) -> sp.csr_matrix:
         """``profiles @ postings``: profile dot products with every row, as CSR (k, n)."""
         n, n_base = self.n_rows, self._postings.shape[0]
         base_part = profiles[:, :n_base] if n_base < n else profiles
@@ -170,7 +212,7 @@ class NeighbourProfiles:
         indices, data = profile
         if len(indices):
             query = sp.csr_matrix((data, indices, [0, len(indices)]), shape=(1, self.n_rows))
-            overlap = self._overlap(query)
+            overlap = self.overlap(query)
             np.add.at(scores, overlap.indices, overlap.data)
         scores /= np.float32(norm) * self.norms
         return scores
@@ -195,7 +237,7 @@ class NeighbourProfiles:
     def block_scores(self, rows: np.ndarray, cosines: sp.csr_matrix) -> sp.csr_matrix:
         """Anchored scores of indexed ``rows`` with every row, from their TF-IDF ``cosines``
         (CSR, one row per entry of ``rows``): CSR of the same shape."""
-        total = sp.csr_matrix(cosines + self._overlap(self.select(rows)))
+        total = sp.csr_matrix(cosines + self.overlap(self.select(rows)))
         total.sort_indices()
         total.data = total.data.astype(np.float32)
         # the same float32 operations, in the same order, as :meth:`anchored`
@@ -222,6 +264,8 @@ class NeighbourProfiles:
         grown.m, grown._rows, grown._postings = self.m, self._rows, self._postings
         grown.kth = np.concatenate([self.kth, np.zeros(n_new, np.float32)])
         grown.norms = np.concatenate([self.norms, np.ones(n_new, np.float32)])
+        grown.outside = np.concatenate([self.outside, np.zeros(n_new, np.float32)])
+        grown._near_duplicates, grown._full_postings = {}, None
         grown._changed = dict(self._changed)
         corrections = list(self._corrections)
         for i in range(n_new):
@@ -245,6 +289,9 @@ class NeighbourProfiles:
                 grown.norms[row] = np.sqrt(1.0 + np.dot(data.astype(np.float64), data))
             entering.sort()
             values = cosines[entering]
+            left_out = cosines.copy()
+            left_out[entering] = 0
+            grown.outside[new] = max(float(left_out.max(initial=0.0)), 0.0)
             grown._changed[new] = (entering.astype(np.int32), values.astype(np.float32))
             grown.kth[new] = values.min() if len(entering) >= self.m else 0.0
             grown.norms[new] = np.sqrt(1.0 + np.dot(values.astype(np.float64), values))
@@ -255,7 +302,7 @@ class NeighbourProfiles:
         grown._corrections = corrections
         size = sum(len(c[0]) for c in corrections)
         if size > max(5_000, self._rows.nnz // 20):
-            return NeighbourProfiles(grown.rows, self.m, kth=grown.kth, norms=grown.norms)
+            return NeighbourProfiles(grown.rows, self.m, kth=grown.kth, norms=grown.norms, outside=grown.outside)
         if corrections:
             concept, row, value = (np.concatenate(part) for part in zip(*corrections))
             total = n + n_new

@@ -55,7 +55,11 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "publish", "read", "resolve"]
 logger = logging.getLogger(__name__)
 
 FORMAT = "recommender-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# versions this release reads: 1 (before stemming and neighbour profiles: loads as stem=False,
+# neighbours=0, the behaviour of that time) and 2. Older releases refuse version 2, whose
+# vocabulary holds stems they would not produce.
+READABLE_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
 CURRENT = "current"
 VERSIONS = "versions"
@@ -239,9 +243,10 @@ def _manifest(directory: Path) -> dict[str, Any]:
         raise CorruptArtifactError(f"{directory / MANIFEST}: unreadable ({error})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
         raise CorruptArtifactError(f"{directory / MANIFEST}: not a {FORMAT} manifest")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in READABLE_VERSIONS:
         raise IncompatibleArtifactError(
-            f"{directory}: format version {manifest.get('format_version')!r}; this release reads version {FORMAT_VERSION}"
+            f"{directory}: format version {manifest.get('format_version')!r}; this release reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
     return manifest
 

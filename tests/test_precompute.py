@@ -55,6 +55,48 @@ def test_related_batch_equals_a_loop_of_single_calls(sample_model):
     assert [list(row) for row in sub_ids] == [[h.article_id for h in sample_model.related(a, k=3)] + [""] * (3 - len(sample_model.related(a, k=3))) for a in some]
 
 
+@pytest.fixture(scope="module")
+def grown_model():
+    """A synthetic archive with articles added after the fit (the profiles' overlay) and some removed."""
+    from recommender.synthetic import generate_articles
+
+    articles = list(generate_articles(1_500, seed=11))
+    model = Recommender(neighbours=20).fit(articles[:1_400])
+    model.add_articles(articles[1_400:])
+    model.remove_articles([a["id"] for a in articles[::97]])
+    return model
+
+
+@pytest.mark.parametrize("k", [1, 10, 40])
+def test_pruned_batch_equals_single_calls_bit_for_bit(grown_model, k):
+    ids, scores = grown_model.related_batch(k=k, block_size=300)
+    for i, article_id in enumerate(grown_model.article_ids):
+        single = grown_model.related(article_id, k=k)
+        assert [h.article_id for h in single] == [x for x in ids[i] if x], article_id
+        np.testing.assert_array_equal(np.array([h.score for h in single], dtype=np.float32), scores[i][: len(single)])
+
+
+def test_score_bounds_settle_most_lists_without_the_full_product(grown_model):
+    from recommender.batch import _full_lists, _pruned_lists
+
+    state = grown_model._state
+    rows = state.catalog.rows(grown_model.article_ids)
+    pruned = _pruned_lists(state, rows, 10, grown_model.duplicate_threshold, grown_model.min_similarity)
+    settled = [position for position, hits in enumerate(pruned) if hits is not None]
+    assert len(settled) > 0.9 * len(rows)  # the point of the bounds; the rest take the full product
+    full = _full_lists(state, rows[settled], 10, grown_model.duplicate_threshold, grown_model.min_similarity)
+    assert [pruned[position] for position in settled] == full
+
+
+def test_pair_cosines_equal_the_full_product_bit_for_bit(grown_model):
+    index = grown_model.index_
+    rng = np.random.default_rng(1)
+    left, right = rng.integers(0, index.n_rows, 400), rng.integers(0, index.n_rows, 400)
+    expected = [index.scores(index.row_vector(a))[b] for a, b in zip(left, right)]
+    np.testing.assert_array_equal(index.pair_cosines(left, right), np.array(expected, dtype=np.float32))
+    assert index.pair_cosines(np.array([], dtype=int), np.array([], dtype=int)).shape == (0,)
+
+
 def test_sqlite_and_jsonl_hold_the_same_lists_as_single_calls(saved, tmp_path):
     rec, model = saved
     report = precompute(model, tmp_path / "lists.sqlite", jsonl=tmp_path / "lists.jsonl", block_size=16)

@@ -170,3 +170,23 @@ def test_popularity_and_pending_reactions_survive_a_round_trip(tiny_articles, tm
     assert loaded.ranking(now=now, mode="trending") == rec.ranking(now=now, mode="trending")
     loaded.add_articles([dict(tiny_articles[0], id="not-yet", body="harbour news", published_at="2026-10-15T00:00:00Z")])
     assert "not-yet" in [h.article_id for h in loaded.ranking(now=now)]
+
+
+def test_a_version_1_model_loads_with_the_behaviour_of_its_time(tiny_articles, tmp_path):
+    """Models saved before stemming and neighbour profiles (format version 1) keep working."""
+    old = Recommender(stem=False, neighbours=0, proper_noun_weight=1).fit(tiny_articles)
+    version = _version(tmp_path, old)
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["format_version"] = 1
+    for options in (manifest["config"], manifest["vectorizer"]):
+        for name in ("stem", "neighbours", "n_jobs", "proper_noun_weight"):
+            options.pop(name, None)
+    manifest["counts"].pop("neighbours")
+    manifest["files"].pop("display_terms.json")
+    (version / "display_terms.json").unlink()
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    loaded = Recommender.load(tmp_path / "m")
+    assert (loaded.stem, loaded.neighbours, loaded.proper_noun_weight) == (False, 0, 1)
+    assert loaded.profiles_ is None and loaded.vectorizer_.stem is False
+    assert all_lists(loaded) == all_lists(old)
+    assert store.FORMAT_VERSION == 2
