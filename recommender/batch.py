@@ -34,9 +34,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.sparse as sp
 
-from .index import top_rows
 from .lists import best_distinct
 from .persist import Fitted
 

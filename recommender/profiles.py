@@ -64,8 +64,8 @@ def _per_row(ufunc: np.ufunc, matrix: sp.csr_matrix, fill: float, *, square: boo
 class NeighbourProfiles:
     """Every indexed article's ``m`` most similar other articles and their cosines.
 
-    Build with :func:`neighbour_profiles` (fit time) or :meth:`from_rows`; grow with
-    :meth:`added`. Instances are never modified after construction.
+    Build with :func:`neighbour_profiles` (fit time) or from saved arrays; grow with
+    :meth:`added`. Instances are never modified after construction (caches aside).
 
     Parameters
     ----------
@@ -120,14 +120,23 @@ class NeighbourProfiles:
 
     def select(self, rows: np.ndarray) -> sp.csr_matrix:
         """Profiles of ``rows`` as a CSR matrix of shape (len(rows), n)."""
+        rows = np.asarray(rows, dtype=np.int64)
         if not self._changed:
-            block = self._rows[np.asarray(rows, dtype=np.int64)]
-            return sp.csr_matrix((block.data, block.indices, block.indptr), shape=(len(rows), self.n_rows))
-        pieces = [self.row(int(r)) for r in rows]
-        indptr = np.concatenate([[0], np.cumsum([len(p[0]) for p in pieces])])
-        indices = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int32)
-        data = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros(0, np.float32)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(rows), self.n_rows))
+            return self._resized(self._rows, self.n_rows)[rows]
+        changed = np.zeros(self.n_rows, dtype=bool)
+        changed[list(self._changed)] = True
+        mine = changed[rows]
+        base = self._resized(self._rows, self.n_rows)[rows[~mine]]  # unchanged rows: scipy, in C
+        pieces = [self._changed[row] for row in rows[mine].tolist()]  # changed rows: from the overlay
+        lengths = [len(indices) for indices, _ in pieces]
+        overlay = sp.csr_matrix(
+            (np.concatenate([data for _, data in pieces] + [np.zeros(0, np.float32)]),
+             np.concatenate([indices for indices, _ in pieces] + [np.zeros(0, np.int32)]),
+             np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])), shape=(len(pieces), self.n_rows))
+        position = np.empty(len(rows), dtype=np.int64)
+        position[~mine] = np.arange(base.shape[0])
+        position[mine] = base.shape[0] + np.arange(len(pieces))
+        return sp.csr_matrix(sp.vstack([base, overlay], format="csr")[position])
 
     @property
     def rows(self) -> sp.csr_matrix:
@@ -138,19 +147,16 @@ class NeighbourProfiles:
 
     @property
     def postings(self) -> sp.csr_matrix:
-        """The transpose of :attr:`rows` as CSR."""
+        """The transpose of :attr:`rows` as CSR (built once when rows changed)."""
         if self._delta is None:
             return self._resized(self._postings, self.n_rows)
-        return sp.csr_matrix(self.rows.T)
+        if self._full_postings is None:
+            self._full_postings = sp.csr_matrix(self.rows.T)
+        return self._full_postings
 
     def select_postings(self, rows: np.ndarray) -> sp.csr_matrix:
         """Rows of :attr:`postings`: for each of ``rows``, the articles whose profile holds it."""
-        rows = np.asarray(rows, dtype=np.int64)
-        if self._delta is None:
-            return self._resized(self._postings, self.n_rows)[rows]
-        if self._full_postings is None:
-            self._full_postings = self.postings
-        return self._full_postings[rows]
+        return self.postings[np.asarray(rows, dtype=np.int64)]
 
     @staticmethod
     def _resized(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
