@@ -56,7 +56,7 @@ def related_block(
     (:func:`_pruned_lists`); rows those bounds cannot settle take the full product.
     """
     rows = np.asarray(rows, dtype=np.int64)
-    if state.profiles is None:
+    if state.profiles is None or not _kernels_agree(state):
         return _full_lists(state, rows, k, duplicate_threshold, min_similarity)
     lists = _pruned_lists(state, rows, k, duplicate_threshold, min_similarity)
     unsettled = [position for position, hits in enumerate(lists) if hits is None]
@@ -64,6 +64,23 @@ def related_block(
         for position, hits in zip(unsettled, _full_lists(state, rows[unsettled], k, duplicate_threshold, min_similarity)):
             lists[position] = hits
     return lists
+
+
+def _kernels_agree(state: Fitted, sample: int = 8) -> bool:
+    """Whether the cosines the pruned path reads (profiles, :meth:`CosineIndex.pair_cosines`)
+    equal the full product's bit for bit on this platform (a compiler may fuse multiply-adds in
+    one kernel and not another); checked once per profiles object on a few rows."""
+    profiles, index = state.profiles, state.index
+    verdict = profiles.cache.get("kernels_agree")
+    if verdict is None:
+        verdict = True
+        for row in np.linspace(0, profiles.n_rows - 1, min(sample, profiles.n_rows)).astype(np.int64).tolist():
+            columns, cosines = profiles.row(row)
+            full = index.scores(index.row_vector(row))
+            pairs = index.pair_cosines(np.full(len(columns), row), columns)
+            verdict &= bool(np.array_equal(full[columns], cosines) and np.array_equal(pairs, cosines))
+        profiles.cache["kernels_agree"] = verdict
+    return verdict
 
 
 def _full_lists(
@@ -226,7 +243,7 @@ def related_arrays(
     ids : ndarray of object (str), shape (n, k)
         Article ids, best first; ``""`` where a list is shorter than ``k``.
     scores : ndarray of float32, shape (n, k)
-        Cosines; ``nan`` where a list is shorter than ``k``.
+        Related scores (as :meth:`Recommender.related`); ``nan`` where a list is shorter than ``k``.
     """
     rows = np.asarray(rows, dtype=np.int64)
     ids = np.full((len(rows), k), "", dtype=object)

@@ -2,9 +2,9 @@
 
 How it works
 ------------
-:func:`related_list` takes the cosine of a query with every article, masks what may not
-appear (the article itself, excluded ids, its near-duplicates: cosine at or above
-``duplicate_threshold``, articles below ``min_similarity``, and whatever the section and age filters rule out), picks the
+:func:`related_list` takes the score of a query with every article, masks what may not
+appear (the article itself, excluded ids, its near-duplicates: TF-IDF cosine at or above
+``duplicate_threshold``, articles scoring below ``min_similarity``, and whatever the section and age filters rule out), picks the
 best candidates, and then walks them best first, skipping any candidate that is a
 near-duplicate of one already taken, so one wire story republished three times fills one
 slot, not three. Order is by score, ties broken by article id, so the same inputs always

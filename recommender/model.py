@@ -532,7 +532,8 @@ class Recommender:
         -------
         ndarray of float32, shape (len(article_ids), len(other_ids))
             What :meth:`related` ranks by: the anchored score with ``neighbours > 0``, the
-            TF-IDF cosine with ``neighbours=0`` (1 on the diagonal either way).
+            TF-IDF cosine with ``neighbours=0``. The diagonal is about 1 (0 for an article
+            without a known word).
         """
         state = self._fitted()
         rows = state.catalog.rows(check_exclude(article_ids, "article_ids"))
@@ -548,7 +549,8 @@ class Recommender:
         """Related lists of many articles at once (default filters), as arrays.
 
         Row ``i`` equals ``related(article_ids[i], k)`` (ids and scores), computed block by
-        block with one sparse product per block (see :mod:`recommender.batch`).
+        block (see :mod:`recommender.batch`: from the neighbour profiles with exact score
+        bounds, or one sparse product per block).
 
         Parameters
         ----------

@@ -134,11 +134,32 @@ def from_artifact(
             raise ValueError(f"profile arrays have shapes {kth.shape}, {norms.shape} and {outside.shape} "
                              f"for {shape[0]} articles")
         square = (shape[0], shape[0])
-        profiles = NeighbourProfiles(_csr(arrays, "profiles", square, verify), m,
-                                     _csr(arrays, "profile_postings", square, verify), kth, norms, outside)
+        rows, profile_postings = _csr(arrays, "profiles", square, verify), _csr(arrays, "profile_postings", square, verify)
+        profiles = NeighbourProfiles(rows, m, profile_postings, kth, norms, outside)
+        if verify:
+            _check_profiles(profiles, rows, profile_postings, manifest["config"].get("neighbours"))
     return Fitted(vectorizer, CosineIndex(vectors, postings), catalog,
                   PopularityState.from_arrays(popularity, mass, last), pending,
                   Growth(**documents.get("growth", {"fitted": shape[0]})), profiles)
+
+
+def _check_profiles(profiles: NeighbourProfiles, rows: sp.csr_matrix, postings: sp.csr_matrix, configured: Any) -> None:
+    """The profiles agree with themselves: the score bounds of the batch path rely on it."""
+    derived = NeighbourProfiles(rows, profiles.m)  # m-th cosines and norms recomputed from the rows
+    own = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr)) == rows.indices
+    problems = [
+        (configured != profiles.m, f"profile length {profiles.m} but the model's neighbours option is {configured!r}"),
+        (int(np.diff(rows.indptr).max(initial=0)) > profiles.m, f"a profile holds more than {profiles.m} articles"),
+        (bool(own.any()), "a profile holds its own article"),
+        (rows.nnz and not (rows.data.min() > 0 and rows.data.max() <= 1.0001), "profile cosines outside (0, 1]"),
+        (not np.allclose(derived.norms, profiles.norms, rtol=1e-5), "profile norms do not match the profiles"),
+        (bool((profiles.kth < derived.kth - 1e-6).any()), "profile m-th cosines below the profiles' own"),
+        (postings.nnz != rows.nnz or (postings != rows.T).nnz > 0, "profile postings are not the transpose of the "
+                                                                   "profiles"),
+    ]
+    for failed, message in problems:
+        if failed:
+            raise ValueError(message)
 
 
 def _csr(arrays: dict[str, np.ndarray], prefix: str, shape: tuple[int, int], verify: bool) -> sp.csr_matrix:

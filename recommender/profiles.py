@@ -28,8 +28,11 @@ profile's weakest entry.
 Storage: the profile rows (CSR, at most ``m`` entries each) and their transpose, the
 *profile postings*, so that ``q_a @ postings`` gives ``q_a . q_b`` for every ``b`` at once
 while touching only ``m`` posting lists. Additions go to a small overlay (changed rows and
-signed posting corrections) merged into the base when it grows, so adding an article costs
-time proportional to the rows it changes, not to the archive.
+signed posting corrections) merged into the base when it grows, so adding an article never
+rebuilds the profile matrices (it still scans one cosine per archived article, and copies
+three per-article arrays). While an overlay is in use, overlaps are the sum of two float32
+products, so a saved (merged) model may score a pair one unit in the last place apart from
+the live model it was saved from; lists computed from one model state always agree.
 
 Pure computation: arrays in, arrays out.
 """
@@ -52,6 +55,12 @@ def _top(scores: np.ndarray, m: int) -> np.ndarray:
         threshold = np.partition(scores[positive], positive.size - m)[positive.size - m]
         positive = positive[scores[positive] >= threshold]
     return positive[np.lexsort((positive, -scores[positive]))][:m]
+
+
+def _norm(cosines: np.ndarray) -> np.float32:
+    """``sqrt(1 + |q|^2)`` of one profile, summed in float64."""
+    cosines = np.asarray(cosines, dtype=np.float64)
+    return np.float32(np.sqrt(1.0 + np.dot(cosines, cosines)))
 
 
 def _per_row(ufunc: np.ufunc, matrix: sp.csr_matrix, fill: float, *, square: bool = False) -> np.ndarray:
@@ -82,6 +91,15 @@ class NeighbourProfiles:
         under the newcomer rule): the largest cosine left out; 0 otherwise. A row's cosine
         with any row outside its profile is at most ``bound[row] = max(kth, outside)``,
         which lets the batch path skip the full product (:func:`recommender.batch.related_block`).
+
+    Attributes
+    ----------
+    m : int
+    kth, norms, outside : ndarray of float32, shape (n,)
+        As the parameters.
+    bound : ndarray of float32, shape (n,)
+        ``max(kth, outside)``: the largest cosine a row outside a profile can have with its owner.
+    n_rows : int
     """
 
     def __init__(self, rows: sp.csr_matrix, m: int, postings: sp.csr_matrix | None = None,
@@ -100,6 +118,7 @@ class NeighbourProfiles:
         self.norms = np.asarray(norms, dtype=np.float32)
         self.outside = np.zeros(len(self.kth), np.float32) if outside is None else np.asarray(outside, np.float32)
         self._near_duplicates: dict[float, sp.csr_matrix] = {}
+        self.cache: dict = {}  # derived facts other modules compute once per profiles object
         self._full_postings: sp.csr_matrix | None = None  # built on demand when rows changed
         # overlay of rows added or changed since the base was built, and posting corrections
         self._changed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -219,7 +238,7 @@ class NeighbourProfiles:
         if len(indices):
             query = sp.csr_matrix((data, indices, [0, len(indices)]), shape=(1, self.n_rows))
             overlap = self.overlap(query)
-            np.add.at(scores, overlap.indices, overlap.data)
+            scores[overlap.indices] += overlap.data  # CSR row: each column once
         scores /= np.float32(norm) * self.norms
         return scores
 
@@ -238,7 +257,7 @@ class NeighbourProfiles:
     def for_text(self, cosines: np.ndarray) -> np.ndarray:
         """Anchored scores of a text that is not indexed, under the newcomer rule."""
         profile = self.newcomer_profile(cosines)
-        return self.anchored(cosines, profile, float(np.sqrt(1.0 + np.dot(profile[1], profile[1]))))
+        return self.anchored(cosines, profile, float(_norm(profile[1])))
 
     def block_scores(self, rows: np.ndarray, cosines: sp.csr_matrix) -> sp.csr_matrix:
         """Anchored scores of indexed ``rows`` with every row, from their TF-IDF ``cosines``
@@ -260,6 +279,7 @@ class NeighbourProfiles:
             ``cosines_of(i)`` returns the TF-IDF cosines of the i-th new row with every row
             before it (existing rows, then earlier new rows), shape (n + i,).
         n_new : int
+            How many rows are appended.
 
         Each new row gets its newcomer profile (:meth:`newcomer_profile`) and enters, in
         order, every earlier row's profile whose m-th cosine it beats: the existing
@@ -271,17 +291,15 @@ class NeighbourProfiles:
         grown.kth = np.concatenate([self.kth, np.zeros(n_new, np.float32)])
         grown.norms = np.concatenate([self.norms, np.ones(n_new, np.float32)])
         grown.outside = np.concatenate([self.outside, np.zeros(n_new, np.float32)])
-        grown._near_duplicates, grown._full_postings = {}, None
+        grown._near_duplicates, grown._full_postings, grown.cache = {}, None, {}
         grown._changed = dict(self._changed)
         corrections = list(self._corrections)
         for i in range(n_new):
             new = n + i
             cosines = np.asarray(cosines_of(i), dtype=np.float32)[:new]
-            grown_kth = grown.kth[:new]
-            top = _top(cosines, self.m)
-            entering = top[cosines[top] > grown_kth[top]]
+            entering, values = grown.newcomer_profile(cosines)  # read before any m-th cosine moves
             # rows whose top m the newcomer enters: all with cosine above their m-th, not only its own top m
-            entered = np.flatnonzero(cosines > grown_kth)
+            entered = np.flatnonzero(cosines > grown.kth[:new])
             for row in entered.tolist():
                 indices, data = grown.row(row)
                 value = cosines[row]
@@ -292,15 +310,13 @@ class NeighbourProfiles:
                 indices, data = np.append(indices, new).astype(np.int32), np.append(data, value).astype(np.float32)
                 grown._changed[row] = (indices, data)
                 grown.kth[row] = data.min() if len(indices) >= self.m else 0.0
-                grown.norms[row] = np.sqrt(1.0 + np.dot(data.astype(np.float64), data))
-            entering.sort()
-            values = cosines[entering]
+                grown.norms[row] = _norm(data)
             left_out = cosines.copy()
             left_out[entering] = 0
-            grown.outside[new] = max(float(left_out.max(initial=0.0)), 0.0)
-            grown._changed[new] = (entering.astype(np.int32), values.astype(np.float32))
+            grown.outside[new] = left_out.max(initial=0.0)
+            grown._changed[new] = (entering, values)
             grown.kth[new] = values.min() if len(entering) >= self.m else 0.0
-            grown.norms[new] = np.sqrt(1.0 + np.dot(values.astype(np.float64), values))
+            grown.norms[new] = _norm(values)
             if entered.size:
                 corrections.append((np.full(entered.size, new), entered, cosines[entered]))
             if entering.size:

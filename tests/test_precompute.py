@@ -88,6 +88,24 @@ def test_score_bounds_settle_most_lists_without_the_full_product(grown_model):
     assert [pruned[position] for position in settled] == full
 
 
+def test_batch_takes_the_full_product_where_kernels_round_differently(monkeypatch):
+    """A platform whose kernels sum differently (fused multiply-add) must not get pruned lists."""
+    from recommender import batch
+    from recommender.index import CosineIndex
+    from recommender.synthetic import generate_articles
+
+    model = Recommender(neighbours=10).fit(list(generate_articles(300, seed=5)))
+    exact = CosineIndex.pair_cosines
+    monkeypatch.setattr(CosineIndex, "pair_cosines",
+                        lambda self, left, right: np.nextafter(exact(self, left, right), np.float32(2)))
+    pruned_calls = []
+    monkeypatch.setattr(batch, "_pruned_lists", lambda *args: pruned_calls.append(1))
+    ids, _ = model.related_batch(k=5)
+    assert not pruned_calls and model.profiles_.cache["kernels_agree"] is False
+    assert [[x for x in row if x] for row in ids] == [[h.article_id for h in model.related(a, k=5)]
+                                                      for a in model.article_ids]
+
+
 def test_pair_cosines_equal_the_full_product_bit_for_bit(grown_model):
     index = grown_model.index_
     rng = np.random.default_rng(1)

@@ -190,3 +190,22 @@ def test_a_version_1_model_loads_with_the_behaviour_of_its_time(tiny_articles, t
     assert loaded.profiles_ is None and loaded.vectorizer_.stem is False
     assert all_lists(loaded) == all_lists(old)
     assert store.FORMAT_VERSION == 2
+
+
+@pytest.mark.parametrize("name, change, message", [
+    ("profile_kth.npy", lambda a: a * 0.5, "m-th cosines"),
+    ("profile_norms.npy", lambda a: a + 0.1, "norms"),
+    ("profile_postings_data.npy", lambda a: a[::-1].copy(), "transpose"),
+    ("profiles_data.npy", lambda a: -a, "outside"),
+])
+def test_inconsistent_profiles_with_valid_checksums_are_rejected(tiny_articles, tmp_path, name, change, message):
+    """The batch path's score bounds trust the profiles: a loaded model checks them (verify=True)."""
+    version = _version(tmp_path, Recommender(neighbours=3).fit(tiny_articles))
+    target = version / name
+    np.save(target, change(np.load(target)))
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["files"][name] = {"sha256": store._sha256(target), "bytes": target.stat().st_size}
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CorruptArtifactError, match=message):
+        Recommender.load(tmp_path / "m")
+    Recommender.load(tmp_path / "m", verify=False)  # the caller's choice: no checks
