@@ -101,7 +101,8 @@ def _full_lists(
         scratch[cosines.indices[cosine_start:cosine_end]] = 0
         scores[duplicate | (scores < min_similarity) | (columns == row) | catalog.removed[columns]] = -np.inf
         # the row itself and its near-duplicates are masked above, as in a single related() call
-        lists.append(best_distinct(columns.astype(np.int64), scores, index, catalog, k, duplicate_threshold))
+        lists.append(best_distinct(columns.astype(np.int64), scores, index, catalog, k, duplicate_threshold,
+                                   profiles=state.profiles))
     return lists
 
 

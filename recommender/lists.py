@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from .catalog import Catalog
 from .index import CosineIndex, RowTerms, top_rows
+from .profiles import NeighbourProfiles
 from .popularity import HOUR, PopularityState
 
 __all__ = [
@@ -156,6 +157,7 @@ def related_list(
     catalog: Catalog,
     terms: np.ndarray,
     query: RelatedQuery,
+    profiles: NeighbourProfiles | None = None,
 ) -> list[Hit]:
     """Build a Related list from the query's scores with every row.
 
@@ -173,6 +175,8 @@ def related_list(
     terms : ndarray of str
         Column names, for explanations.
     query : RelatedQuery
+    profiles : NeighbourProfiles or None
+        When given, near-duplicate pairs among the hits are looked up in them.
 
     Returns
     -------
@@ -184,7 +188,8 @@ def related_list(
     hits = []
     rows = np.arange(len(scores))
     weights = query_weights(query_vector, len(terms)) if query.explain_terms else None
-    for row, score in best_distinct(rows, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows):
+    for row, score in best_distinct(rows, scores, index, catalog, query.k, query.duplicate_threshold,
+                                    query.exclude_rows, profiles):
         terms_here = shared_terms(weights, index.row_terms(row), terms, query.explain_terms) if weights is not None else ()
         explanation = f"shares {', '.join(terms_here)}" if terms_here else "similar text"
         hits.append(Hit(catalog.id(row), score, explanation, terms_here))
@@ -199,6 +204,7 @@ def best_distinct(
     k: int,
     threshold: float,
     avoid: np.ndarray | None = None,
+    profiles: NeighbourProfiles | None = None,
 ) -> list[tuple[int, float]]:
     """The ``k`` best ``(row, score)`` pairs among ``rows`` (aligned with ``scores``).
 
@@ -210,7 +216,7 @@ def best_distinct(
     while True:
         candidates = top_rows(scores, width)
         ordered = candidates[np.lexsort(([catalog.id(rows[c]) for c in candidates], -scores[candidates]))]
-        chosen = drop_near_duplicates(rows[ordered], index, threshold, k, avoid)
+        chosen = drop_near_duplicates(rows[ordered], index, threshold, k, avoid, profiles)
         if len(chosen) >= k or len(candidates) < width:
             break
         width *= 4
@@ -227,10 +233,27 @@ def near_duplicate_of(rows: np.ndarray, index: CosineIndex, threshold: float, av
 
 
 def drop_near_duplicates(
-    ordered: np.ndarray, index: CosineIndex, threshold: float, k: int, avoid: np.ndarray | None = None
+    ordered: np.ndarray, index: CosineIndex, threshold: float, k: int, avoid: np.ndarray | None = None,
+    profiles: NeighbourProfiles | None = None,
 ) -> list[int]:
-    """Walk rows best first, keeping at most ``k``, none a near-duplicate of another or of ``avoid``."""
+    """Walk rows best first, keeping at most ``k``, none a near-duplicate of another or of ``avoid``.
+
+    With ``profiles`` whose near-duplicate pairs are complete for these rows (their
+    :attr:`~recommender.profiles.NeighbourProfiles.bound` is below ``threshold``), pairs are
+    looked up there instead of computed.
+    """
     blocked = near_duplicate_of(ordered, index, threshold, avoid)
+    if profiles is not None and len(ordered) and bool((profiles.bound[ordered] < threshold).all()):
+        pairs = profiles.near_duplicates(threshold)
+        kept_rows: list[int] = []
+        for position, row in enumerate(ordered.tolist()):
+            start, end = pairs.indptr[row], pairs.indptr[row + 1]
+            if blocked[position] or (end > start and np.isin(pairs.indices[start:end], kept_rows).any()):
+                continue
+            kept_rows.append(row)
+            if len(kept_rows) == k:
+                break
+        return kept_rows
     similarity = index.pair_scores(ordered) if len(ordered) > 1 else np.zeros((len(ordered), len(ordered)))
     kept: list[int] = []
     for position in range(len(ordered)):

@@ -517,7 +517,8 @@ class Recommender:
         )
         cosines = state.index.scores(vector)
         scores = state.profiles.for_row(row, cosines) if state.profiles is not None else cosines
-        return related_list(scores, cosines, vector, state.index, state.catalog, state.vectorizer.display_terms_, query)
+        return related_list(scores, cosines, vector, state.index, state.catalog, state.vectorizer.display_terms_, query,
+                            state.profiles)
 
     def similarity(self, article_ids: Iterable[str], other_ids: Iterable[str] | None = None) -> np.ndarray:
         """The Related score between indexed articles, as a dense matrix.
@@ -633,7 +634,8 @@ class Recommender:
         )
         cosines = state.index.scores(vector)
         scores = state.profiles.for_text(cosines) if state.profiles is not None else cosines
-        return related_list(scores, cosines, vector, state.index, state.catalog, state.vectorizer.display_terms_, query)
+        return related_list(scores, cosines, vector, state.index, state.catalog, state.vectorizer.display_terms_, query,
+                            state.profiles)
 
     def _related_query(self, k: int, *, same_section: Any, **context: Any) -> RelatedQuery:
         return RelatedQuery(

@@ -193,7 +193,7 @@ class NeighbourProfiles:
         return np.maximum(self.kth, self.outside)
 
     def near_duplicates(self, threshold: float) -> sp.csr_matrix:
-        """Pairs with cosine >= ``threshold`` found in the profiles, symmetric CSR (n, n).
+        """Pairs of rows with cosine >= ``threshold`` (from the profiles), symmetric CSR (n, n).
 
         Complete for every row whose :attr:`bound` is below ``threshold``: a near-duplicate of
         such a row is in its profile. Built once per threshold and kept (profiles never change).
@@ -294,6 +294,7 @@ class NeighbourProfiles:
         grown._near_duplicates, grown._full_postings, grown.cache = {}, None, {}
         grown._changed = dict(self._changed)
         corrections = list(self._corrections)
+        close_pairs: dict[float, list[tuple[np.ndarray, int]]] = {threshold: [] for threshold in self._near_duplicates}
         for i in range(n_new):
             new = n + i
             cosines = np.asarray(cosines_of(i), dtype=np.float32)[:new]
@@ -317,14 +318,27 @@ class NeighbourProfiles:
             grown._changed[new] = (entering, values)
             grown.kth[new] = values.min() if len(entering) >= self.m else 0.0
             grown.norms[new] = _norm(values)
+            for threshold, found in close_pairs.items():
+                found.append((np.flatnonzero(cosines >= threshold), new))
             if entered.size:
                 corrections.append((np.full(entered.size, new), entered, cosines[entered]))
             if entering.size:
                 corrections.append((entering, np.full(entering.size, new), values))
         grown._corrections = corrections
+        for threshold, found in close_pairs.items():  # extend the known near-duplicate pairs, not rebuild them
+            others = np.concatenate([rows for rows, _ in found]) if found else np.zeros(0, np.int64)
+            news = np.concatenate([np.full(len(rows), new) for rows, new in found]) if found else np.zeros(0, np.int64)
+            pairs = sp.csr_matrix((np.ones(2 * len(others), np.int8), (np.r_[others, news], np.r_[news, others])),
+                                  shape=(n + n_new, n + n_new))
+            extended = sp.csr_matrix(((self._resized(self._near_duplicates[threshold], n + n_new) + pairs) > 0)
+                                     .astype(np.int8))
+            extended.sort_indices()
+            grown._near_duplicates[threshold] = extended
         size = sum(len(c[0]) for c in corrections)
         if size > max(5_000, self._rows.nnz // 20):
-            return NeighbourProfiles(grown.rows, self.m, kth=grown.kth, norms=grown.norms, outside=grown.outside)
+            merged = NeighbourProfiles(grown.rows, self.m, kth=grown.kth, norms=grown.norms, outside=grown.outside)
+            merged._near_duplicates = grown._near_duplicates
+            return merged
         if corrections:
             concept, row, value = (np.concatenate(part) for part in zip(*corrections))
             total = n + n_new

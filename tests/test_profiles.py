@@ -150,3 +150,23 @@ def test_near_duplicates_are_judged_by_cosine_not_by_the_anchored_score():
         assert b in hits or (cosines[b, hits] >= 0.8).any()
     for a, b in np.argwhere(cosines >= 0.8)[:20]:
         assert model.article_ids[b] not in [h.article_id for h in model.related(model.article_ids[a], k=50)]
+
+
+def test_near_duplicate_pairs_from_profiles_match_pair_scores(sample_articles):
+    from recommender.lists import drop_near_duplicates
+
+    republished = [a for a in sample_articles if a.id == "a054"]  # a wire story also published as a004, a018
+    model = Recommender().fit([a for a in sample_articles if a.id != "a054"])
+    model.related(model.article_ids[0])  # builds the near-duplicate pairs once
+    model.add_articles(republished)  # the pairs are extended, not rebuilt
+    state = model._state
+    pairs = state.profiles.near_duplicates(model.duplicate_threshold)
+    cosines = (state.index.vectors @ state.index.vectors.T).toarray()
+    np.fill_diagonal(cosines, 0)
+    assert np.array_equal(pairs.toarray() > 0, cosines >= model.duplicate_threshold)
+    assert pairs.nnz == 6  # a004, a018, a054: three pairs, both ways
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        ordered = rng.permutation(state.index.n_rows)[:25]
+        with_profiles = drop_near_duplicates(ordered, state.index, model.duplicate_threshold, 10, None, state.profiles)
+        assert with_profiles == drop_near_duplicates(ordered, state.index, model.duplicate_threshold, 10)
