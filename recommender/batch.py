@@ -97,9 +97,10 @@ def _full_lists(
         columns, scores = product.indices[start:end], product.data[start:end].copy()
         cosine_start, cosine_end = cosines.indptr[position], cosines.indptr[position + 1]
         scratch[cosines.indices[cosine_start:cosine_end]] = cosines.data[cosine_start:cosine_end]
-        duplicate = scratch[columns] >= duplicate_threshold
+        cosine = scratch[columns]
         scratch[cosines.indices[cosine_start:cosine_end]] = 0
-        scores[duplicate | (scores < min_similarity) | (columns == row) | catalog.removed[columns]] = -np.inf
+        scores[(cosine >= duplicate_threshold) | (cosine < min_similarity) | (columns == row)
+               | catalog.removed[columns]] = -np.inf
         # the row itself and its near-duplicates are masked above, as in a single related() call
         lists.append(best_distinct(columns.astype(np.int64), scores, index, catalog, k, duplicate_threshold,
                                    profiles=state.profiles))
@@ -144,28 +145,32 @@ def _pruned_lists(
     known_sums = known.data.copy()
     known_sums[found] = known.data[found] + overlap.data[at[found]]
     known_scores = (known_sums / (norms[known_row] * norms[known_column])).astype(np.float32)
-    unusable = (known_column == known_row) | (known.data >= duplicate_threshold) | (known_scores < min_similarity)
+    unusable = ((known_column == known_row) | (known.data >= duplicate_threshold) | (known.data < min_similarity)
+                | ~(known_scores > 0))
     if catalog.any_removed:
         unusable |= removed[known_column]
     known_scores[unusable] = -np.inf
-    kth = _kth_per_row(known_position, known_scores, len(rows), k, min_similarity)
-    # 2. candidates linked by overlap only: cosine at most min(bound[a], bound[b]); computed where
-    #    that bound reaches the row's k-th known score
+    usable = ~unusable
+    kth = _kth_per_row(known_position[usable], known_scores[usable], len(rows), k, 0.0)
+    # 2. candidates linked by overlap only: cosine at most min(bound[a], bound[b]) (not listed at all
+    #    if that is below min_similarity); computed where the bound reaches the row's k-th known score
     overlap_row, overlap_column = rows[overlap_position], overlap.indices
-    upper = ((overlap.data + np.minimum(bound[overlap_row], bound[overlap_column]))
-             / (norms[overlap_row] * norms[overlap_column]))
+    ceiling = np.minimum(bound[overlap_row], bound[overlap_column])
+    upper = (overlap.data + ceiling) / (norms[overlap_row] * norms[overlap_column])
     upper[at[found]] = -np.inf  # scored above
-    upper[overlap_column == overlap_row] = -np.inf
+    upper[(overlap_column == overlap_row) | (ceiling < min_similarity)] = -np.inf
     if catalog.any_removed:
         upper[removed[overlap_column]] = -np.inf
-    needed = np.flatnonzero(upper >= np.maximum(kth[overlap_position], min_similarity))
+    needed = np.flatnonzero(np.isfinite(upper) & (upper >= kth[overlap_position]))
     needed_row, needed_column = overlap_row[needed], overlap_column[needed].astype(np.int64)
-    needed_scores = ((index.pair_cosines(needed_row, needed_column) + overlap.data[needed])
-                     / (norms[needed_row] * norms[needed_column])).astype(np.float32)
-    needed_scores[needed_scores < min_similarity] = -np.inf
+    needed_cosines = index.pair_cosines(needed_row, needed_column)
+    needed_scores = ((needed_cosines + overlap.data[needed]) / (norms[needed_row] * norms[needed_column])
+                     ).astype(np.float32)
+    needed_scores[needed_cosines < min_similarity] = -np.inf
     upper[needed] = -np.inf
     left_max = _max_per_row(upper, overlap.indptr)  # never scored: must stay below each list's last score
-    beyond = bound[rows] / norms[rows]  # the most an article with no link to the row can score
+    # the most an article with no link to the row can score (nothing, if its cosine cannot reach min_similarity)
+    beyond = np.where(bound[rows] >= min_similarity, bound[rows] / norms[rows], -np.inf)
     position = np.concatenate([known_position, overlap_position[needed]])
     column = np.concatenate([known_column, needed_column])
     scores = np.concatenate([known_scores, needed_scores])
@@ -180,7 +185,7 @@ def _pruned_lists(
             continue
         mine = order[starts[i]:starts[i + 1]]
         hits = _walk(column[mine], scores[mine], catalog, duplicates, bound, duplicate_threshold, k)
-        floor = min_similarity if hits is None or len(hits) < k else hits[-1][1]
+        floor = 0.0 if hits is None or len(hits) < k else hits[-1][1]  # a short list: nothing may be left
         if hits is None or left_max[i] >= floor or beyond[i] >= floor:
             lists.append(None)
         else:

@@ -4,7 +4,7 @@ How it works
 ------------
 :func:`related_list` takes the score of a query with every article, masks what may not
 appear (the article itself, excluded ids, its near-duplicates: TF-IDF cosine at or above
-``duplicate_threshold``, articles scoring below ``min_similarity``, and whatever the section and age filters rule out), picks the
+``duplicate_threshold``, articles whose TF-IDF cosine is below ``min_similarity``, and whatever the section and age filters rule out), picks the
 best candidates, and then walks them best first, skipping any candidate that is a
 near-duplicate of one already taken, so one wire story republished three times fills one
 slot, not three. Order is by score, ties broken by article id, so the same inputs always
@@ -135,7 +135,7 @@ def shared_terms(weights: np.ndarray, vector: RowTerms, terms: np.ndarray, n: in
 
 def _mask(scores: np.ndarray, cosines: np.ndarray, catalog: Catalog, query: RelatedQuery) -> np.ndarray:
     scores = scores.copy()
-    scores[(cosines >= query.duplicate_threshold) | (scores < query.min_similarity)] = -np.inf
+    scores[(cosines >= query.duplicate_threshold) | (cosines < query.min_similarity)] = -np.inf
     scores[query.exclude_rows] = -np.inf
     if catalog.any_removed:
         scores[catalog.removed] = -np.inf
@@ -181,7 +181,7 @@ def related_list(
     Returns
     -------
     list of Hit
-        At most ``query.k`` hits with positive score of at least ``min_similarity``,
+        At most ``query.k`` hits with a TF-IDF cosine of at least ``min_similarity``,
         best first; fewer when fewer articles are that similar.
     """
     scores = _mask(scores, cosines, catalog, query)
