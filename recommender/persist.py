@@ -145,7 +145,7 @@ def from_artifact(
 
 def _check_profiles(profiles: NeighbourProfiles, rows: sp.csr_matrix, postings: sp.csr_matrix, configured: Any) -> None:
     """The profiles agree with themselves: the score bounds of the batch path rely on it."""
-    derived = NeighbourProfiles(rows, profiles.m)  # m-th cosines and norms recomputed from the rows
+    derived = NeighbourProfiles(rows, profiles.m, postings)  # m-th cosines and norms recomputed from the rows
     own = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr)) == rows.indices
     problems = [
         (configured != profiles.m, f"profile length {profiles.m} but the model's neighbours option is {configured!r}"),
