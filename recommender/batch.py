@@ -35,7 +35,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .lists import best_distinct
+from .lists import best_distinct, walk_known_pairs
 from .persist import Fitted
 
 __all__ = ["block_rows", "related_arrays", "related_block"]
@@ -218,19 +218,11 @@ def _walk(columns, scores, catalog, duplicates, bound, threshold, k) -> list[tup
     if len(scores) > 1 and (np.diff(scores) == 0).any():  # equal scores: order those by id, as related() does
         order = sorted(range(len(scores)), key=lambda c: (-scores[c], catalog.id(int(columns[c]))))
         columns, scores = columns[order], scores[order]
-    hits: list[tuple[int, float]] = []
-    taken: list[int] = []
-    for column, score in zip(columns.tolist(), scores.tolist()):
-        if bound[column] >= threshold:
-            return None
-        start, end = duplicates.indptr[column], duplicates.indptr[column + 1]
-        if end > start and np.isin(duplicates.indices[start:end], taken).any():
-            continue
-        hits.append((column, score))
-        taken.append(column)
-        if len(hits) == k:
-            break
-    return hits
+    kept = walk_known_pairs(columns.tolist(), duplicates, k, bound, threshold)
+    if kept is None:
+        return None
+    score_of = dict(zip(columns.tolist(), scores.tolist()))
+    return [(column, score_of[column]) for column in kept]
 
 
 def related_arrays(

@@ -37,6 +37,7 @@ __all__ = [
     "related_list",
     "query_weights",
     "shared_terms",
+    "walk_known_pairs",
 ]
 
 
@@ -243,17 +244,11 @@ def drop_near_duplicates(
     looked up there instead of computed.
     """
     blocked = near_duplicate_of(ordered, index, threshold, avoid)
-    if profiles is not None and len(ordered) and bool((profiles.bound[ordered] < threshold).all()):
-        pairs = profiles.near_duplicates(threshold)
-        kept_rows: list[int] = []
-        for position, row in enumerate(ordered.tolist()):
-            start, end = pairs.indptr[row], pairs.indptr[row + 1]
-            if blocked[position] or (end > start and np.isin(pairs.indices[start:end], kept_rows).any()):
-                continue
-            kept_rows.append(row)
-            if len(kept_rows) == k:
-                break
-        return kept_rows
+    if profiles is not None:
+        kept_rows = walk_known_pairs(ordered.tolist(), profiles.near_duplicates(threshold), k, profiles.bound,
+                                     threshold, blocked)
+        if kept_rows is not None:
+            return kept_rows
     similarity = index.pair_scores(ordered) if len(ordered) > 1 else np.zeros((len(ordered), len(ordered)))
     kept: list[int] = []
     for position in range(len(ordered)):
@@ -263,6 +258,29 @@ def drop_near_duplicates(
         if len(kept) == k:
             break
     return [int(ordered[position]) for position in kept]
+
+
+def walk_known_pairs(
+    ordered: list[int], pairs: sp.csr_matrix, k: int, bound: np.ndarray, threshold: float,
+    blocked: np.ndarray | None = None,
+) -> list[int] | None:
+    """Walk rows best first, keeping at most ``k``, none listed in ``pairs`` as a near-duplicate
+    of one kept (nor ``blocked``).
+
+    ``pairs`` (:meth:`~recommender.profiles.NeighbourProfiles.near_duplicates`) is complete
+    for rows whose ``bound`` is below ``threshold``; ``None`` when the walk reaches another row.
+    """
+    kept: list[int] = []
+    for position, row in enumerate(ordered):
+        if bound[row] >= threshold:
+            return None
+        start, end = pairs.indptr[row], pairs.indptr[row + 1]
+        if (blocked is not None and blocked[position]) or (end > start and np.isin(pairs.indices[start:end], kept).any()):
+            continue
+        kept.append(row)
+        if len(kept) == k:
+            break
+    return kept
 
 
 @dataclass(frozen=True, slots=True)
