@@ -26,19 +26,19 @@ time are ignored), so adding articles never changes the vectors already indexed.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.preprocessing import normalize
 
 from .exceptions import InvalidInputError, InvalidOptionError, NotFittedError
-from .text import ENGLISH_STOP_WORDS, StemCache, analyze
+from .text import StemCache, analyze, english_stop_words
 
 __all__ = ["TextVectorizer"]
+
+_FIT_CHUNK = 5_000  # articles tokenised at a time while fitting
 
 
 class TextVectorizer:
@@ -137,7 +137,7 @@ class TextVectorizer:
 
     def _tokens(self, texts: Sequence[str], *, boilerplate: bool) -> list[list[str]]:
         """Token lists of titles (``boilerplate=False``) or bodies (datelines etc. stripped)."""
-        stop_words = ENGLISH_STOP_WORDS if self.stop_words == "english" else None
+        stop_words = english_stop_words() if self.stop_words == "english" else None
         return [analyze(text, boilerplate=boilerplate, stop_words=stop_words,
                         proper_noun_weight=self.proper_noun_weight) for text in texts]
 
@@ -159,49 +159,82 @@ class TextVectorizer:
         -------
         self
         """
-        self._fit_tokens(*self._check_and_tokenize(titles, bodies, fitting=True))
+        self._fit_counts(*self._counts(titles, bodies))
         return self
 
-    def _check_and_tokenize(self, titles: Sequence[str], bodies: Sequence[str], *, fitting: bool):
-        if fitting:
-            self._validate_options()
-        elif not hasattr(self, "idf_"):
+    def _tokenize(self, titles: Sequence[str], bodies: Sequence[str]) -> tuple[list[list[str]], list[list[str]]]:
+        """(Stemmed) token lists of new articles, for the fitted vocabulary."""
+        if not hasattr(self, "idf_"):
             raise NotFittedError("this TextVectorizer is not fitted yet; call fit first")
         if len(titles) != len(bodies):
             raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
-        if fitting and len(bodies) == 0:
-            raise InvalidInputError("cannot fit on zero articles")
         title_tokens, body_tokens = self._tokens(titles, boilerplate=False), self._tokens(bodies, boilerplate=True)
         if not self.stem:
-            return title_tokens, body_tokens, None
+            return title_tokens, body_tokens
         stem = self._stem_cache()
-        words = None
-        if fitting:  # surface-word counts for display_terms_; every distinct word stemmed in one batch
-            counts = Counter()
-            for tokens in chain(title_tokens, body_tokens):
-                counts.update(tokens)
-            words = list(zip(counts, counts.values(), stem(list(counts))))
-        return [stem(tokens) for tokens in title_tokens], [stem(tokens) for tokens in body_tokens], words
+        return [stem(tokens) for tokens in title_tokens], [stem(tokens) for tokens in body_tokens]
 
-    def _fit_tokens(self, title_tokens: list[list[str]], body_tokens: list[list[str]],
-                    words: list[tuple[str, int, str]] | None) -> None:
-        """Vocabulary and IDF from (stemmed) token lists; ``words``: (word, count, stem) of the
-        fit corpus for ``display_terms_`` (``None`` without stemming)."""
-        n = len(body_tokens)
+    def _counts(self, titles: Sequence[str], bodies: Sequence[str]):
+        """Title and body term counts of every article, tokenised a chunk at a time.
+
+        Returns ``(title_counts, body_counts, tokens, words)``: int32 CSR matrices over the
+        tokens in order of first appearance, that token list, and the surface-word counts
+        ``(word, count, stem)`` for ``display_terms_`` (``None`` without stemming). Only one
+        chunk's token lists are alive at a time, so memory grows with the counts' non-zeros,
+        not with the corpus's tokens as Python strings.
+        """
+        self._validate_options()
+        if len(titles) != len(bodies):
+            raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
+        if len(bodies) == 0:
+            raise InvalidInputError("cannot fit on zero articles")
+        column_of: defaultdict[str, int] = defaultdict()
+        column_of.default_factory = column_of.__len__  # a new token gets the next column
+        stem = self._stem_cache() if self.stem else None
+        words: Counter[str] = Counter()
+        title_parts, body_parts = [], []
+        for start in range(0, len(bodies), _FIT_CHUNK):
+            title_tokens = self._tokens(titles[start:start + _FIT_CHUNK], boilerplate=False)
+            body_tokens = self._tokens(bodies[start:start + _FIT_CHUNK], boilerplate=True)
+            if stem is not None:
+                for tokens in chain(title_tokens, body_tokens):
+                    words.update(tokens)
+                title_tokens, body_tokens = [stem(t) for t in title_tokens], [stem(t) for t in body_tokens]
+            title_parts.append(_token_counts(title_tokens, column_of))
+            body_parts.append(_token_counts(body_tokens, column_of))
+        width = len(column_of)
+        title_counts, body_counts = (sp.vstack([_widened(part, width) for part in parts], format="csr")
+                                     for parts in (title_parts, body_parts))
+        surface = None if stem is None else list(zip(words, words.values(), stem(list(words))))
+        return title_counts, body_counts, list(column_of), surface
+
+    def _fit_counts(self, title_counts: sp.csr_matrix, body_counts: sp.csr_matrix, tokens: list[str],
+                    words: list[tuple[str, int, str]] | None) -> np.ndarray:
+        """Vocabulary and IDF from :meth:`_counts`, pruned as scikit-learn's ``CountVectorizer``
+        prunes (``min_df``, ``max_df``, ``max_features``; terms in alphabetical order).
+        Returns the kept token columns, in term order."""
+        n = body_counts.shape[0]
         max_doc_count = max(2, int(self.max_df * n)) if self.max_df < 1 else n
-        counter = CountVectorizer(analyzer=_pair_tokens, min_df=self.min_df, max_df=max_doc_count,
-                                  max_features=self.max_features, binary=True, dtype=np.int32)
-        try:
-            presence = counter.fit_transform(zip(title_tokens, body_tokens))
-        except ValueError as error:
-            raise InvalidInputError(
-                f"no usable terms ({error}); the articles may contain only stop words, or min_df/max_df prune everything"
-            ) from None
-        document_frequency = np.bincount(presence.indices, minlength=presence.shape[1])
-        self.terms_ = counter.get_feature_names_out()
-        self.idf_ = (np.log((1 + n) / (1 + document_frequency)) + 1).astype(self.dtype)
+        if not tokens:
+            raise InvalidInputError("no usable terms (empty vocabulary); the articles may contain only stop words")
+        order = np.argsort(np.asarray(tokens, dtype=object), kind="stable")  # alphabetical, like CountVectorizer
+        presence = title_counts + body_counts  # a term in title and body counts once
+        document_frequency = np.bincount(presence.indices, minlength=len(tokens))[order]
+        keep = (document_frequency <= max_doc_count) & (document_frequency >= self.min_df)
+        if self.max_features is not None and keep.sum() > self.max_features:
+            most = (-document_frequency[keep]).argsort()[:self.max_features]  # CountVectorizer's own selection
+            limited = np.zeros(len(keep), dtype=bool)
+            limited[np.flatnonzero(keep)[most]] = True
+            keep = limited
+        if not keep.any():
+            raise InvalidInputError("no usable terms (after pruning, no terms remain); "
+                                    "min_df/max_df prune everything")
+        columns = order[keep]
+        self.terms_ = np.asarray([tokens[column] for column in columns], dtype=object)
+        self.idf_ = (np.log((1 + n) / (1 + document_frequency[keep])) + 1).astype(self.dtype)
         self._vocabulary = {term: column for column, term in enumerate(self.terms_)}
         self.display_terms_ = self.terms_ if words is None else _display_terms(self._vocabulary, words)
+        return columns
 
     @classmethod
     def from_state(cls, params: dict, terms: Sequence[str], idf: np.ndarray,
@@ -236,7 +269,7 @@ class TextVectorizer:
         scipy.sparse.csr_matrix of shape (n_articles, n_terms)
             Rows of unit length (all-zero for an article with no known term), sorted indices.
         """
-        title_tokens, body_tokens, _ = self._check_and_tokenize(titles, bodies, fitting=False)
+        title_tokens, body_tokens = self._tokenize(titles, bodies)
         return self._vectors(title_tokens, body_tokens)
 
     def transform_with_coverage(self, titles: Sequence[str], bodies: Sequence[str]) -> tuple[sp.csr_matrix, int, int]:
@@ -246,22 +279,31 @@ class TextVectorizer:
         represent: a sign that a refit is due (see :meth:`Recommender.drift`). With ``stem=True``
         a token is known when its stem is a term.
         """
-        title_tokens, body_tokens, _ = self._check_and_tokenize(titles, bodies, fitting=False)
+        title_tokens, body_tokens = self._tokenize(titles, bodies)
         total = sum(map(len, title_tokens)) + sum(map(len, body_tokens))
         known = sum(token in self._vocabulary for tokens in (*title_tokens, *body_tokens) for token in tokens)
         return self._vectors(title_tokens, body_tokens), known, total
 
     def fit_transform(self, titles: Sequence[str], bodies: Sequence[str]) -> sp.csr_matrix:
         """:meth:`fit`, then :meth:`transform`, tokenising each text once."""
-        title_tokens, body_tokens, words = self._check_and_tokenize(titles, bodies, fitting=True)
-        self._fit_tokens(title_tokens, body_tokens, words)
-        return self._vectors(title_tokens, body_tokens)
+        title_counts, body_counts, tokens, words = self._counts(titles, bodies)
+        columns = self._fit_counts(title_counts, body_counts, tokens, words)
+        return self._weighted(_columns(title_counts, columns), _columns(body_counts, columns))
 
     def _vectors(self, title_tokens: list[list[str]], body_tokens: list[list[str]]) -> sp.csr_matrix:
+        # imported on use, as in text.english_stop_words
+        from sklearn.feature_extraction.text import CountVectorizer
+
         counter = CountVectorizer(analyzer=_same_tokens, vocabulary=self._vocabulary, dtype=np.float64)
-        tf = counter.transform(body_tokens)
+        return self._weighted(counter.transform(title_tokens), counter.transform(body_tokens))
+
+    def _weighted(self, title_counts: sp.csr_matrix, body_counts: sp.csr_matrix) -> sp.csr_matrix:
+        """Unit-length TF-IDF rows from term counts over the fitted vocabulary."""
+        from sklearn.preprocessing import normalize
+
+        tf = sp.csr_matrix(body_counts, dtype=np.float64)
         if self.title_weight:
-            tf = tf + self.title_weight * counter.transform(title_tokens)
+            tf = tf + self.title_weight * sp.csr_matrix(title_counts, dtype=np.float64)
         tf = sp.csr_matrix(tf, dtype=np.float64)
         if self.sublinear_tf:  # 1 + ln(tf) from tf = 1 up; fractional title-only counts stay linear
             at_least_one = tf.data >= 1.0
@@ -276,8 +318,29 @@ def _same_tokens(tokens: list[str]) -> list[str]:
     return tokens
 
 
-def _pair_tokens(pair: tuple[list[str], list[str]]) -> list[str]:
-    return pair[0] + pair[1]
+def _token_counts(token_lists: list[list[str]], column_of: defaultdict[str, int]) -> sp.csr_matrix:
+    """Count matrix (int32 CSR, summed duplicates) of token lists; new tokens join ``column_of``."""
+    indices: list[int] = []
+    indptr = [0]
+    for tokens in token_lists:
+        indices.extend(map(column_of.__getitem__, tokens))
+        indptr.append(len(indices))
+    counts = sp.csr_matrix((np.ones(len(indices), dtype=np.int32), np.asarray(indices, dtype=np.int64),
+                            np.asarray(indptr, dtype=np.int64)), shape=(len(token_lists), max(len(column_of), 1)))
+    counts.sum_duplicates()
+    return counts
+
+
+def _columns(counts: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:
+    """``counts[:, columns]`` with sorted indices."""
+    selected = counts[:, columns]
+    selected.sort_indices()
+    return selected
+
+
+def _widened(counts: sp.csr_matrix, width: int) -> sp.csr_matrix:
+    """``counts`` with ``width`` columns (a chunk counted before later chunks grew the vocabulary)."""
+    return sp.csr_matrix((counts.data, counts.indices, counts.indptr), shape=(counts.shape[0], max(width, 1)))
 
 
 def _display_terms(vocabulary: dict[str, int], words: list[tuple[str, int, str]]) -> np.ndarray:

@@ -161,3 +161,39 @@ def test_no_stemmer_raises_only_when_stemming(monkeypatch):
     assert "strikes" in set(fitted(stem=False).terms_)
     del params["stem"]
     assert TextVectorizer.from_state(params, ["strike"], np.ones(1)).transform([""], ["strike"]).nnz == 1
+
+
+@pytest.mark.parametrize("options", [{}, {"stem": False}, {"max_features": 300}, {"min_df": 2, "max_df": 0.3}])
+def test_fit_in_chunks_equals_scikit_learn_count_vectorizer_in_one_pass(monkeypatch, options):
+    """Fitting tokenises a chunk of articles at a time; the result must not depend on the
+    chunk size and must prune as scikit-learn's CountVectorizer does on all tokens at once."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from recommender import vectorize
+    from recommender.synthetic import generate_articles
+
+    articles = list(generate_articles(400, seed=5))
+    titles, bodies = [a["title"] for a in articles], [a["body"] for a in articles]
+    whole = TextVectorizer(**options)
+    whole_vectors = whole.fit_transform(titles, bodies)
+    monkeypatch.setattr(vectorize, "_FIT_CHUNK", 7)  # 58 chunks, the vocabulary growing across them
+    chunked = TextVectorizer(**options)
+    chunked_vectors = chunked.fit_transform(titles, bodies)
+    assert list(chunked.terms_) == list(whole.terms_)
+    assert list(chunked.display_terms_) == list(whole.display_terms_)
+    assert np.array_equal(chunked.idf_, whole.idf_)
+    assert (chunked_vectors != whole_vectors).nnz == 0
+    assert (chunked.transform(titles[:20], bodies[:20]) != whole_vectors[:20]).nnz == 0
+
+    tokens = [t + b for t, b in zip(*whole._tokenize(titles, bodies))]
+    max_df = max(2, int(whole.max_df * len(bodies))) if whole.max_df < 1 else len(bodies)
+    reference = CountVectorizer(analyzer=lambda doc: doc, min_df=whole.min_df, max_df=max_df,
+                                max_features=whole.max_features, binary=True).fit(tokens)
+    assert list(whole.terms_) == list(reference.get_feature_names_out())
+
+
+def test_fit_with_every_term_pruned_raises():
+    with pytest.raises(InvalidInputError, match="no usable terms"):
+        TextVectorizer(min_df=50).fit(TITLES, BODIES)
+    with pytest.raises(InvalidInputError, match="no usable terms"):
+        TextVectorizer().fit(["the"], ["and the of"])
