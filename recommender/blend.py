@@ -39,7 +39,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 from .catalog import Catalog
 from .index import CosineIndex, top_rows
@@ -116,8 +115,11 @@ def reading_profile(index: CosineIndex, history_rows: np.ndarray, half_life: flo
         return None
     age = np.arange(len(history_rows))[::-1]  # 0 for the newest
     weights = np.exp2(-age / half_life)
-    profile = sp.csr_matrix(weights[None, :]) @ index.select(history_rows)
-    return sp.csr_matrix(normalize(profile), dtype=np.float32)
+    profile = sp.csr_matrix(sp.csr_matrix(weights[None, :]) @ index.select(history_rows))
+    squares = profile.data * profile.data
+    if len(squares) and squares.any():  # scaled to unit length, summing squares left to right (as scikit-learn does)
+        profile.data /= np.sqrt(np.add.accumulate(squares, dtype=np.float64)[-1])
+    return sp.csr_matrix(profile, dtype=np.float32)
 
 
 def _similarity(index: CosineIndex, vector: sp.csr_matrix | None, query: RecommendQuery) -> np.ndarray:

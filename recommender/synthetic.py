@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from .exceptions import InvalidOptionError
-from .text import ENGLISH_STOP_WORDS
+from .text import english_stop_words
 
 __all__ = ["SECTIONS", "generate_articles", "generate_reactions"]
 
@@ -98,9 +98,10 @@ def _general_vocabulary(size: int) -> np.ndarray:
 
 def _function_words() -> np.ndarray:
     """English function words (removed by the analyser), the most frequent first."""
-    rest = sorted(w for w in ENGLISH_STOP_WORDS if w not in _HEAD_FUNCTION)
+    stop_words = english_stop_words()
+    rest = sorted(w for w in stop_words if w not in _HEAD_FUNCTION)
     rest = [rest[i] for i in np.random.default_rng(7).permutation(len(rest))]
-    return np.array([w for w in _HEAD_FUNCTION if w in ENGLISH_STOP_WORDS] + rest, dtype=object)
+    return np.array([w for w in _HEAD_FUNCTION if w in stop_words] + rest, dtype=object)
 
 
 def _zipf_cdf(size: int, exponent: float, offset: float) -> np.ndarray:
