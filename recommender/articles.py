@@ -145,6 +145,8 @@ def _tags(value: Any) -> tuple[str, ...]:
         value = value.split(",")
     if not isinstance(value, (list, tuple)) or not all(isinstance(tag, str) for tag in value):
         raise ValueError("tags must be a list of strings or a comma-separated string")
+    if any("\x00" in tag for tag in value):
+        raise ValueError("tags contain a NUL byte; the input is probably not UTF-8 text")
     return tuple(tag.strip() for tag in value if tag.strip())
 
 

@@ -223,8 +223,7 @@ def _mmr(rows: np.ndarray, relevance: np.ndarray, to_article: np.ndarray, index:
 
 def _explain(row: int, score: float, signals: np.ndarray, index: CosineIndex, catalog: Catalog,
              terms: np.ndarray, weights: np.ndarray | None, query: RecommendQuery) -> Hit:
-    record = catalog.records[row]
-    section = f" in {record['section']}" if record["section"] else ""
+    section = f" in {catalog.section(row)}" if catalog.section(row) else ""
     strongest = int(np.argmax(signals))
     shared: tuple[str, ...] = ()
     if strongest == 0 and query.article_vector is not None:

@@ -4,12 +4,22 @@ Public calls take article ids; the index, the matrices and the list builders wor
 row numbers. :class:`Catalog` owns the translation both ways plus the per-row metadata the
 list builders filter on (section, publication time) and the display fields (title, url).
 Rows are dense ``0..n-1`` in the order articles were added and never move.
+
+Memory: the catalogue is held as columns, not as one Python object per article. Ids,
+titles and the rarely read details (url, tags, the original ``published_at`` text, NUL-separated) are each
+one UTF-8 byte array plus offsets (:class:`StringColumn`); ids are found through a sorted
+array of 64-bit id hashes. These are plain arrays, so a saved model stores them as ``.npy``
+files and ``Recommender.load(mmap=True)`` maps them: N worker processes share one copy, as
+they share the matrices. Rows added after a load (``add_articles``) sit in a small tail of
+Python lists, folded into the arrays once it grows past ``max(1,000, 5 %)`` of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from itertools import pairwise
 
 import numpy as np
 
@@ -17,7 +27,53 @@ from .articles import Article
 from .checks import epoch_seconds
 from .exceptions import DuplicateArticleError, UnknownArticleError
 
-__all__ = ["Catalog"]
+__all__ = ["Catalog", "StringColumn"]
+
+# joins a row's details: url ("" for none), published_at, tags; validation keeps NUL out of all three
+_SEPARATOR = "\x00"
+
+
+def id_hash(article_id: str) -> int:
+    """A stable 64-bit hash of an id (the same in every process, unlike ``hash()``)."""
+    return int.from_bytes(hashlib.blake2b(article_id.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+class StringColumn:
+    """An immutable column of strings: one UTF-8 ``blob`` (uint8) and ``offsets`` (int64, n + 1)."""
+
+    __slots__ = ("blob", "offsets")
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
+        self.blob, self.offsets = blob, offsets
+
+    @classmethod
+    def of(cls, values: Iterable[str]) -> StringColumn:
+        encoded = [value.encode("utf-8") for value in values]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(value) for value in encoded], out=offsets[1:])
+        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, row: int) -> str:
+        start, end = self.offsets[row : row + 2].tolist()
+        return self.blob[start:end].tobytes().decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        blob, offsets = self.blob.tobytes(), self.offsets.tolist()
+        return (blob[start:end].decode("utf-8") for start, end in pairwise(offsets))
+
+    def check(self, name: str) -> None:
+        """Raise ``ValueError`` unless the arrays describe a column of UTF-8 strings."""
+        offsets = self.offsets
+        if (self.blob.ndim != 1 or offsets.ndim != 1 or len(offsets) == 0 or offsets[0] != 0
+                or offsets[-1] != len(self.blob) or bool((np.diff(offsets) < 0).any())):
+            raise ValueError(f"{name} offsets do not describe its byte array")
+        try:
+            self.blob.tobytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{name} is not UTF-8 text") from None
 
 
 class Catalog:
@@ -27,16 +83,22 @@ class Catalog:
     ----------
     records : sequence of dict
         One dict per row with keys ``id``, ``title``, ``section``, ``url``, ``tags``,
-        ``published_at`` (ISO 8601 string): the form :meth:`to_records` returns and
-        artifacts store.
+        ``published_at`` (ISO 8601 string): the form :meth:`record` returns.
     """
 
+    _FOLD_MIN = 1_000  # tail rows before they are folded into the arrays (and at least 5 % of them)
+
     def __init__(self, records: Sequence[dict] = ()) -> None:
-        self.records: list[dict] = []
-        self._row_of: dict[str, int] = {}
+        self._columns = tuple(StringColumn.of(()) for _ in range(3))  # ids, titles, details
+        self._hashes = np.empty(0, dtype=np.uint64)  # id hashes of the array rows, sorted
+        self._hash_rows = np.empty(0, dtype=np.int64)  # the row of each hash
+        self._tail: tuple[list[str], list[str], list[str]] = ([], [], [])
+        self._tail_row_of: dict[str, int] = {}
+        self._section_names: list[str | None] = []
         self._sections: dict[str | None, int] = {None: -1}
         self.section_codes = np.empty(0, dtype=np.int32)
         self.removed = np.zeros(0, dtype=bool)
+        self._n_removed = 0
         self.published = np.empty(0, dtype=np.int64)
         self.by_published = np.empty(0, dtype=np.int64)
         self._published_sorted = np.empty(0, dtype=np.int64)
@@ -54,6 +116,68 @@ class Catalog:
             "published_at": article.published_at.isoformat(),
         }
 
+    # -- arrays (what an artifact stores) ------------------------------------------------------
+
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], list[str | None]]:
+        """The catalogue as plain arrays plus the section names (in code order)."""
+        self._fold(force=True)
+        arrays = {}
+        for name, column in zip(("ids", "titles", "details"), self._columns):
+            arrays[f"catalog_{name}_blob"], arrays[f"catalog_{name}_offsets"] = column.blob, column.offsets
+        arrays.update(catalog_id_hashes=self._hashes, catalog_id_rows=self._hash_rows,
+                      catalog_sections=self.section_codes, catalog_published=self.published,
+                      catalog_by_published=self.by_published, removed=self.removed.astype(np.uint8))
+        return arrays, list(self._section_names)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], section_names: list[str | None], *,
+                    verify: bool = True) -> Catalog:
+        """A catalogue over :meth:`to_arrays` output (mapped arrays stay mapped).
+
+        With ``verify``, everything a lookup relies on is checked (``ValueError`` if not):
+        column shapes, the id hashes and their order, unique live ids, section codes.
+        """
+        catalog = cls()
+        columns = tuple(StringColumn(arrays[f"catalog_{name}_blob"], arrays[f"catalog_{name}_offsets"])
+                        for name in ("ids", "titles", "details"))
+        n = len(columns[0])
+        removed = arrays["removed"].astype(bool)
+        parts = {"catalog_id_hashes": arrays["catalog_id_hashes"], "catalog_id_rows": arrays["catalog_id_rows"],
+                 "catalog_sections": arrays["catalog_sections"], "catalog_published": arrays["catalog_published"],
+                 "catalog_by_published": arrays["catalog_by_published"], "removed": removed}
+        if any(len(column) != n for column in columns) or any(part.shape != (n,) for part in parts.values()):
+            raise ValueError(f"catalogue arrays disagree on the number of articles ({n})")
+        catalog._columns, catalog.removed, catalog._n_removed = columns, removed, int(removed.sum())
+        catalog._hashes, catalog._hash_rows = parts["catalog_id_hashes"], parts["catalog_id_rows"]
+        catalog.section_codes, catalog.published = parts["catalog_sections"], parts["catalog_published"]
+        catalog.by_published = parts["catalog_by_published"]
+        catalog._published_sorted = catalog.published[catalog.by_published] if n else catalog._published_sorted
+        catalog._section_names = list(section_names)
+        catalog._sections = {None: -1} | {name: code for code, name in enumerate(section_names)}
+        if verify:
+            catalog._check(len(section_names))
+        return catalog
+
+    def _check(self, n_sections: int) -> None:
+        for name, column in zip(("ids", "titles", "details"), self._columns):
+            column.check(f"catalogue {name}")
+        ids = list(self._columns[0])
+        hashes = np.fromiter((id_hash(i) for i in ids), dtype=np.uint64, count=len(ids))
+        n = len(ids)
+        if not (np.array_equal(np.sort(self._hash_rows), np.arange(n))
+                and np.array_equal(hashes[self._hash_rows], self._hashes) and bool((np.diff(self._hashes) >= 0).all())):
+            raise ValueError("catalogue id hashes do not match the ids")
+        live = [i for i, gone in zip(ids, self.removed.tolist()) if not gone]
+        if len(set(live)) != len(live):
+            raise ValueError("an article id is held twice")
+        if n and (int(self.section_codes.min()) < -1 or int(self.section_codes.max()) >= n_sections):
+            raise ValueError("catalogue section codes out of range")
+        if not (np.array_equal(np.sort(self.by_published), np.arange(n))
+                and bool((np.diff(self.published[self.by_published]) >= 0).all())):
+            raise ValueError("catalogue publication order is not sorted")
+
+    # -- rows ----------------------------------------------------------------------------------
+
     def extend(self, records: Iterable[dict], removed: np.ndarray | None = None) -> np.ndarray:
         """Append rows; return their row numbers.
 
@@ -68,38 +192,64 @@ class Catalog:
         records = list(records)
         removed = np.zeros(len(records), dtype=bool) if removed is None else np.asarray(removed, dtype=bool)
         new_ids: set[str] = set()
-        for record, gone in zip(records, removed):
+        for record, gone in zip(records, removed.tolist()):
             if gone:
                 continue
-            if record["id"] in self._row_of or record["id"] in new_ids:
+            if record["id"] in self or record["id"] in new_ids:
                 raise DuplicateArticleError("article id is already in the model", record_id=record["id"])
             new_ids.add(record["id"])
-        first = len(self.records)
-        codes = [self._sections.setdefault(record["section"], len(self._sections) - 1) for record in records]
+        first = len(self)
+        codes = [self._section_code_adding(record["section"]) for record in records]
         seconds = [epoch_seconds(datetime.fromisoformat(record["published_at"])) for record in records]
-        for row, (record, gone) in enumerate(zip(records, removed), start=first):
+        ids, titles, details = self._tail
+        self._tail = ids, titles, details = list(ids), list(titles), list(details)  # copies: see copy()
+        for row, (record, gone) in enumerate(zip(records, removed.tolist()), start=first):
             if not gone:
-                self._row_of[record["id"]] = row
-        self.records.extend(records)
+                self._tail_row_of[record["id"]] = row
+            ids.append(record["id"])
+            titles.append(record["title"])
+            details.append(_SEPARATOR.join([record["url"] or "", record["published_at"], *record["tags"]]))
         self.section_codes = np.concatenate([self.section_codes, np.asarray(codes, dtype=np.int32)])
         self.removed = np.concatenate([self.removed, removed])
+        self._n_removed += int(removed.sum())
         self.published = np.concatenate([self.published, np.asarray(seconds, dtype=np.int64)])
         # merge the new rows into publication order (after equal times: ties stay in row order)
-        new_rows = np.arange(first, len(self.records))
+        new_rows = np.arange(first, len(self))
         new_order = np.argsort(self.published[new_rows], kind="stable")
         new_rows, new_seconds = new_rows[new_order], self.published[new_rows][new_order]
         at = np.searchsorted(self._published_sorted, new_seconds, side="right")
         self.by_published = np.insert(self.by_published, at, new_rows)
         self._published_sorted = np.insert(self._published_sorted, at, new_seconds)
-        return np.arange(first, len(self.records))
+        self._fold()
+        return np.arange(first, len(self))
+
+    def _section_code_adding(self, section: str | None) -> int:
+        code = self._sections.get(section)
+        if code is None:
+            code = self._sections[section] = len(self._section_names)
+            self._section_names.append(section)
+        return code
+
+    def _fold(self, *, force: bool = False) -> None:
+        """Move the tail rows into the arrays once there are enough of them (or when ``force``)."""
+        n_tail, n_base = len(self._tail[0]), len(self._columns[0])
+        if n_tail == 0 or not (force or n_tail >= max(self._FOLD_MIN, n_base // 20)):
+            return
+        self._columns = tuple(StringColumn.of([*column, *tail]) for column, tail in zip(self._columns, self._tail))
+        hashes = np.fromiter((id_hash(i) for i in self._tail[0]), dtype=np.uint64, count=n_tail)
+        all_hashes = np.concatenate([self._hashes, hashes])
+        all_rows = np.concatenate([self._hash_rows, np.arange(n_base, n_base + n_tail)])
+        order = np.argsort(all_hashes, kind="stable")
+        self._hashes, self._hash_rows = all_hashes[order], all_rows[order]
+        self._tail, self._tail_row_of = ([], [], []), {}
 
     def copy(self) -> Catalog:
-        """An independent catalogue with the same rows (cheap: no record is re-read)."""
+        """An independent catalogue with the same rows (cheap: the arrays are shared, never written)."""
         other = Catalog.__new__(Catalog)
-        other.records, other._row_of, other._sections = list(self.records), dict(self._row_of), dict(self._sections)
-        other.section_codes, other.published, other.removed = self.section_codes, self.published, self.removed
-        other.by_published, other._published_sorted = self.by_published, self._published_sorted
-        return other
+        other.__dict__.update(self.__dict__)
+        other._tail_row_of, other._sections = dict(self._tail_row_of), dict(self._sections)
+        other._section_names = list(self._section_names)
+        return other  # tail lists are replaced, not appended to, by extend()
 
     def published_between(self, start: float, end: float) -> np.ndarray:
         """Rows published in ``[start, end]`` (epoch seconds), by binary search."""
@@ -108,17 +258,35 @@ class Catalog:
         return self.by_published[low:high]
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self._columns[0]) + len(self._tail[0])
+
+    def _find(self, article_id: object) -> int | None:
+        """Live row of ``article_id``, or ``None``."""
+        if not isinstance(article_id, str):
+            return None
+        row = self._tail_row_of.get(article_id)
+        if row is not None:
+            return row
+        if not len(self._hashes):
+            return None
+        key = np.uint64(id_hash(article_id))
+        position = int(np.searchsorted(self._hashes, key))
+        while position < len(self._hashes) and self._hashes[position] == key:  # colliding hashes: rare
+            row = int(self._hash_rows[position])
+            if not self.removed[row] and self._columns[0][row] == article_id:
+                return row
+            position += 1
+        return None
 
     def __contains__(self, article_id: object) -> bool:
-        return article_id in self._row_of
+        return self._find(article_id) is not None
 
     def row(self, article_id: str) -> int:
         """Row of ``article_id``; :class:`UnknownArticleError` if it is not held."""
-        try:
-            return self._row_of[article_id]
-        except (KeyError, TypeError):
-            raise UnknownArticleError(article_id) from None
+        row = self._find(article_id)
+        if row is None:
+            raise UnknownArticleError(article_id)
+        return row
 
     def rows(self, article_ids: Iterable[str]) -> np.ndarray:
         """Rows of several ids (each must be held)."""
@@ -133,27 +301,51 @@ class Catalog:
         rows = self.rows(article_ids)
         self.removed = self.removed.copy()
         self.removed[rows] = True
-        for row in rows:
-            del self._row_of[self.records[row]["id"]]
+        self._n_removed = int(self.removed.sum())
+        for row in rows.tolist():
+            self._tail_row_of.pop(self.id(row), None)
         return rows
 
     @property
     def any_removed(self) -> bool:
         """Whether some rows are unpublished (list builders then mask them)."""
-        return len(self._row_of) < len(self.records)
+        return self._n_removed > 0
 
     def known_rows(self, article_ids: Iterable[str]) -> np.ndarray:
         """Rows of those ids that are held; others are ignored (for exclusion lists)."""
-        return np.fromiter((self._row_of[i] for i in article_ids if i in self._row_of), dtype=np.int64)
+        found = (self._find(article_id) for article_id in article_ids)
+        return np.fromiter((row for row in found if row is not None), dtype=np.int64)
+
+    def _value(self, part: int, row: int) -> str:
+        n_base = len(self._columns[part])
+        return self._columns[part][row] if row < n_base else self._tail[part][row - n_base]
 
     def id(self, row: int) -> str:
         """Article id of ``row``."""
-        return self.records[row]["id"]
+        return self._value(0, row)
+
+    def ids(self) -> list[str]:
+        """Ids of every row, in row order (removed rows included)."""
+        return [*self._columns[0], *self._tail[0]]
+
+    def record(self, row: int) -> dict:
+        """The stored metadata of ``row``: ``id``, ``title``, ``section``, ``url``, ``tags``, ``published_at``."""
+        if not -len(self) <= row < len(self):
+            raise IndexError(row)
+        row = row % len(self)
+        url, published_at, *tags = self._value(2, row).split(_SEPARATOR)
+        return {"id": self.id(row), "title": self._value(1, row), "section": self.section(row),
+                "url": url or None, "tags": tags, "published_at": published_at}
+
+    def section(self, row: int) -> str | None:
+        """Section name of ``row`` (``None`` for none)."""
+        code = int(self.section_codes[row])
+        return None if code < 0 else self._section_names[code]
 
     def section_code(self, section: str | None) -> int:
         """Internal code of a section name; ``-2`` for a section no article has."""
         return self._sections.get(section, -2)
 
     def to_records(self) -> list[dict]:
-        """All rows' metadata, in row order (the stored form)."""
-        return list(self.records)
+        """All rows' metadata, in row order."""
+        return [self.record(row) for row in range(len(self))]

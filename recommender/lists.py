@@ -329,7 +329,7 @@ def ranking_list(state: PopularityState, index: CosineIndex, catalog: Catalog, q
         if query.mode == "trending":
             explanation = f"trending: {score:.1f}x its usual reaction rate"
         else:
-            section = catalog.records[row]["section"]
+            section = catalog.section(row)
             total = state.totals(np.array([row]))[0]
             explanation = f"popular{' in ' + section if section else ''}: {total:g} weighted reactions"
         hits.append(Hit(catalog.id(row), score, explanation))

@@ -463,12 +463,12 @@ class Recommender:
     def article_ids(self) -> list[str]:
         """Ids of every indexed (not removed) article, in the order they were added."""
         catalog = self._fitted().catalog
-        return [record["id"] for record, gone in zip(catalog.records, catalog.removed) if not gone]
+        return [article_id for article_id, gone in zip(catalog.ids(), catalog.removed.tolist()) if not gone]
 
     def article_metadata(self, article_id: str) -> dict[str, Any]:
         """Stored metadata of an article: id, title, section, url, tags, published_at."""
         catalog = self._fitted().catalog
-        return dict(catalog.records[catalog.row(article_id)])
+        return catalog.record(catalog.row(article_id))
 
     def related(
         self,

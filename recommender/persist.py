@@ -68,9 +68,11 @@ def to_artifact(fitted: Fitted, config: dict[str, Any]) -> dict[str, Any]:
             "profile_kth": fitted.profiles.kth, "profile_norms": fitted.profiles.norms,
             "profile_outside": fitted.profiles.outside,
         }
+    catalog_arrays, section_names = fitted.catalog.to_arrays()
     return {
         "arrays": {
             **profile_arrays,
+            **catalog_arrays,
             "idf": fitted.vectorizer.idf_,
             "vectors_data": vectors.data,
             "vectors_indices": vectors.indices,
@@ -80,11 +82,10 @@ def to_artifact(fitted: Fitted, config: dict[str, Any]) -> dict[str, Any]:
             "postings_indptr": postings.indptr,
             "popularity_mass": fitted.popularity.mass,
             "popularity_last": fitted.popularity.last,
-            "removed": fitted.catalog.removed.astype(np.uint8),
         },
         "documents": {
             "terms": [str(term) for term in fitted.vectorizer.terms_],
-            "articles": fitted.catalog.to_records(),
+            "sections": section_names,
             "pending_reactions": pending,
             "growth": asdict(fitted.growth),
             "display_terms": [str(term) for term in fitted.vectorizer.display_terms_],
@@ -107,10 +108,20 @@ def from_artifact(
     manifest: dict, arrays: dict[str, np.ndarray], documents: dict[str, Any], popularity: PopularityConfig, verify: bool
 ) -> Fitted:
     """Rebuild the fitted parts; ``KeyError``/``TypeError``/``ValueError`` mean an inconsistent artifact."""
-    terms, records = documents["terms"], documents["articles"]
+    terms = documents["terms"]
     vectorizer = TextVectorizer.from_state(manifest["vectorizer"], terms, arrays["idf"],
                                            documents.get("display_terms"))
-    shape = (len(records), len(terms))
+    if "articles" in documents:  # format versions 1 and 2: one JSON record per article
+        # parts added within format version 1 default to "nothing removed"
+        records = documents["articles"]
+        removed = arrays.get("removed", np.zeros(len(records), dtype=np.uint8))
+        if removed.shape != (len(records),):
+            raise ValueError(f"removed mask has shape {removed.shape} for {len(records)} articles")
+        catalog = Catalog()
+        catalog.extend(records, removed=removed.astype(bool))
+    else:
+        catalog = Catalog.from_arrays(arrays, documents["sections"], verify=verify)
+    shape = (len(catalog), len(terms))
     vectors = _csr(arrays, "vectors", shape, verify)
     postings = _csr(arrays, "postings", shape[::-1], verify)
     mass, last = arrays["popularity_mass"], arrays["popularity_last"]
@@ -120,12 +131,6 @@ def from_artifact(
         Reaction(str(a), str(r), int(c), datetime.fromisoformat(t) if t else None)
         for a, r, c, t in documents["pending_reactions"]
     )
-    # parts added within format version 1 default to "nothing removed" and "no growth recorded"
-    removed = arrays.get("removed", np.zeros(shape[0], dtype=np.uint8))
-    if removed.shape != (shape[0],):
-        raise ValueError(f"removed mask has shape {removed.shape} for {shape[0]} articles")
-    catalog = Catalog()
-    catalog.extend(records, removed=removed.astype(bool))
     profiles = None
     m = manifest.get("counts", {}).get("neighbours", 0)  # 0 in models saved before profiles existed
     if m:

@@ -55,11 +55,12 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "publish", "read", "resolve"]
 logger = logging.getLogger(__name__)
 
 FORMAT = "recommender-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # versions this release reads: 1 (before stemming and neighbour profiles: loads as stem=False,
-# neighbours=0, the behaviour of that time) and 2. Older releases refuse version 2, whose
-# vocabulary holds stems they would not produce.
-READABLE_VERSIONS = (1, 2)
+# neighbours=0, the behaviour of that time), 2 (article metadata as one JSON record per
+# article) and 3 (the catalogue as mappable arrays). Older releases refuse version 2, whose
+# vocabulary holds stems they would not produce, and version 3, whose articles they cannot find.
+READABLE_VERSIONS = (1, 2, 3)
 MANIFEST = "manifest.json"
 CURRENT = "current"
 VERSIONS = "versions"

@@ -45,3 +45,30 @@ def tiny_articles():
         make_article("cup-2", "Rovers win the cup final", "Rovers won the cup final at the national stadium, beating City after extra time.", 20, "sports"),
         make_article("soup", "Autumn pumpkin soup", "Roast the pumpkin with garlic, then blend it with stock and a little cream.", 5, "food"),
     ]
+
+
+def as_records_format(version) -> None:
+    """Rewrite a saved model version in place into the layout of format versions 1 and 2:
+    article metadata as one JSON record per article (``articles.json``) and a ``removed.npy``
+    mask, instead of the catalogue arrays of format version 3. For tests of old artifacts."""
+    import json
+
+    import numpy as np
+
+    from recommender import store
+    from recommender.catalog import Catalog
+
+    manifest = json.loads((version / "manifest.json").read_text())
+    names = [name for name in manifest["files"] if name.startswith("catalog_") or name == "sections.json"]
+    arrays = {name[:-4]: np.load(version / name) for name in names if name.endswith(".npy")}
+    arrays["removed"] = np.load(version / "removed.npy")
+    sections = json.loads((version / "sections.json").read_text())
+    records = Catalog.from_arrays(arrays, sections).to_records()
+    for name in names:
+        (version / name).unlink()
+        manifest["files"].pop(name)
+    (version / "articles.json").write_text(json.dumps(records))
+    manifest["files"]["articles.json"] = {"sha256": store._sha256(version / "articles.json"),
+                                          "bytes": (version / "articles.json").stat().st_size}
+    manifest["format_version"] = 2
+    (version / "manifest.json").write_text(json.dumps(manifest))

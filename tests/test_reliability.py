@@ -45,6 +45,7 @@ from recommender import (
 from recommender import store
 from recommender.datasets import sample_articles_path, sample_reactions_path
 from recommender.persist import to_artifact
+from .conftest import as_records_format
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="symbolic links, fork and SIGKILL are POSIX")
 
@@ -459,9 +460,12 @@ def test_deeply_nested_json_document_is_corrupt_not_a_recursion_error(version):
 @pytest.mark.parametrize("name, content", [
     ("terms.json", b"{}"),
     ("terms.json", b'["only", "three", "terms"]'),
-    ("articles.json", b"[]"),
-    ("articles.json", b"[1, 2, 3]"),
-    ("articles.json", b'[{"id": "x"}]'),
+    ("sections.json", b"{}"),
+    ("sections.json", b"[]"),
+    ("catalog_ids_offsets.npy", None),
+    ("catalog_id_hashes.npy", None),
+    ("catalog_published.npy", None),
+    ("removed.npy", None),
     ("pending_reactions.json", b'[["a", "good"]]'),
     ("pending_reactions.json", b'[["a001", "good", 1, "yesterday"]]'),
     ("idf.npy", None),  # an array of another shape, valid .npy
@@ -475,6 +479,31 @@ def test_consistent_checksums_but_inconsistent_content_is_corrupt(version, name,
         np.save(buffer, np.zeros(3), allow_pickle=False)
         content = buffer.getvalue()
     _replace_file(version, name, content)
+    with pytest.raises(CorruptArtifactError, match="inconsistent"):
+        Recommender.load(version.parent.parent)
+
+
+@pytest.mark.parametrize("content", [b"[]", b"[1, 2, 3]", b'[{"id": "x"}]'])
+def test_a_format_2_model_with_inconsistent_article_records_is_corrupt(version, content):
+    as_records_format(version)
+    _replace_file(version, "articles.json", content)
+    with pytest.raises(CorruptArtifactError, match="inconsistent"):
+        Recommender.load(version.parent.parent)
+
+
+def test_a_catalogue_holding_an_id_twice_is_corrupt(version):
+    ids = np.load(version / "catalog_ids_blob.npy")
+    offsets = np.load(version / "catalog_ids_offsets.npy")
+    first = ids[offsets[0]:offsets[1]].tobytes()
+    second = ids[offsets[1]:offsets[2]].tobytes()
+    if len(first) != len(second):
+        pytest.skip("the first two ids differ in length")
+    ids[offsets[1]:offsets[2]] = np.frombuffer(first, dtype=np.uint8)
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, ids, allow_pickle=False)
+    _replace_file(version, "catalog_ids_blob.npy", buffer.getvalue())
     with pytest.raises(CorruptArtifactError, match="inconsistent"):
         Recommender.load(version.parent.parent)
 
@@ -662,6 +691,7 @@ def test_a_model_saved_by_an_earlier_release_of_format_1_still_loads(saved, tmp_
     path = tmp_path / "m"
     model_a.save(path)
     version = store.resolve(path)
+    as_records_format(version)
     for later_addition in ("growth.json", "removed.npy"):
         _rewrite_manifest(version, lambda m: m["files"].pop(later_addition, None))
         (version / later_addition).unlink(missing_ok=True)
