@@ -1,0 +1,81 @@
+"""Catalog: columns of ids and metadata, id lookup through sorted hashes, tail rows folded in."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommender import catalog as catalog_module
+from recommender.catalog import Catalog, StringColumn
+from recommender.exceptions import DuplicateArticleError, UnknownArticleError
+
+
+def record(article_id: str, section: str | None = "news", **extra) -> dict:
+    return {"id": article_id, "title": f"Title of {article_id} — ünïcode", "section": section, "url": None,
+            "tags": [], "published_at": "2026-10-01T08:00:00+02:00", **extra}
+
+
+def test_string_column_round_trips_empty_and_non_ascii_strings():
+    values = ["", "a", "Zürich — 東京", "", "x" * 1000]
+    column = StringColumn.of(values)
+    assert [column[i] for i in range(len(values))] == values == list(column)
+    column.check("test")
+    broken = StringColumn(column.blob, column.offsets[::-1].copy())
+    with pytest.raises(ValueError, match="offsets"):
+        broken.check("test")
+
+
+def test_records_round_trip_through_arrays_with_every_field():
+    records = [record("a"), record("b", section=None, url="https://example.com/b", tags=["port", "strike"]),
+               record("c", section="sport", published_at="2026-10-02T00:00:00Z")]
+    catalog = Catalog(records)
+    assert catalog.to_records() == records
+    arrays, sections = catalog.to_arrays()
+    loaded = Catalog.from_arrays(arrays, sections)
+    assert loaded.to_records() == records
+    assert [loaded.row(r["id"]) for r in records] == [0, 1, 2]
+    assert loaded.section(1) is None and loaded.section(2) == "sport"
+    assert loaded.section_code("sport") == catalog.section_code("sport")
+    assert np.array_equal(loaded.published, catalog.published)
+
+
+def test_lookups_survive_colliding_hashes_removal_and_re_adding(monkeypatch):
+    monkeypatch.setattr(catalog_module, "id_hash", lambda article_id: 7)  # every id collides
+    monkeypatch.setattr(Catalog, "_FOLD_MIN", 2)
+    catalog = Catalog([record(f"id-{i}") for i in range(5)])
+    assert [catalog.row(f"id-{i}") for i in range(5)] == list(range(5))
+    catalog.remove(["id-3"])
+    assert "id-3" not in catalog and catalog.any_removed
+    with pytest.raises(UnknownArticleError):
+        catalog.row("id-3")
+    assert catalog.extend([record("id-3")]).tolist() == [5]  # the id comes back as a new row
+    assert catalog.row("id-3") == 5 and catalog.id(3) == "id-3"
+    with pytest.raises(DuplicateArticleError):
+        catalog.extend([record("id-1")])
+    arrays, sections = catalog.to_arrays()
+    loaded = Catalog.from_arrays(arrays, sections)
+    assert loaded.row("id-3") == 5 and loaded.removed[3]
+    assert loaded.known_rows(["id-0", "nope", "id-3"]).tolist() == [0, 5]
+
+
+def test_copies_are_independent_while_tail_rows_fold_into_the_arrays(monkeypatch):
+    monkeypatch.setattr(Catalog, "_FOLD_MIN", 3)
+    base = Catalog([record(f"a{i}") for i in range(40)])
+    grown = base.copy()
+    grown.extend([record("new-1")])  # stays in the tail: 1 row < 5 % of 40 and < 3
+    assert "new-1" in grown and "new-1" not in base and len(base) == 40
+    grown.extend([record(f"more-{i}") for i in range(3)])  # folds the tail into the arrays
+    assert len(grown._tail[0]) == 0 and len(grown) == 44
+    assert [grown.row(i) for i in ("a0", "new-1", "more-2")] == [0, 40, 43]
+    assert "more-2" not in base and base.row("a39") == 39
+
+
+def test_corrupt_arrays_are_refused():
+    arrays, sections = Catalog([record("a"), record("b")]).to_arrays()
+    swapped = dict(arrays, catalog_id_hashes=arrays["catalog_id_hashes"][::-1].copy())
+    with pytest.raises(ValueError, match="hashes"):
+        Catalog.from_arrays(swapped, sections)
+    with pytest.raises(ValueError, match="number of articles"):
+        Catalog.from_arrays(dict(arrays, catalog_published=arrays["catalog_published"][:1]), sections)
+    with pytest.raises(ValueError, match="section codes"):
+        Catalog.from_arrays(arrays, [])
