@@ -310,7 +310,10 @@ def _read_version(directory: Path, *, mmap: bool, verify: bool) -> tuple[dict, d
             if verify and _sha256(file_path) != facts.get("sha256"):
                 raise CorruptArtifactError(f"{file_path}: checksum mismatch (the file was altered or damaged)")
             if suffix == "npy":
-                arrays[key] = np.load(file_path, mmap_mode="r" if mmap else None, allow_pickle=False)
+                array = np.load(file_path, mmap_mode="r" if mmap else None, allow_pickle=False)
+                # a plain ndarray view of the mapping: np.memmap's Python-level indexing hooks
+                # cost microseconds on every slice, and the view keeps the mapping alive
+                arrays[key] = array.view(np.ndarray) if isinstance(array, np.memmap) else array
             elif suffix == "json":
                 documents[key] = json.loads(file_path.read_text(encoding="utf-8"))
             else:
