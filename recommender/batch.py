@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
 from .lists import best_distinct, walk_known_pairs
 from .persist import Fitted
@@ -126,21 +127,17 @@ def _pruned_lists(
     the final walk down each list (near-duplicates, ties by id).
     """
     profiles, index, catalog = state.profiles, state.index, state.catalog
-    n = np.int64(index.n_rows)
     bound, norms, removed = profiles.bound, profiles.norms, catalog.removed
     selected = profiles.select(rows)
     # cosines a profile holds, either way (canonical CSR), and every profile overlap (sorted)
     known = selected.maximum(profiles.select_postings(rows))
-    overlap = profiles.overlap(selected)
-    overlap.sort_indices()
+    overlap = profiles.overlap(selected)  # indices unsorted within rows: sorting them costs more than the rest
     overlap_position = np.repeat(np.arange(len(rows)), np.diff(overlap.indptr))
     known_position = np.repeat(np.arange(len(rows)), np.diff(known.indptr))
-    overlap_keys = overlap_position * n + overlap.indices
-    known_keys = known_position * n + known.indices
     # 1. candidates with a known cosine: exact scores, cos + overlap then one division in
     #    float32, the arithmetic of NeighbourProfiles.anchored
-    at = np.minimum(np.searchsorted(overlap_keys, known_keys), max(len(overlap_keys) - 1, 0))
-    found = overlap_keys[at] == known_keys if len(overlap_keys) else np.zeros(len(known_keys), dtype=bool)
+    at = _entries_of(overlap, known, index.n_rows)
+    found = at >= 0
     known_row, known_column = rows[known_position], known.indices.astype(np.int64)
     known_sums = known.data.copy()
     known_sums[found] = known.data[found] + overlap.data[at[found]]
@@ -191,6 +188,21 @@ def _pruned_lists(
         else:
             lists.append(hits)
     return lists
+
+
+def _entries_of(matrix: sp.csr_matrix, wanted: sp.csr_matrix, n_columns: int) -> np.ndarray:
+    """For each entry of ``wanted`` (same rows), the position of the same (row, column) entry
+    in ``matrix``, or -1; ``matrix`` may have unsorted indices. One dense scratch row reused."""
+    slot = np.full(n_columns, -1, dtype=np.int64)
+    found = np.full(wanted.nnz, -1, dtype=np.int64)
+    indptr, wanted_indptr = matrix.indptr.tolist(), wanted.indptr.tolist()
+    for row in np.flatnonzero(np.diff(wanted.indptr)).tolist():
+        start, end = indptr[row], indptr[row + 1]
+        columns = matrix.indices[start:end]
+        slot[columns] = np.arange(start, end)
+        found[wanted_indptr[row]:wanted_indptr[row + 1]] = slot[wanted.indices[wanted_indptr[row]:wanted_indptr[row + 1]]]
+        slot[columns] = -1
+    return found
 
 
 def _max_per_row(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
