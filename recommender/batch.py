@@ -260,8 +260,10 @@ def related_arrays(
     scores = np.full((len(rows), k), np.nan, dtype=np.float32)
     for start in range(0, len(rows), block_size):
         block = rows[start:start + block_size]
-        for offset, hits in enumerate(related_block(state, block, k, duplicate_threshold, min_similarity)):
-            for rank, (row, score) in enumerate(hits):
-                ids[start + offset, rank] = state.catalog.id(row)
-                scores[start + offset, rank] = score
+        lists = related_block(state, block, k, duplicate_threshold, min_similarity)
+        line = np.repeat(np.arange(start, start + len(block)), [len(hits) for hits in lists])
+        rank = np.concatenate([np.arange(len(hits)) for hits in lists]) if len(line) else line
+        hit_rows = [row for hits in lists for row, _ in hits]
+        ids[line, rank] = state.catalog.ids_of(hit_rows)
+        scores[line, rank] = [score for hits in lists for _, score in hits]
     return ids, scores

@@ -41,10 +41,11 @@ def id_hash(article_id: str) -> int:
 class StringColumn:
     """An immutable column of strings: one UTF-8 ``blob`` (uint8) and ``offsets`` (int64, n + 1)."""
 
-    __slots__ = ("blob", "offsets")
+    __slots__ = ("_view", "blob", "offsets")
 
     def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
         self.blob, self.offsets = blob, offsets
+        self._view = memoryview(blob)  # slicing a memoryview is the cheapest way to a str
 
     @classmethod
     def of(cls, values: Iterable[str]) -> StringColumn:
@@ -57,8 +58,14 @@ class StringColumn:
         return len(self.offsets) - 1
 
     def __getitem__(self, row: int) -> str:
-        start, end = self.offsets[row : row + 2].tolist()
-        return self.blob[start:end].tobytes().decode("utf-8")
+        return str(self._view[self.offsets.item(row):self.offsets.item(row + 1)], "utf-8")
+
+    def take(self, rows: np.ndarray) -> list[str]:
+        """The strings of ``rows``, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        view = self._view
+        return [str(view[start:end], "utf-8")
+                for start, end in zip(self.offsets[rows].tolist(), self.offsets[rows + 1].tolist())]
 
     def __iter__(self) -> Iterator[str]:
         blob, offsets = self.blob.tobytes(), self.offsets.tolist()
@@ -323,6 +330,14 @@ class Catalog:
     def id(self, row: int) -> str:
         """Article id of ``row``."""
         return self._value(0, row)
+
+    def ids_of(self, rows: Sequence[int] | np.ndarray) -> list[str]:
+        """Article ids of ``rows``, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        n_base = len(self._columns[0])
+        if not len(rows) or rows.max() < n_base:
+            return self._columns[0].take(rows)
+        return [self.id(row) for row in rows.tolist()]
 
     def ids(self) -> list[str]:
         """Ids of every row, in row order (removed rows included)."""
