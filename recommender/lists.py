@@ -32,6 +32,7 @@ __all__ = [
     "RelatedQuery",
     "best_distinct",
     "drop_near_duplicates",
+    "explained_hits",
     "near_duplicate_of",
     "ranking_list",
     "related_list",
@@ -186,12 +187,18 @@ def related_list(
         best first; fewer when fewer articles are that similar.
     """
     scores = _mask(scores, cosines, catalog, query)
+    chosen = best_distinct(np.arange(len(scores)), scores, index, catalog, query.k, query.duplicate_threshold,
+                           query.exclude_rows, profiles)
+    return explained_hits(chosen, query_vector, index, catalog, terms, query.explain_terms)
+
+
+def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix, index: CosineIndex,
+                   catalog: Catalog, terms: np.ndarray, explain_terms: int) -> list[Hit]:
+    """Hits for chosen ``(row, score)`` pairs, each explained by the terms it shares with the query."""
     hits = []
-    rows = np.arange(len(scores))
-    weights = query_weights(query_vector, len(terms)) if query.explain_terms else None
-    for row, score in best_distinct(rows, scores, index, catalog, query.k, query.duplicate_threshold,
-                                    query.exclude_rows, profiles):
-        terms_here = shared_terms(weights, index.row_terms(row), terms, query.explain_terms) if weights is not None else ()
+    weights = query_weights(query_vector, len(terms)) if explain_terms else None
+    for row, score in chosen:
+        terms_here = shared_terms(weights, index.row_terms(row), terms, explain_terms) if weights is not None else ()
         explanation = f"shares {', '.join(terms_here)}" if terms_here else "similar text"
         hits.append(Hit(catalog.id(row), score, explanation, terms_here))
     return hits

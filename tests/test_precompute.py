@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -46,7 +46,8 @@ def test_related_batch_equals_a_loop_of_single_calls(sample_model):
     ids, scores = sample_model.related_batch(k=10, block_size=7)
     assert ids.shape == scores.shape == (len(sample_model.article_ids), 10)
     for i, article_id in enumerate(sample_model.article_ids):
-        single = sample_model.related(article_id, k=10)
+        single = full_product_related(sample_model, article_id, 10)
+        assert sample_model.related(article_id, k=10) == single
         assert [h.article_id for h in single] == [x for x in ids[i] if x]
         np.testing.assert_array_equal(np.array([h.score for h in single], dtype=np.float32), scores[i][: len(single)])
         assert np.isnan(scores[i][len(single):]).all()
@@ -67,13 +68,20 @@ def grown_model():
     return model
 
 
+def full_product_related(model, article_id, k):
+    """``related()`` through the full product over the archive: a filter that excludes nothing
+    (a 100-year window) takes the general path instead of the profiles' bounds."""
+    return model.related(article_id, k=k, max_age=timedelta(days=36_500))
+
+
 @pytest.mark.parametrize("k", [1, 10, 40])
-def test_pruned_batch_equals_single_calls_bit_for_bit(grown_model, k):
+def test_pruned_batch_and_related_equal_the_full_product_bit_for_bit(grown_model, k):
     ids, scores = grown_model.related_batch(k=k, block_size=300)
     for i, article_id in enumerate(grown_model.article_ids):
-        single = grown_model.related(article_id, k=k)
-        assert [h.article_id for h in single] == [x for x in ids[i] if x], article_id
-        np.testing.assert_array_equal(np.array([h.score for h in single], dtype=np.float32), scores[i][: len(single)])
+        full = full_product_related(grown_model, article_id, k)
+        assert [h.article_id for h in full] == [x for x in ids[i] if x], article_id
+        np.testing.assert_array_equal(np.array([h.score for h in full], dtype=np.float32), scores[i][: len(full)])
+        assert grown_model.related(article_id, k=k) == full  # ids, scores and explanations
 
 
 def test_score_bounds_settle_most_lists_without_the_full_product(grown_model):
