@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from functools import cached_property
 from itertools import chain
 
 import numpy as np
@@ -258,8 +259,13 @@ class TextVectorizer:
         vectorizer.display_terms_ = (vectorizer.terms_ if display_terms is None
                                      else np.asarray(display_terms, dtype=object))
         vectorizer.idf_ = np.asarray(idf, dtype=vectorizer.dtype)
-        vectorizer._vocabulary = {term: column for column, term in enumerate(vectorizer.terms_)}
-        return vectorizer
+        return vectorizer  # the term -> column dict is built on first use (_vocabulary)
+
+    @cached_property
+    def _vocabulary(self) -> dict[str, int]:
+        """Column of each term: built when text is first vectorised, so a process that only
+        serves lists of indexed articles never holds it (~100 MB at a million terms)."""
+        return {term: column for column, term in enumerate(self.terms_)}
 
     def transform(self, titles: Sequence[str], bodies: Sequence[str]) -> sp.csr_matrix:
         """Vectorise articles with the fitted vocabulary and IDF.

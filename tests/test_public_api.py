@@ -78,8 +78,9 @@ def test_imports_point_one_way_and_pure_modules_do_no_io():
 
 
 def test_serving_a_saved_model_does_not_import_scikit_learn(sample_model, tmp_path):
-    """scikit-learn costs every process ~80 MB and ~0.7 s; looking up lists of indexed
-    articles (related, page, ranking, recommend) must not need it. Vectorising text does."""
+    """scikit-learn costs every process ~80 MB and ~0.7 s, the term dict ~100 MB at a million
+    terms; looking up lists of indexed articles (related, page, ranking, recommend) needs
+    neither. Vectorising text does."""
     import subprocess
     import sys
 
@@ -94,8 +95,9 @@ rec.page(first, history=[second])
 rec.recommend(article_id=first, history=[second])
 rec.ranking()
 assert "sklearn" not in sys.modules, "serving imported scikit-learn"
+assert "_vocabulary" not in vars(rec.vectorizer_), "serving built the term dict"
 rec.related_to_text("Dock workers strike at the port", "The dock workers walked out.")
-assert "sklearn" in sys.modules
+assert "sklearn" in sys.modules and "_vocabulary" in vars(rec.vectorizer_)
 """
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "model")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
