@@ -47,6 +47,9 @@ def block_rows(n_rows: int, block_size: int) -> list[np.ndarray]:
     return [np.arange(start, min(start + block_size, n_rows)) for start in range(0, n_rows, block_size)]
 
 
+_PRODUCT_ENTRIES = 16_000_000  # a full product's entries held at once (~200 MB with the scores)
+
+
 def related_block(
     state: Fitted, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float
 ) -> list[list[tuple[int, float]]]:
@@ -87,7 +90,15 @@ def _kernels_agree(state: Fitted, sample: int = 8) -> bool:
 def _full_lists(
     state: Fitted, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float
 ) -> list[list[tuple[int, float]]]:
-    """Related lists from the full products ``vectors[rows] @ postings`` (and the profiles')."""
+    """Related lists from the full products ``vectors[rows] @ postings`` (and the profiles').
+
+    A product row holds up to one entry per article, so rows are multiplied a few at a time
+    (at most ``_PRODUCT_ENTRIES`` entries in all): memory stays bounded whatever the block size.
+    """
+    step = max(1, _PRODUCT_ENTRIES // max(state.index.n_rows, 1))
+    if len(rows) > step:
+        return [hits for start in range(0, len(rows), step)
+                for hits in _full_lists(state, rows[start:start + step], k, duplicate_threshold, min_similarity)]
     index, catalog = state.index, state.catalog
     cosines = index.product(index.select(rows))
     product = cosines if state.profiles is None else state.profiles.block_scores(rows, cosines)

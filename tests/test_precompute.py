@@ -204,3 +204,15 @@ def test_precompute_command(saved, tmp_path, capsys):
     assert "precomputed 79 articles in 3 blocks" in capsys.readouterr().out
     assert (tmp_path / "l.jsonl").exists()
     assert main(["precompute", "--model", str(tmp_path / "missing"), "--out", str(tmp_path / "x.sqlite")]) == 1
+
+
+def test_full_products_split_to_bound_memory_give_the_same_lists(monkeypatch, sample_articles):
+    from recommender import batch
+
+    plain = Recommender(neighbours=0).fit(sample_articles)
+    whole = plain.related_batch(k=10, block_size=64)
+    monkeypatch.setattr(batch, "_PRODUCT_ENTRIES", 1)  # one product row at a time
+    split = plain.related_batch(k=10, block_size=64)
+    assert (whole[0] == split[0]).all()
+    np.testing.assert_array_equal(whole[1], split[1])
+    assert [x for x in whole[0][3] if x] == [h.article_id for h in plain.related(plain.article_ids[3])]
