@@ -126,12 +126,15 @@ class Catalog:
     # -- arrays (what an artifact stores) ------------------------------------------------------
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], list[str | None]]:
-        """The catalogue as plain arrays plus the section names (in code order)."""
-        self._fold(force=True)
+        """The catalogue as plain arrays plus the section names (in code order).
+
+        Leaves this catalogue as it is (readers may be using it): tail rows are folded into
+        new arrays, not into these."""
+        columns, hashes, hash_rows = self._folded()
         arrays = {}
-        for name, column in zip(("ids", "titles", "details"), self._columns):
+        for name, column in zip(("ids", "titles", "details"), columns):
             arrays[f"catalog_{name}_blob"], arrays[f"catalog_{name}_offsets"] = column.blob, column.offsets
-        arrays.update(catalog_id_hashes=self._hashes, catalog_id_rows=self._hash_rows,
+        arrays.update(catalog_id_hashes=hashes, catalog_id_rows=hash_rows,
                       catalog_sections=self.section_codes, catalog_published=self.published,
                       catalog_by_published=self.by_published, removed=self.removed.astype(np.uint8))
         return arrays, list(self._section_names)
@@ -237,18 +240,24 @@ class Catalog:
             self._section_names.append(section)
         return code
 
-    def _fold(self, *, force: bool = False) -> None:
-        """Move the tail rows into the arrays once there are enough of them (or when ``force``)."""
+    def _fold(self) -> None:
+        """Move the tail rows into the arrays once there are enough of them."""
         n_tail, n_base = len(self._tail[0]), len(self._columns[0])
-        if n_tail == 0 or not (force or n_tail >= max(self._FOLD_MIN, n_base // 20)):
-            return
-        self._columns = tuple(StringColumn.of([*column, *tail]) for column, tail in zip(self._columns, self._tail))
+        if n_tail >= max(self._FOLD_MIN, n_base // 20):
+            self._columns, self._hashes, self._hash_rows = self._folded()
+            self._tail, self._tail_row_of = ([], [], []), {}
+
+    def _folded(self) -> tuple[tuple[StringColumn, ...], np.ndarray, np.ndarray]:
+        """Columns and id-hash index over every row, tail included (new arrays)."""
+        n_tail, n_base = len(self._tail[0]), len(self._columns[0])
+        if n_tail == 0:
+            return self._columns, self._hashes, self._hash_rows
+        columns = tuple(StringColumn.of([*column, *tail]) for column, tail in zip(self._columns, self._tail))
         hashes = np.fromiter((id_hash(i) for i in self._tail[0]), dtype=np.uint64, count=n_tail)
         all_hashes = np.concatenate([self._hashes, hashes])
         all_rows = np.concatenate([self._hash_rows, np.arange(n_base, n_base + n_tail)])
         order = np.argsort(all_hashes, kind="stable")
-        self._hashes, self._hash_rows = all_hashes[order], all_rows[order]
-        self._tail, self._tail_row_of = ([], [], []), {}
+        return columns, all_hashes[order], all_rows[order]
 
     def copy(self) -> Catalog:
         """An independent catalogue with the same rows (cheap: the arrays are shared, never written)."""
