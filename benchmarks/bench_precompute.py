@@ -16,6 +16,8 @@ import statistics
 import tempfile
 import time
 
+import numpy as np
+
 from recommender import Recommender
 from recommender.precompute import precompute
 from recommender.synthetic import generate_articles
@@ -27,9 +29,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--block-size", type=int, default=256)
+    parser.add_argument("--peer-rows", type=int, default=0,
+                        help="time sparse_dot_topn on this many random rows (each against every article) "
+                             "instead of all rows: its rate per row is the same, and at 300k+ the whole run takes hours")
     args = parser.parse_args()
     n = args.articles
+    start = time.perf_counter()
     rec = Recommender(n_jobs=args.n_jobs).fit(list(generate_articles(n, seed=0)))
+    print(f"fit {n:,} articles with n_jobs={args.n_jobs}: {time.perf_counter() - start:.0f} s", flush=True)
+    peer_rows = np.arange(n)
+    if 0 < args.peer_rows < n:
+        peer_rows = np.sort(np.random.default_rng(0).choice(n, args.peer_rows, replace=False))
     rates: dict[str, list[float]] = {}
     try:
         from sparse_dot_topn import sp_matmul_topn
@@ -37,9 +47,10 @@ def main() -> None:
         sp_matmul_topn = None
     for _ in range(args.repeats):
         if sp_matmul_topn is not None:
+            block = rec.index_.vectors[peer_rows]
             start = time.perf_counter()
-            sp_matmul_topn(rec.index_.vectors, rec.index_.postings, top_n=11, n_threads=2)
-            rates.setdefault("sparse_dot_topn, 2 threads", []).append(n / (time.perf_counter() - start))
+            sp_matmul_topn(block, rec.index_.postings, top_n=11, n_threads=2)
+            rates.setdefault("sparse_dot_topn, 2 threads", []).append(len(peer_rows) / (time.perf_counter() - start))
     with tempfile.TemporaryDirectory() as tmp:
         rec.save(os.path.join(tmp, "m"))
         for repeat in range(args.repeats):
