@@ -60,6 +60,7 @@ def related_block(
     (:func:`_pruned_lists`); rows those bounds cannot settle take the full product.
     """
     rows = np.asarray(rows, dtype=np.int64)
+    k = min(k, state.index.n_rows)  # no list is longer than the archive (and k may be any int)
     if state.profiles is None or not _kernels_agree(state):
         return _full_lists(state, rows, k, duplicate_threshold, min_similarity)
     lists = _pruned_lists(state, rows, k, duplicate_threshold, min_similarity)
