@@ -157,6 +157,11 @@ class Catalog:
                  "catalog_by_published": arrays["catalog_by_published"], "removed": removed}
         if any(len(column) != n for column in columns) or any(part.shape != (n,) for part in parts.values()):
             raise ValueError(f"catalogue arrays disagree on the number of articles ({n})")
+        kinds = [(column.blob, "u1") for column in columns] + [(column.offsets, "i8") for column in columns] + [
+            (parts["catalog_id_hashes"], "u8"), (parts["catalog_id_rows"], "i8"), (parts["catalog_sections"], "i4"),
+            (parts["catalog_published"], "i8"), (parts["catalog_by_published"], "i8")]
+        if any(array.dtype != np.dtype(kind) for array, kind in kinds):
+            raise ValueError("catalogue arrays have unexpected types")
         catalog._columns, catalog.removed, catalog._n_removed = columns, removed, int(removed.sum())
         catalog._hashes, catalog._hash_rows = parts["catalog_id_hashes"], parts["catalog_id_rows"]
         catalog.section_codes, catalog.published = parts["catalog_sections"], parts["catalog_published"]

@@ -80,3 +80,6 @@ def test_corrupt_arrays_are_refused():
         Catalog.from_arrays(dict(arrays, catalog_published=arrays["catalog_published"][:1]), sections)
     with pytest.raises(ValueError, match="section codes"):
         Catalog.from_arrays(arrays, [])
+    floats = dict(arrays, catalog_id_hashes=arrays["catalog_id_hashes"].astype(np.float64))
+    with pytest.raises(ValueError, match="types"):
+        Catalog.from_arrays(floats, sections, verify=False)  # checked even when checksums are not
