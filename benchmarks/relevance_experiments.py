@@ -58,7 +58,7 @@ from recommender.datasets import sample_articles_path, sample_stories
 from recommender.evaluate import mean_over_queries, ndcg_at_k, pearson, precision_at_k, recall_at_k, spearman
 from recommender.index import CosineIndex, top_rows
 from recommender.lee import lee_data_dir, load_lee
-from recommender.text import ENGLISH_STOP_WORDS, strip_boilerplate
+from recommender.text import english_stop_words, strip_boilerplate
 
 try:
     import Stemmer  # PyStemmer: Snowball in C
@@ -118,7 +118,7 @@ def _tokens(text: str, analysis: Analysis) -> tuple[list[str], list[float]]:
     for match in _TOKEN.finditer(text):
         word = match.group()
         lower = word.lower()
-        if lower in ENGLISH_STOP_WORDS:
+        if lower in english_stop_words():
             continue
         weight = 1.0
         if analysis.proper != 1.0 and word[0].isupper() and not word.isupper():

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from itertools import pairwise
 
 import numpy as np
 
@@ -68,8 +67,7 @@ class StringColumn:
                 for start, end in zip(self.offsets[rows].tolist(), self.offsets[rows + 1].tolist())]
 
     def __iter__(self) -> Iterator[str]:
-        blob, offsets = self.blob.tobytes(), self.offsets.tolist()
-        return (blob[start:end].decode("utf-8") for start, end in pairwise(offsets))
+        return iter(self.take(np.arange(len(self))))
 
     def check(self, name: str) -> None:
         """Raise ``ValueError`` unless the arrays describe a column of UTF-8 strings."""

@@ -40,11 +40,6 @@ def english_stop_words() -> frozenset[str]:
     return ENGLISH_STOP_WORDS
 
 
-def __getattr__(name: str) -> frozenset[str]:
-    if name == "ENGLISH_STOP_WORDS":  # the list as a module constant, loaded when first asked for
-        return english_stop_words()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 # "HARBORVIEW, Calden (NWS) — ", "LONDON (Reuters) - ", "PARIS, Oct. 3 (AFP) -- ", "WASHINGTON — ".
 # A plain hyphen only counts after an agency in parentheses: "US - China talks" is a sentence.
 _PLACE = r"^\s*[A-Z][A-Z .'\-]{1,40}(?:,\s*[A-Z][\w .'\-]{1,40})?(?:,\s*[A-Z][a-z]{2,4}\.? \d{1,2})?\s*"

@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from recommender.markup import html_to_text, looks_like_html
-from recommender.text import ENGLISH_STOP_WORDS, prepare, strip_boilerplate, tokenize
+from recommender.text import english_stop_words, prepare, strip_boilerplate, tokenize
+
+ENGLISH_STOP_WORDS = english_stop_words()
 
 BODY = "The storm hit the coast on Friday."
 
