@@ -48,6 +48,7 @@ def block_rows(n_rows: int, block_size: int) -> list[np.ndarray]:
 
 
 _PRODUCT_ENTRIES = 16_000_000  # a full product's entries held at once (~200 MB with the scores)
+_SCRATCH_ENTRIES = 500_000  # dense scratch for pair lookups (4 MB: stays in cache)
 
 
 def related_block(
@@ -144,7 +145,6 @@ def _pruned_lists(
     # cosines a profile holds, either way (canonical CSR), and every profile overlap (sorted)
     known = selected.maximum(profiles.select_postings(rows))
     overlap = profiles.overlap(selected)  # indices unsorted within rows: sorting them costs more than the rest
-    overlap_position = np.repeat(np.arange(len(rows)), np.diff(overlap.indptr))
     known_position = np.repeat(np.arange(len(rows)), np.diff(known.indptr))
     # 1. candidates with a known cosine: exact scores, cos + overlap then one division in
     #    float32, the arithmetic of NeighbourProfiles.anchored
@@ -162,38 +162,58 @@ def _pruned_lists(
     usable = ~unusable
     kth = _kth_per_row(known_position[usable], known_scores[usable], len(rows), k, 0.0)
     # 2. candidates linked by overlap only: cosine at most min(bound[a], bound[b]) (not listed at all
-    #    if that is below min_similarity); computed where the bound reaches the row's k-th known score
-    overlap_row, overlap_column = rows[overlap_position], overlap.indices
-    ceiling = np.minimum(bound[overlap_row], bound[overlap_column])
-    upper = (overlap.data + ceiling) / (norms[overlap_row] * norms[overlap_column])
-    upper[at[found]] = -np.inf  # scored above
-    upper[(overlap_column == overlap_row) | (ceiling < min_similarity)] = -np.inf
+    #    if that is below min_similarity); computed where the bound reaches the row's k-th known score.
+    #    Most overlaps are too small for any bound to reach it: since norms >= 1 and the ceiling is at
+    #    most bound[a], an entry's bound is at most (overlap + bound[a]) / n_a, below the k-th score
+    #    when the overlap is below ``cut`` (chosen so, in float32), and only the rest are bounded one by one.
+    cut, cut_ceiling = _overlap_cut(kth, bound[rows], norms[rows])
+    counts = np.diff(overlap.indptr)
+    close = np.flatnonzero(overlap.data >= np.repeat(cut, counts))
+    is_known = np.zeros(overlap.nnz, dtype=bool)
+    is_known[at[found]] = True
+    close = close[~is_known[close]]  # scored above
+    close_position = np.searchsorted(overlap.indptr, close, side="right") - 1
+    close_row, close_column = rows[close_position], overlap.indices[close].astype(np.int64)
+    ceiling = np.minimum(bound[close_row], bound[close_column])
+    upper = (overlap.data[close] + ceiling) / (norms[close_row] * norms[close_column])
+    upper[(close_column == close_row) | (ceiling < min_similarity)] = -np.inf
     if catalog.any_removed:
-        upper[removed[overlap_column]] = -np.inf
-    needed = np.flatnonzero(np.isfinite(upper) & (upper >= kth[overlap_position]))
-    needed_row, needed_column = overlap_row[needed], overlap_column[needed].astype(np.int64)
+        upper[removed[close_column]] = -np.inf
+    needed = np.flatnonzero(np.isfinite(upper) & (upper >= kth[close_position]))
+    needed_row, needed_column = close_row[needed], close_column[needed]
     needed_cosines = index.pair_cosines(needed_row, needed_column)
-    needed_scores = ((needed_cosines + overlap.data[needed]) / (norms[needed_row] * norms[needed_column])
+    needed_scores = ((needed_cosines + overlap.data[close[needed]]) / (norms[needed_row] * norms[needed_column])
                      ).astype(np.float32)
     needed_scores[needed_cosines < min_similarity] = -np.inf
     upper[needed] = -np.inf
-    left_max = _max_per_row(upper, overlap.indptr)  # never scored: must stay below each list's last score
+    # never scored: must stay below each list's last score (entries under the cut are below cut_ceiling)
+    left_max = np.maximum(_max_per_row(upper, np.searchsorted(close_position, np.arange(len(rows) + 1))),
+                          cut_ceiling)
     # the most an article with no link to the row can score (nothing, if its cosine cannot reach min_similarity)
     beyond = np.where(bound[rows] >= min_similarity, bound[rows] / norms[rows], -np.inf)
-    position = np.concatenate([known_position, overlap_position[needed]])
+    position = np.concatenate([known_position, close_position[needed]])
     column = np.concatenate([known_column, needed_column])
     scores = np.concatenate([known_scores, needed_scores])
     finite = np.flatnonzero(np.isfinite(scores))
     order = finite[np.lexsort((-scores[finite], position[finite]))]
-    starts = np.searchsorted(position[order], np.arange(len(rows) + 1))
+    sorted_position = position[order]
+    starts = np.searchsorted(sorted_position, np.arange(len(rows) + 1)).tolist()
+    sorted_columns, sorted_scores = column[order], scores[order]
+    # rows holding equal scores: those are ordered by id, as related() does
+    tied = set(sorted_position[1:][(sorted_scores[1:] == sorted_scores[:-1])
+                                   & (sorted_position[1:] == sorted_position[:-1])].tolist())
+    columns_list, scores_list = sorted_columns.tolist(), sorted_scores.tolist()
     duplicates = profiles.near_duplicates(duplicate_threshold)
     lists: list[list[tuple[int, float]] | None] = []
     for i, query in enumerate(rows.tolist()):
         if bound[query] >= duplicate_threshold:  # near-duplicates may hide outside the profile
             lists.append(None)
             continue
-        mine = order[starts[i]:starts[i + 1]]
-        hits = _walk(column[mine], scores[mine], catalog, duplicates, bound, duplicate_threshold, k)
+        mine_columns, mine_scores = columns_list[starts[i]:starts[i + 1]], scores_list[starts[i]:starts[i + 1]]
+        if i in tied:
+            by_rank = sorted(zip(mine_columns, mine_scores), key=lambda hit: (-hit[1], catalog.id(hit[0])))
+            mine_columns, mine_scores = [hit[0] for hit in by_rank], [hit[1] for hit in by_rank]
+        hits = _walk(mine_columns, mine_scores, duplicates, bound, duplicate_threshold, k)
         floor = 0.0 if hits is None or len(hits) < k else hits[-1][1]  # a short list: nothing may be left
         if hits is None or left_max[i] >= floor or beyond[i] >= floor:
             lists.append(None)
@@ -204,17 +224,41 @@ def _pruned_lists(
 
 def _entries_of(matrix: sp.csr_matrix, wanted: sp.csr_matrix, n_columns: int) -> np.ndarray:
     """For each entry of ``wanted`` (same rows), the position of the same (row, column) entry
-    in ``matrix``, or -1; ``matrix`` may have unsorted indices. One dense scratch row reused."""
-    slot = np.full(n_columns, -1, dtype=np.int64)
+    in ``matrix``, or -1; ``matrix`` may have unsorted indices. A dense scratch of a few rows'
+    width is reused, so the lookups run a few rows at a time, vectorised."""
+    step = max(1, _SCRATCH_ENTRIES // max(n_columns, 1))
+    slot = np.full(step * n_columns, -1, dtype=np.int64)
     found = np.full(wanted.nnz, -1, dtype=np.int64)
-    indptr, wanted_indptr = matrix.indptr.tolist(), wanted.indptr.tolist()
-    for row in np.flatnonzero(np.diff(wanted.indptr)).tolist():
-        start, end = indptr[row], indptr[row + 1]
-        columns = matrix.indices[start:end]
-        slot[columns] = np.arange(start, end)
-        found[wanted_indptr[row]:wanted_indptr[row + 1]] = slot[wanted.indices[wanted_indptr[row]:wanted_indptr[row + 1]]]
-        slot[columns] = -1
+    for first in range(0, matrix.shape[0], step):
+        last = min(first + step, matrix.shape[0])
+        start, end = int(matrix.indptr[first]), int(matrix.indptr[last])
+        keys = _local_keys(matrix.indptr[first:last + 1], matrix.indices[start:end], n_columns)
+        slot[keys] = np.arange(start, end)
+        wanted_start, wanted_end = int(wanted.indptr[first]), int(wanted.indptr[last])
+        found[wanted_start:wanted_end] = slot[_local_keys(wanted.indptr[first:last + 1],
+                                                          wanted.indices[wanted_start:wanted_end], n_columns)]
+        slot[keys] = -1
     return found
+
+
+def _local_keys(indptr: np.ndarray, indices: np.ndarray, n_columns: int) -> np.ndarray:
+    """``row * n_columns + column`` of a run of CSR rows, rows counted from the first."""
+    return np.repeat(np.arange(len(indptr) - 1, dtype=np.int64) * n_columns, np.diff(indptr)) + indices
+
+
+def _overlap_cut(kth: np.ndarray, bound: np.ndarray, norms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, an overlap ``cut`` and ``ceiling = (cut + bound) / norms`` in float32 arithmetic,
+    with ``ceiling < kth`` wherever ``kth > 0`` (``-inf`` for both elsewhere).
+
+    Rounding is monotone, so an overlap ``v < cut`` gives ``(v + bound) / norms <= ceiling``:
+    every overlap under the cut is bounded by the ceiling without being looked at.
+    """
+    kth, bound, norms = (np.asarray(values, dtype=np.float32) for values in (kth, bound, norms))
+    cut = (kth * norms - bound) * np.float32(1 - 1e-5) - np.float32(1e-6)
+    ceiling = (cut + bound) / norms
+    unsafe = ~(ceiling < kth) | ~(kth > 0)
+    cut[unsafe], ceiling[unsafe] = -np.inf, -np.inf
+    return cut, ceiling
 
 
 def _max_per_row(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
@@ -236,16 +280,16 @@ def _kth_per_row(position: np.ndarray, values: np.ndarray, n_rows: int, k: int, 
     return kth
 
 
-def _walk(columns, scores, catalog, duplicates, bound, threshold, k) -> list[tuple[int, float]] | None:
-    """Best first (ties by id), keep up to ``k`` rows none a near-duplicate of one kept;
+def _walk(columns: list[int], scores: list[float], duplicates: sp.csr_matrix, bound: np.ndarray,
+          threshold: float, k: int) -> list[tuple[int, float]] | None:
+    """Down a list best first, keep up to ``k`` rows none a near-duplicate of one kept;
     ``None`` when a near-duplicate test is unsure (a row whose profile cannot see them all)."""
-    if len(scores) > 1 and (np.diff(scores) == 0).any():  # equal scores: order those by id, as related() does
-        order = sorted(range(len(scores)), key=lambda c: (-scores[c], catalog.id(int(columns[c]))))
-        columns, scores = columns[order], scores[order]
-    kept = walk_known_pairs(columns.tolist(), duplicates, k, bound, threshold)
+    kept = walk_known_pairs(columns, duplicates, k, bound, threshold)
     if kept is None:
         return None
-    score_of = dict(zip(columns.tolist(), scores.tolist()))
+    if kept == columns[:len(kept)]:  # nothing skipped: the usual case
+        return list(zip(kept, scores[:len(kept)]))
+    score_of = dict(zip(columns, scores))
     return [(column, score_of[column]) for column in kept]
 
 

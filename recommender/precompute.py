@@ -88,21 +88,35 @@ def _block_task(version_dir: str, number: int, rows: np.ndarray, k: int, pages: 
     return number, out
 
 
-def _open_partial(partial: Path, fingerprint: dict) -> tuple[sqlite3.Connection, set[int]]:
-    if partial.exists():
-        try:
-            conn = sqlite3.connect(partial)
-            stored = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            if stored.get("fingerprint") == json.dumps(fingerprint, sort_keys=True):
-                return conn, {b for (b,) in conn.execute("SELECT block FROM done_blocks")}
-            conn.close()
-        except sqlite3.DatabaseError:
-            pass
-        partial.unlink()
+def _connect(partial: Path) -> sqlite3.Connection:
+    """The partial file in write-ahead-log mode: a commit appends to the log without waiting
+    for the disk; a killed run keeps every committed block (a power cut may lose the last
+    few, which a resumed run recomputes). The file is flushed once, when it is published."""
     conn = sqlite3.connect(partial)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def _open_partial(partial: Path, fingerprint: dict) -> tuple[sqlite3.Connection, set[int]]:
+    """The partial file of an earlier run of the same job and its finished blocks, or a new one."""
+    wanted = json.dumps(fingerprint, sort_keys=True)
+    if partial.exists():
+        conn = None
+        try:
+            conn = _connect(partial)
+            if dict(conn.execute("SELECT key, value FROM meta").fetchall()).get("fingerprint") == wanted:
+                return conn, {block for (block,) in conn.execute("SELECT block FROM done_blocks")}
+        except sqlite3.DatabaseError:  # not a partial file of ours: start again
+            pass
+        if conn is not None:
+            conn.close()
+        for path in (partial, *(partial.with_name(partial.name + suffix) for suffix in ("-wal", "-shm"))):
+            path.unlink(missing_ok=True)  # a stale log must not be replayed into the new file
+    conn = _connect(partial)
     conn.executescript(SCHEMA)
     with conn:
-        conn.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (json.dumps(fingerprint, sort_keys=True),))
+        conn.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (wanted,))
     return conn, set()
 
 
@@ -229,6 +243,7 @@ def precompute(
         with conn:
             conn.execute("CREATE INDEX IF NOT EXISTS lists_by_article ON lists (list, article_id, rank)")
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", (datetime.now().astimezone().isoformat(),))
+        conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to publish
     finally:
         conn.close()
         if dask is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sqlite3
@@ -12,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recommender import InvalidOptionError, Recommender, load_reactions
 from recommender.cli import main
@@ -136,8 +139,9 @@ def test_sqlite_and_jsonl_hold_the_same_lists_as_single_calls(saved, tmp_path):
         record = json.loads(line)
         from_jsonl[record["article_id"]] = [(item["id"], item["score"]) for item in record["items"]]
     assert from_jsonl == from_sql
-    assert not list(tmp_path.glob("*.partial"))
+    assert not list(tmp_path.glob("*.partial*")) and not list(tmp_path.glob("*-wal"))
     conn = sqlite3.connect(tmp_path / "lists.sqlite")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # one self-contained file
     plan = " ".join(str(r) for r in conn.execute(
         "EXPLAIN QUERY PLAN SELECT * FROM lists WHERE list='related' AND article_id='a001'"))
     assert "lists_by_article" in plan  # indexed lookup by article id
@@ -174,9 +178,8 @@ def test_a_killed_run_resumes_and_gives_the_same_output(saved, tmp_path):
         time.sleep(0.1)
         if partial.exists():
             try:
-                conn = sqlite3.connect(partial, timeout=0.1)
-                done = conn.execute("SELECT count(*) FROM done_blocks").fetchone()[0]
-                conn.close()
+                with contextlib.closing(sqlite3.connect(partial, timeout=0.1)) as conn:
+                    done = conn.execute("SELECT count(*) FROM done_blocks").fetchone()[0]
             except sqlite3.Error:
                 pass
     writer.send_signal(signal.SIGKILL)
@@ -184,7 +187,19 @@ def test_a_killed_run_resumes_and_gives_the_same_output(saved, tmp_path):
     assert done >= 3 and partial.exists() and not out.exists()
     report = precompute(model, out, block_size=4)
     assert report.blocks_resumed >= 3
+    assert not list(tmp_path.glob("lists.sqlite.partial*"))
     precompute(model, tmp_path / "fresh.sqlite", block_size=4)
+    assert read_lists(out) == read_lists(tmp_path / "fresh.sqlite")
+
+
+def test_a_partial_file_that_is_not_ours_is_started_again(saved, tmp_path):
+    _, model = saved
+    out = tmp_path / "lists.sqlite"
+    (tmp_path / "lists.sqlite.partial").write_bytes(b"not a database")
+    (tmp_path / "lists.sqlite.partial-wal").write_bytes(b"stale log")
+    report = precompute(model, out, block_size=16)
+    assert report.blocks_resumed == 0 and not list(tmp_path.glob("lists.sqlite.partial*"))
+    precompute(model, tmp_path / "fresh.sqlite", block_size=16)
     assert read_lists(out) == read_lists(tmp_path / "fresh.sqlite")
 
 
@@ -216,3 +231,40 @@ def test_full_products_split_to_bound_memory_give_the_same_lists(monkeypatch, sa
     assert (whole[0] == split[0]).all()
     np.testing.assert_array_equal(whole[1], split[1])
     assert [x for x in whole[0][3] if x] == [h.article_id for h in plain.related(plain.article_ids[3])]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1, width=32), st.floats(0, 1, width=32), st.floats(1, 8, width=32),
+                          st.floats(0, 1, width=32)), min_size=1, max_size=20))
+def test_overlaps_under_the_cut_are_bounded_below_the_kth_score(values):
+    from recommender.batch import _overlap_cut
+
+    kth, bound, norms, fraction = (np.array(column, dtype=np.float32) for column in zip(*values))
+    cut, ceiling = _overlap_cut(kth, bound, norms)
+    usable = np.isfinite(cut)
+    assert (ceiling[usable] < kth[usable]).all() and not np.isfinite(ceiling[~usable]).any()
+    some = usable & (cut > 0)  # an overlap is never negative: a cut at or below 0 leaves none under it
+    below = (np.nextafter(np.where(some, cut, 0), np.float32(-np.inf)) * fraction).astype(np.float32)  # under the cut
+    # the largest bound such an overlap can get: the smallest norm (1 for the other row), the row's own bound
+    assert ((below + bound) / norms <= ceiling)[some].all()
+
+
+@pytest.mark.parametrize("scratch", [1, 50, 10**6])
+def test_entry_lookup_finds_every_shared_entry(monkeypatch, scratch):
+    import scipy.sparse as sp
+
+    from recommender import batch
+
+    monkeypatch.setattr(batch, "_SCRATCH_ENTRIES", scratch)
+    rng = np.random.default_rng(scratch)
+    matrix = sp.random(30, 40, density=0.3, format="csr", random_state=rng, dtype=np.float32)
+    matrix = sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=matrix.shape)
+    matrix.indices[:] = np.concatenate([rng.permutation(row) for row in np.split(matrix.indices, matrix.indptr[1:-1])])
+    wanted = sp.random(30, 40, density=0.2, format="csr", random_state=rng)
+    found = batch._entries_of(matrix, wanted, 40)
+    position = {(row, column): at for row in range(30)
+                for at, column in zip(range(matrix.indptr[row], matrix.indptr[row + 1]),
+                                      matrix.indices[matrix.indptr[row]:matrix.indptr[row + 1]])}
+    wanted_rows = np.repeat(np.arange(30), np.diff(wanted.indptr))
+    expected = [position.get((row, column), -1) for row, column in zip(wanted_rows, wanted.indices)]
+    assert found.tolist() == expected and (found >= 0).any() and (found < 0).any()
