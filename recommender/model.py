@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import store
+from . import options, store, updates
 from .articles import Article, ArticleLimits, load_articles, parse_datetime
 from .catalog import Catalog
 from .checks import (
@@ -38,13 +38,13 @@ from .checks import (
 )
 from .exceptions import CorruptArtifactError, InvalidInputError, InvalidOptionError, NotFittedError
 from .index import CosineIndex
-from .ingest import ReactionReport, prepare_reactions
+from .ingest import ReactionReport
 from .batch import related_arrays, related_block
-from .blend import BlendWeights, RecommendQuery, recommendation_list
+from .blend import RecommendQuery, recommendation_list
 from .lists import Hit, Page, RankingQuery, RelatedQuery, explained_hits, ranking_list, related_list
 from .markup import html_to_text
-from .persist import Fitted, Growth, from_artifact, to_artifact
-from .popularity import PopularityConfig, PopularityState
+from .persist import Fitted, from_artifact, to_artifact
+from .popularity import PopularityState
 from .profiles import NeighbourProfiles, neighbour_profiles
 from .reactions import load_reactions
 from .vectorize import TextVectorizer
@@ -200,81 +200,6 @@ class Recommender:
         """The constructor options."""
         return {name: getattr(self, name) for name in self._PARAMS}
 
-    def _config(self) -> dict[str, Any]:
-        """The options in JSON form (for artifacts)."""
-        params = self.get_params()
-        params["ranking_max_age"] = self.ranking_max_age.total_seconds()
-        params["reaction_weights"] = None if self.reaction_weights is None else dict(self.reaction_weights)
-        params["blend_weights"] = None if self.blend_weights is None else dict(self.blend_weights)
-        return params
-
-    @classmethod
-    def _from_config(cls, config: dict[str, Any]) -> Recommender:
-        config = dict(config)
-        # saved before these options existed: the behaviour of that time
-        config.setdefault("proper_noun_weight", 1)
-        config.setdefault("stem", False)
-        config.setdefault("neighbours", 0)
-        config.setdefault("n_jobs", None)
-        config["ranking_max_age"] = timedelta(seconds=config["ranking_max_age"])
-        return cls(**config)
-
-    def _validate_options(self) -> None:
-        def number(name: str, low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> None:
-            value = getattr(self, name)
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-            ok = ok and (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
-            if not ok:
-                raise InvalidOptionError(f"{name} must be a number in {'(' if low_open else '['}{low}, {high}"
-                                         f"{')' if high_open else ']'}, got {value!r}")
-
-        number("duplicate_threshold", 0, 1, low_open=True)
-        number("min_similarity", 0, self.duplicate_threshold, high_open=True)
-        number("half_life_hours", 0, float("inf"), low_open=True, high_open=True)
-        number("gravity", 0, 10)
-        number("prior_hours", 0, float("inf"), high_open=True)
-        number("diversity", 0, 1, high_open=True)
-        number("freshness_half_life_hours", 0, float("inf"), low_open=True, high_open=True)
-        number("history_half_life", 0, float("inf"), low_open=True, high_open=True)
-        number("story_threshold", 0, 1, low_open=True)
-        self._blend_weights()
-        if isinstance(self.neighbours, bool) or not isinstance(self.neighbours, int) or not 0 <= self.neighbours <= 1000:
-            raise InvalidOptionError(f"neighbours must be an integer from 0 to 1000, got {self.neighbours!r}")
-        if self.n_jobs is not None and (isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int)
-                                        or self.n_jobs == 0 or self.n_jobs < -1):
-            raise InvalidOptionError(f"n_jobs must be None, -1 or a positive integer, got {self.n_jobs!r}")
-        if isinstance(self.explain_terms, bool) or not isinstance(self.explain_terms, int) or self.explain_terms < 0:
-            raise InvalidOptionError(f"explain_terms must be an integer >= 0, got {self.explain_terms!r}")
-        if self.unknown_reactions not in ("error", "ignore"):
-            raise InvalidOptionError(f"unknown_reactions must be 'error' or 'ignore', got {self.unknown_reactions!r}")
-        if self.decay not in ("exponential", "gravity"):
-            raise InvalidOptionError(f"decay must be 'exponential' or 'gravity', got {self.decay!r}")
-        if not isinstance(self.ranking_max_age, timedelta) or self.ranking_max_age <= timedelta(0):
-            raise InvalidOptionError(f"ranking_max_age must be a positive timedelta, got {self.ranking_max_age!r}")
-        weights = self.reaction_weights
-        if weights is not None and not (
-            isinstance(weights, Mapping) and weights
-            and all(isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
-                    for k, v in weights.items())
-        ):
-            raise InvalidOptionError(f"reaction_weights must map reaction names to numbers >= 0, got {weights!r}")
-
-    def _blend_weights(self) -> BlendWeights:
-        if self.blend_weights is None:
-            return BlendWeights()
-        names = set(BlendWeights.__dataclass_fields__)
-        weights = self.blend_weights
-        if not (isinstance(weights, Mapping) and set(weights) <= names and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in weights.values())):
-            raise InvalidOptionError(f"blend_weights must map some of {sorted(names)} to numbers >= 0, got {weights!r}")
-        return BlendWeights(**{name: float(value) for name, value in weights.items()})
-
-    def _popularity_config(self) -> PopularityConfig:
-        return PopularityConfig(
-            decay=self.decay, half_life_hours=float(self.half_life_hours), gravity=float(self.gravity),
-            prior_hours=float(self.prior_hours), max_age_hours=self.ranking_max_age.total_seconds() / 3600,
-        )
-
     # ------------------------------------------------------------------ fitting
     def fit(self, articles: Iterable[Article | dict] | str | os.PathLike, reactions: Any = None) -> Recommender:
         """Learn the vocabulary, index every article and record reactions.
@@ -291,7 +216,7 @@ class Recommender:
         -------
         self
         """
-        self._validate_options()
+        options.validate(self.get_params())
         articles = load_articles(articles)
         if not articles:
             raise InvalidInputError("cannot fit on zero articles")
@@ -303,7 +228,7 @@ class Recommender:
         vectors = vectorizer.fit_transform([a.title for a in articles], [a.body for a in articles])
         index = CosineIndex(vectors)
         profiles = self._neighbour_profiles(index) if self.neighbours else None
-        popularity = PopularityState(self._popularity_config(), len(articles))
+        popularity = PopularityState(options.popularity_config(self.get_params()), len(articles))
         self._lock = threading.Lock()
         self._state = Fitted(vectorizer, index, Catalog([Catalog.record_of(a) for a in articles]), popularity,
                              profiles=profiles)
@@ -329,31 +254,12 @@ class Recommender:
         -------
         self
         """
-        state = self._fitted()
+        self._fitted()
         articles = load_articles(articles)
         if not articles:
             return self
         with self._lock:
-            state = self._state
-            vectors, known, total = state.vectorizer.transform_with_coverage(
-                [a.title for a in articles], [a.body for a in articles])
-            catalog = state.catalog.copy()
-            catalog.extend(Catalog.record_of(a) for a in articles)
-            popularity = PopularityState.from_arrays(state.popularity.config, state.popularity.mass, state.popularity.last)
-            popularity.grow(len(catalog))
-            arrived = {a.id for a in articles}
-            waiting = [r for r in state.pending if r.article_id in arrived]
-            growth = state.growth
-            growth = Growth(growth.fitted, growth.added + len(articles), growth.added_tokens + total,
-                            growth.added_known_tokens + known)
-            index = state.index.extended(vectors)
-            profiles = state.profiles
-            if profiles is not None:  # the new rows' cosines with every row before them
-                n_before = len(state.catalog)
-                profiles = profiles.added(lambda i: index.scores(vectors[i])[:n_before + i], vectors.shape[0])
-            self._state = state.replace(index=index, profiles=profiles, catalog=catalog, popularity=popularity,
-                                        pending=tuple(r for r in state.pending if r.article_id not in arrived),
-                                        growth=growth)
+            self._state, waiting = updates.with_articles(self._state, articles)
         if waiting:
             self.record_reactions(waiting)
         return self
@@ -378,16 +284,8 @@ class Recommender:
             ``fitted``, ``added``, ``added_share``, ``known_token_share`` (of added articles,
             ``None`` before any), ``refit_advised`` (bool) and ``reasons`` (list of str).
         """
-        growth = self._fitted().growth
-        added_share = growth.added / max(growth.fitted, 1)
-        known = growth.added_known_tokens / growth.added_tokens if growth.added_tokens else None
-        reasons = []
-        if added_share > max_added_share:
-            reasons.append(f"{growth.added:,} articles added since fit, {added_share:.0%} of the {growth.fitted:,} fitted")
-        if known is not None and known < min_known_share:
-            reasons.append(f"only {known:.0%} of the added articles' words are in the vocabulary")
-        return {"fitted": growth.fitted, "added": growth.added, "added_share": added_share,
-                "known_token_share": known, "refit_advised": bool(reasons), "reasons": reasons}
+        return updates.drift_report(self._fitted().growth, max_added_share=max_added_share,
+                                    min_known_share=min_known_share)
 
     def remove_articles(self, article_ids: Iterable[str]) -> Recommender:
         """Unpublish articles: they leave every list at once; their ids become unknown.
@@ -403,10 +301,7 @@ class Recommender:
         ids = check_exclude(article_ids, "article_ids")
         self._fitted()
         with self._lock:
-            state = self._state
-            catalog = state.catalog.copy()
-            catalog.remove(ids)
-            self._state = state.replace(catalog=catalog)
+            self._state = updates.without_articles(self._state, ids)
         return self
 
     def record_reactions(self, reactions: Any, *, now: datetime | None = None) -> ReactionReport:
@@ -435,14 +330,8 @@ class Recommender:
         moment = epoch_seconds(check_now(now))
         records = load_reactions(reactions)
         with self._lock:
-            state = self._state
-            batch, pending, report = prepare_reactions(
-                records, state.catalog, weights=self.reaction_weights,
-                unknown_reactions=self.unknown_reactions, now=moment,
-            )
-            popularity = PopularityState.from_arrays(state.popularity.config, state.popularity.mass, state.popularity.last)
-            popularity.record(batch.rows, batch.weights, batch.times)
-            self._state = state.replace(popularity=popularity, pending=state.pending + tuple(pending))
+            self._state, report = updates.with_reactions(self._state, records, weights=self.reaction_weights,
+                                                         unknown_reactions=self.unknown_reactions, now=moment)
         return report
 
     def _fitted(self) -> Fitted:
@@ -742,7 +631,7 @@ class Recommender:
             avoid = np.append(avoid, row)
         query = RecommendQuery(
             k=k, now=now, article_vector=article_vector, history_rows=history_rows,
-            exclude_rows=np.concatenate([avoid, history_rows]).astype(np.int64), weights=self._blend_weights(),
+            exclude_rows=np.concatenate([avoid, history_rows]).astype(np.int64), weights=options.blend_weights(self.blend_weights),
             diversity=float(self.diversity), freshness_half_life_hours=float(self.freshness_half_life_hours),
             history_half_life=float(self.history_half_life), duplicate_threshold=self.duplicate_threshold,
             min_similarity=self.min_similarity, explain_terms=self.explain_terms,
@@ -776,7 +665,7 @@ class Recommender:
     # ------------------------------------------------------------------ storage
     def save(self, path: str | os.PathLike) -> None:
         """Publish the fitted model at ``path`` atomically (see :mod:`recommender.store`)."""
-        store.publish(path, **to_artifact(self._fitted(), self._config()))
+        store.publish(path, **to_artifact(self._fitted(), options.to_json(self.get_params())))
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) -> Recommender:
@@ -796,9 +685,9 @@ class Recommender:
         """
         manifest, arrays, documents = store.read(path, mmap=mmap, verify=verify)
         try:
-            model = cls._from_config(manifest["config"])
-            model._validate_options()
-            state = from_artifact(manifest, arrays, documents, model._popularity_config(), verify)
+            model = cls(**options.from_json(manifest["config"]))
+            options.validate(model.get_params())
+            state = from_artifact(manifest, arrays, documents, options.popularity_config(model.get_params()), verify)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             where = store.resolve(path)
             raise CorruptArtifactError(f"{where}: inconsistent model ({type(error).__name__}: {error})") from None

@@ -40,14 +40,14 @@ LAYERS = [
     {"articles", "reactions"},
     {"vectorize", "catalog", "index", "profiles", "popularity"},
     {"lists", "ingest", "evaluate", "synthetic"},
-    {"blend"},
+    {"blend", "options"},
     {"store", "persist"},
-    {"batch"},
+    {"batch", "updates"},
     {"model", "datasets", "lee", "mind", "protocols"},
     {"precompute"},
     {"cli", "__init__", "__main__"},
 ]
-PURE = {"markup", "text", "checks", "vectorize", "catalog", "index", "profiles", "popularity", "lists", "ingest", "blend", "evaluate", "batch"}
+PURE = {"markup", "text", "checks", "options", "vectorize", "catalog", "index", "profiles", "popularity", "lists", "ingest", "blend", "evaluate", "batch", "updates"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -44,6 +44,7 @@ from recommender import (
 )
 from recommender import store
 from recommender.datasets import sample_articles_path, sample_reactions_path
+from recommender import options
 from recommender.persist import to_artifact
 from .conftest import as_records_format
 
@@ -282,7 +283,7 @@ def test_loads_racing_with_publish_and_prune_see_one_whole_version(saved, tmp_pa
     reader that resolved it a moment earlier. read() starts again from the new version."""
     path = tmp_path / "m"
     model_a.save(path)
-    artifacts = [to_artifact(m._fitted(), m._config()) for m in (model_a, model_b)]
+    artifacts = [to_artifact(m._fitted(), options.to_json(m.get_params())) for m in (model_a, model_b)]
     stop = threading.Event()
     published, failures = [0], []
 
