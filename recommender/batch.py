@@ -226,7 +226,7 @@ def _entries_of(matrix: sp.csr_matrix, wanted: sp.csr_matrix, n_columns: int) ->
     """For each entry of ``wanted`` (same rows), the position of the same (row, column) entry
     in ``matrix``, or -1; ``matrix`` may have unsorted indices. A dense scratch of a few rows'
     width is reused, so the lookups run a few rows at a time, vectorised."""
-    step = max(1, _SCRATCH_ENTRIES // max(n_columns, 1))
+    step = max(1, min(matrix.shape[0], _SCRATCH_ENTRIES // max(n_columns, 1)))  # one row for one query
     slot = np.full(step * n_columns, -1, dtype=np.int64)
     found = np.full(wanted.nnz, -1, dtype=np.int64)
     for first in range(0, matrix.shape[0], step):

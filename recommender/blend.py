@@ -227,7 +227,7 @@ def _explain(row: int, score: float, signals: np.ndarray, index: CosineIndex, ca
     strongest = int(np.argmax(signals))
     shared: tuple[str, ...] = ()
     if strongest == 0 and query.article_vector is not None:
-        shared = shared_terms(weights, index.row_terms(row), terms, query.explain_terms)
+        shared = shared_terms(weights, index, [row], terms, query.explain_terms)[0]
         explanation = f"like this article: shares {', '.join(shared)}" if shared else "like this article"
     elif strongest == 1 and len(query.history_rows):
         history = query.history_rows

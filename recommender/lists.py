@@ -15,13 +15,14 @@ Pure computation: arrays in, :class:`Hit` lists out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from .catalog import Catalog
-from .index import CosineIndex, RowTerms, top_rows
+from .index import CosineIndex, top_rows
 from .profiles import NeighbourProfiles
 from .popularity import HOUR, PopularityState
 
@@ -124,15 +125,24 @@ def query_weights(query: sp.csr_matrix, n_terms: int) -> np.ndarray:
     return weights
 
 
-def shared_terms(weights: np.ndarray, vector: RowTerms, terms: np.ndarray, n: int) -> tuple[str, ...]:
-    """The ``n`` terms contributing most to the dot product of a query (dense ``weights``,
-    see :func:`query_weights`) and one stored row; ties by term order."""
-    if n <= 0:
-        return ()
-    products = weights[vector.indices] * vector.data
+def shared_terms(weights: np.ndarray, index: CosineIndex, rows: Sequence[int], terms: np.ndarray,
+                 n: int) -> list[tuple[str, ...]]:
+    """For each of ``rows``, the ``n`` terms contributing most to its dot product with a
+    query (dense ``weights``, see :func:`query_weights`); ties by term order."""
+    if n <= 0 or not len(rows):
+        return [()] * len(rows)
+    lengths, indices, data = index.gather(np.asarray(rows, dtype=np.int64))
+    products = weights[indices] * data
+    owner = np.repeat(np.arange(len(rows)), lengths)
     shared = np.flatnonzero(products > 0)
-    best = shared[np.lexsort((vector.indices[shared], -products[shared]))[:n]]
-    return tuple(str(terms[column]) for column in vector.indices[best])
+    order = shared[np.lexsort((indices[shared], -products[shared], owner[shared]))]
+    owners = owner[order]
+    rank = np.arange(len(order)) - np.searchsorted(owners, owners)  # place within its row
+    best = order[rank < n]
+    found: list[list[str]] = [[] for _ in rows]
+    for row_position, word in zip(owner[best].tolist(), terms[indices[best]].tolist()):
+        found[row_position].append(str(word))
+    return [tuple(words) for words in found]
 
 
 def _mask(scores: np.ndarray, cosines: np.ndarray, catalog: Catalog, query: RelatedQuery) -> np.ndarray:
@@ -195,13 +205,11 @@ def related_list(
 def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix, index: CosineIndex,
                    catalog: Catalog, terms: np.ndarray, explain_terms: int) -> list[Hit]:
     """Hits for chosen ``(row, score)`` pairs, each explained by the terms it shares with the query."""
-    hits = []
+    rows = [row for row, _ in chosen]
     weights = query_weights(query_vector, len(terms)) if explain_terms else None
-    for row, score in chosen:
-        terms_here = shared_terms(weights, index.row_terms(row), terms, explain_terms) if weights is not None else ()
-        explanation = f"shares {', '.join(terms_here)}" if terms_here else "similar text"
-        hits.append(Hit(catalog.id(row), score, explanation, terms_here))
-    return hits
+    explained = shared_terms(weights, index, rows, terms, explain_terms) if weights is not None else [()] * len(rows)
+    return [Hit(article_id, score, f"shares {', '.join(words)}" if words else "similar text", words)
+            for article_id, (_, score), words in zip(catalog.ids_of(rows), chosen, explained)]
 
 
 def best_distinct(
