@@ -109,8 +109,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     reactions = load_reactions(args.reactions, errors=errors) if args.reactions else None
     for error in errors or ():
         print(f"skipped: {error}", file=sys.stderr)
-    rec = Recommender(title_weight=args.title_weight, duplicate_threshold=args.duplicate_threshold)
-    rec.fit(articles, reactions=reactions)
+    from .precompute import dask_backend
+
+    rec = Recommender(title_weight=args.title_weight, duplicate_threshold=args.duplicate_threshold, n_jobs=args.n_jobs)
+    with dask_backend(args.dask):
+        rec.fit(articles, reactions=reactions)
     rec.save(args.out)
     print(f"built {len(articles)} articles, {len(rec.vectorizer_.terms_):,} terms, "
           f"{rec.reaction_report_.applied:,} reactions -> {args.out}"
@@ -292,6 +295,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--title-weight", type=float, default=2.0)
     build.add_argument("--duplicate-threshold", type=float, default=0.8)
     build.add_argument("--lenient", action="store_true", help="skip and report bad records instead of stopping")
+    build.add_argument("--n-jobs", type=int, default=None,
+                       help="threads of the neighbour search (-1: all cores); with --dask, workers")
+    build.add_argument("--dask", help="run the neighbour search on this Dask scheduler, e.g. tcp://127.0.0.1:8786")
     build.set_defaults(handler=_cmd_build)
 
     related = commands.add_parser("related", help="Related list for an article id or a new text")

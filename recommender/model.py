@@ -77,7 +77,9 @@ class Recommender:
         vocabulary between stories about the same thing. ``0`` scores Related lists by
         plain TF-IDF cosine and skips the fit-time all-pairs search.
     n_jobs : int or None, default=None
-        Threads for the fit-time neighbour search (``None`` is 1, ``-1`` every core).
+        Threads for the fit-time neighbour search (``None`` is 1, ``-1`` every core); inside
+        ``joblib.parallel_config(backend="dask")`` (or another non-default joblib backend), the
+        number of workers the search is spread over (``None``: the context's).
     duplicate_threshold : float, default=0.8
         Cosine similarity at or above which two articles are the same story
         (a republished wire story); such articles never appear in each other's lists and
@@ -236,12 +238,27 @@ class Recommender:
         return self
 
     def _neighbour_profiles(self, index: CosineIndex) -> NeighbourProfiles:
-        """Every article's ``neighbours`` most similar articles (an all-pairs search; progress bar on a TTY)."""
+        """Every article's ``neighbours`` most similar articles (an all-pairs search; progress bar on a TTY).
+
+        By default the search runs here, on ``n_jobs`` threads. Inside a joblib context with
+        another backend (``joblib.parallel_config(backend="dask")`` with a Dask client: a
+        cluster) its row blocks run as joblib tasks instead, on ``n_jobs`` workers.
+        """
+        import joblib  # here: serving processes never search
+
         threads = (os.cpu_count() or 1) if self.n_jobs == -1 else (self.n_jobs or 1)
+        run_blocks = None
+        backend, _ = joblib.parallel.get_active_backend()
+        if not isinstance(backend, joblib.parallel.BACKENDS[joblib.parallel.DEFAULT_BACKEND]):
+            threads = 1
+
+            def run_blocks(function, arguments):
+                tasks = (joblib.delayed(function)(*args) for args in arguments)
+                return joblib.Parallel(n_jobs=self.n_jobs, return_as="generator")(tasks)
         n = index.n_rows
         with tqdm(total=n, desc="neighbour profiles", unit="article", disable=None if n >= 20_000 else True) as bar:
             return neighbour_profiles(index.vectors, index.postings, self.neighbours, n_threads=threads,
-                                      progress=bar.update)
+                                      progress=bar.update, run_blocks=run_blocks)
 
     def add_articles(self, articles: Iterable[Article | dict] | str | os.PathLike) -> Recommender:
         """Index new articles with the fitted vocabulary and IDF; no refit.

@@ -120,6 +120,19 @@ def _open_partial(partial: Path, fingerprint: dict) -> tuple[sqlite3.Connection,
     return conn, set()
 
 
+@contextlib.contextmanager
+def dask_backend(address: str | None):
+    """Within the block, joblib runs its tasks on the Dask scheduler at ``address``
+    (``tcp://host:port``; the ``dask`` extra); ``None`` changes nothing."""
+    if address is None:
+        yield
+        return
+    from dask.distributed import Client  # the dask extra
+
+    with Client(address), joblib.parallel_config(backend="dask"):
+        yield
+
+
 def _progress(total: int, initial: int, enabled: bool | None):
     if enabled is False or (enabled is None and not sys.stderr.isatty()):
         return contextlib.nullcontext(None)
@@ -225,14 +238,8 @@ def precompute(
     written = 0
     tasks = (joblib.delayed(_block_task)(str(version), number, rows, k, pages, now)
              for number, rows in enumerate(blocks) if number not in done)
-    backend = contextlib.nullcontext()
-    if dask is not None:
-        from dask.distributed import Client  # the dask extra
-
-        client = Client(dask)
-        backend = joblib.parallel_config(backend="dask")
     try:
-        with backend, _progress(len(blocks), resumed, progress) as bar:
+        with dask_backend(dask), _progress(len(blocks), resumed, progress) as bar:
             for number, rows in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):
                 with conn:
                     conn.executemany("INSERT INTO lists VALUES (?, ?, ?, ?, ?)", rows)
@@ -246,8 +253,6 @@ def precompute(
         conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to publish
     finally:
         conn.close()
-        if dask is not None:
-            client.close()
     _fsync_replace(partial, out)
     if jsonl is not None:
         export_jsonl(out, Path(jsonl))

@@ -170,3 +170,55 @@ def test_near_duplicate_pairs_from_profiles_match_pair_scores(sample_articles):
         ordered = rng.permutation(state.index.n_rows)[:25]
         with_profiles = drop_near_duplicates(ordered, state.index, model.duplicate_threshold, 10, None, state.profiles)
         assert with_profiles == drop_near_duplicates(ordered, state.index, model.duplicate_threshold, 10)
+
+
+def test_profile_blocks_run_anywhere_give_the_same_profiles(matrix):
+    import joblib
+
+    postings = sp.csr_matrix(matrix.T)
+    here = neighbour_profiles(matrix, postings, 12, block_size=64)
+    seen = []
+
+    def run_blocks(function, arguments):
+        seen.append(len(arguments))
+        return joblib.Parallel(n_jobs=2, backend="threading", return_as="generator")(
+            joblib.delayed(function)(*args) for args in arguments)
+
+    spread = neighbour_profiles(matrix, postings, 12, block_size=64, run_blocks=run_blocks)
+    assert seen == [10]
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(spread.rows, name), getattr(here.rows, name))
+
+
+def test_fit_on_a_dask_cluster_equals_a_local_fit(monkeypatch, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import json
+
+    import joblib
+
+    from recommender import profiles
+    from recommender.cli import main
+
+    articles = list(generate_articles(300, seed=5))
+    local = Recommender().fit(articles)
+    (tmp_path / "articles.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles))
+    calls = []
+    original = profiles.profile_rows
+
+    def counted(*args):
+        calls.append(args[2:4])
+        return original(*args)
+
+    monkeypatch.setattr(profiles, "profile_rows", counted)  # cloudpickled to the workers by value
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        with joblib.parallel_config(backend="dask"):
+            spread = Recommender().fit(articles)
+        assert main(["build", str(tmp_path / "articles.jsonl"), "--out", str(tmp_path / "model"),
+                     "--dask", cluster.scheduler_address]) == 0
+    assert not calls  # the blocks ran on the workers, not here
+    built = Recommender.load(tmp_path / "model")
+    for model in (spread, built):
+        for name in ("indptr", "indices", "data"):
+            np.testing.assert_array_equal(getattr(model.profiles_.rows, name), getattr(local.profiles_.rows, name))
+    assert [h.article_id for h in spread.related(articles[0]["id"])] == [h.article_id for h in local.related(articles[0]["id"])]
