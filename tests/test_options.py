@@ -1,0 +1,49 @@
+"""Recommender options: every bad value is refused, naming the option; the JSON form round-trips."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from recommender import InvalidOptionError, Recommender
+from recommender import options
+
+BAD = [
+    ("duplicate_threshold", 0), ("duplicate_threshold", 1.5), ("duplicate_threshold", True),
+    ("min_similarity", 0.8), ("min_similarity", -0.1),
+    ("half_life_hours", 0), ("half_life_hours", float("inf")),
+    ("gravity", 11), ("prior_hours", -1), ("diversity", 1.0),
+    ("freshness_half_life_hours", 0), ("history_half_life", "5"), ("story_threshold", 0),
+    ("blend_weights", {"clicks": 1}), ("blend_weights", {"article": -1}), ("blend_weights", [("article", 1)]),
+    ("neighbours", -1), ("neighbours", 1001), ("neighbours", 2.0), ("neighbours", False),
+    ("n_jobs", 0), ("n_jobs", -2), ("n_jobs", 1.0),
+    ("explain_terms", -1), ("explain_terms", True),
+    ("unknown_reactions", "skip"), ("decay", "linear"),
+    ("ranking_max_age", 7), ("ranking_max_age", timedelta(0)),
+    ("reaction_weights", {}), ("reaction_weights", {"good": -1}), ("reaction_weights", {1: 1}),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD)
+def test_a_bad_option_is_refused_by_name(name, value, sample_articles):
+    with pytest.raises(InvalidOptionError, match=name):
+        Recommender(**{name: value}).fit(sample_articles[:5])
+
+
+def test_defaults_pass_and_the_json_form_round_trips():
+    params = Recommender(reaction_weights={"good": 1, "sad": 0.5}, blend_weights={"article": 1}).get_params()
+    options.validate(params)
+    config = json.loads(json.dumps(options.to_json(params)))
+    assert options.from_json(config) == params
+    assert options.popularity_config(params).max_age_hours == 7 * 24
+    assert options.blend_weights(None) == options.blend_weights({})
+
+
+def test_configs_saved_before_an_option_existed_keep_the_old_behaviour():
+    config = options.to_json(Recommender().get_params())
+    for name in ("proper_noun_weight", "stem", "neighbours", "n_jobs"):
+        del config[name]
+    restored = options.from_json(config)
+    assert (restored["proper_noun_weight"], restored["stem"], restored["neighbours"], restored["n_jobs"]) == (1, False, 0, None)
