@@ -39,7 +39,7 @@ import scipy.sparse as sp
 from .lists import best_distinct, walk_known_pairs
 from .persist import Fitted
 
-__all__ = ["block_rows", "related_arrays", "related_block"]
+__all__ = ["block_rows", "related_arrays", "related_block", "related_from_profiles"]
 
 
 def block_rows(n_rows: int, block_size: int) -> list[np.ndarray]:
@@ -70,6 +70,40 @@ def related_block(
         for position, hits in zip(unsettled, _full_lists(state, rows[unsettled], k, duplicate_threshold, min_similarity)):
             lists[position] = hits
     return lists
+
+
+def related_from_profiles(
+    state: Fitted, row: int, k: int, duplicate_threshold: float, min_similarity: float,
+    filtered_out: np.ndarray | None = None,
+) -> list[tuple[int, float]] | None:
+    """One article's Related list from its profile candidates and score bounds, equal to the
+    full product's (see :func:`_pruned_lists`); ``None`` when the bounds cannot settle it
+    (or the model has no profiles), and the caller takes the full product.
+
+    ``filtered_out``: rows a section or age filter rules out (boolean over every row).
+    """
+    if state.profiles is None or not _kernels_agree(state):
+        return None
+    k = min(k, state.index.n_rows)
+    if filtered_out is not None and _few_allowed_links(state, row, k, duplicate_threshold, min_similarity, filtered_out):
+        return None
+    return _pruned_lists(state, np.array([row], dtype=np.int64), k, duplicate_threshold, min_similarity,
+                         filtered_out)[0]
+
+
+def _few_allowed_links(state: Fitted, row: int, k: int, duplicate_threshold: float, min_similarity: float,
+                       filtered_out: np.ndarray) -> bool:
+    """Whether a filter leaves the row fewer than ``k`` usable profile links while its bound
+    still admits related articles elsewhere: the bounds would then have to score nearly every
+    profile overlap one by one, and rarely settle the list (other-section lists, say), so the
+    full product is the cheaper way."""
+    profiles = state.profiles
+    rows = np.array([row], dtype=np.int64)
+    known = profiles.select(rows).maximum(profiles.select_postings(rows))
+    columns = known.indices
+    usable = ((known.data >= min_similarity) & (known.data < duplicate_threshold) & (columns != row)
+              & ~filtered_out[columns] & ~state.catalog.removed[columns])
+    return int(usable.sum()) < k and profiles.bound[row] >= min_similarity
 
 
 def _kernels_agree(state: Fitted, sample: int = 8) -> bool:
@@ -122,7 +156,8 @@ def _full_lists(
 
 
 def _pruned_lists(
-    state: Fitted, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float
+    state: Fitted, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
+    filtered_out: np.ndarray | None = None,
 ) -> list[list[tuple[int, float]] | None]:
     """Related lists from the profiles alone where score bounds prove them exact; ``None`` elsewhere.
 
@@ -138,6 +173,10 @@ def _pruned_lists(
     ``bound[a] / n_a``, the most an article linked to ``a`` in no way can score; so it equals
     the full product's list, scores included. Every step is vectorised over the block but
     the final walk down each list (near-duplicates, ties by id).
+
+    ``filtered_out`` (boolean over every row, the same for every row of the block) rules
+    candidates out, as a section or age filter of :meth:`Recommender.related` does; the
+    bounds stay valid, they only get fewer lists to settle.
     """
     profiles, index, catalog = state.profiles, state.index, state.catalog
     bound, norms, removed = profiles.bound, profiles.norms, catalog.removed
@@ -158,6 +197,8 @@ def _pruned_lists(
                 | ~(known_scores > 0))
     if catalog.any_removed:
         unusable |= removed[known_column]
+    if filtered_out is not None:
+        unusable |= filtered_out[known_column]
     known_scores[unusable] = -np.inf
     usable = ~unusable
     kth = _kth_per_row(known_position[usable], known_scores[usable], len(rows), k, 0.0)
@@ -179,6 +220,8 @@ def _pruned_lists(
     upper[(close_column == close_row) | (ceiling < min_similarity)] = -np.inf
     if catalog.any_removed:
         upper[removed[close_column]] = -np.inf
+    if filtered_out is not None:
+        upper[filtered_out[close_column]] = -np.inf
     needed = np.flatnonzero(np.isfinite(upper) & (upper >= kth[close_position]))
     needed_row, needed_column = close_row[needed], close_column[needed]
     needed_cosines = index.pair_cosines(needed_row, needed_column)

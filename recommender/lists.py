@@ -34,6 +34,7 @@ __all__ = [
     "best_distinct",
     "drop_near_duplicates",
     "explained_hits",
+    "filtered_out",
     "near_duplicate_of",
     "ranking_list",
     "related_list",
@@ -145,6 +146,19 @@ def shared_terms(weights: np.ndarray, index: CosineIndex, rows: Sequence[int], t
     return [tuple(words) for words in found]
 
 
+def filtered_out(catalog: Catalog, query: RelatedQuery) -> np.ndarray | None:
+    """Rows the query's section and age filters rule out (boolean over every row), or
+    ``None`` when it has neither."""
+    out = None
+    if query.same_section is not None:
+        in_section = catalog.section_codes == query.section_code
+        out = ~in_section if query.same_section else in_section
+    if query.max_age_seconds is not None and query.published is not None:
+        too_far = np.abs(catalog.published - query.published) > query.max_age_seconds
+        out = too_far if out is None else out | too_far
+    return out
+
+
 def _mask(scores: np.ndarray, cosines: np.ndarray, catalog: Catalog, query: RelatedQuery) -> np.ndarray:
     scores = scores.copy()
     scores[(cosines >= query.duplicate_threshold) | (cosines < query.min_similarity)] = -np.inf
@@ -153,11 +167,9 @@ def _mask(scores: np.ndarray, cosines: np.ndarray, catalog: Catalog, query: Rela
         scores[catalog.removed] = -np.inf
     if query.query_row is not None:
         scores[query.query_row] = -np.inf
-    if query.same_section is not None:
-        in_section = catalog.section_codes == query.section_code
-        scores[in_section if not query.same_section else ~in_section] = -np.inf
-    if query.max_age_seconds is not None and query.published is not None:
-        scores[np.abs(catalog.published - query.published) > query.max_age_seconds] = -np.inf
+    out = filtered_out(catalog, query)
+    if out is not None:
+        scores[out] = -np.inf
     return scores
 
 

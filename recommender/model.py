@@ -39,9 +39,9 @@ from .checks import (
 from .exceptions import CorruptArtifactError, InvalidInputError, InvalidOptionError, NotFittedError
 from .index import CosineIndex
 from .ingest import ReactionReport
-from .batch import related_arrays, related_block
+from .batch import related_arrays, related_from_profiles
 from .blend import RecommendQuery, recommendation_list
-from .lists import Hit, Page, RankingQuery, RelatedQuery, explained_hits, ranking_list, related_list
+from .lists import Hit, Page, RankingQuery, RelatedQuery, explained_hits, filtered_out, ranking_list, related_list
 from .markup import html_to_text
 from .persist import Fitted, from_artifact, to_artifact
 from .popularity import PopularityState
@@ -424,12 +424,13 @@ class Recommender:
             max_age_seconds=check_max_age(max_age),
         )
         terms = state.vectorizer.display_terms_
-        if state.profiles is not None and query.same_section is None and query.max_age_seconds is None \
-                and not len(query.exclude_rows):
-            # default filters: the list from the profiles' candidates and exact score bounds (the
-            # batch path, equal bit for bit), without a product over the whole archive's postings
-            chosen = related_block(state, np.array([row]), k, self.duplicate_threshold, self.min_similarity)[0]
-            return explained_hits(chosen, vector, state.index, state.catalog, terms, query.explain_terms)
+        if not len(query.exclude_rows):
+            # the list from the profiles' candidates and exact score bounds (the batch path, equal
+            # bit for bit), without a product over the whole archive's postings, when they settle it
+            chosen = related_from_profiles(state, row, k, self.duplicate_threshold, self.min_similarity,
+                                           filtered_out(state.catalog, query))
+            if chosen is not None:
+                return explained_hits(chosen, vector, state.index, state.catalog, terms, query.explain_terms)
         cosines = state.index.scores(vector)
         scores = state.profiles.for_row(row, cosines) if state.profiles is not None else cosines
         return related_list(scores, cosines, vector, state.index, state.catalog, terms, query, state.profiles)

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from unittest import mock
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -71,10 +72,10 @@ def grown_model():
     return model
 
 
-def full_product_related(model, article_id, k):
-    """``related()`` through the full product over the archive: a filter that excludes nothing
-    (a 100-year window) takes the general path instead of the profiles' bounds."""
-    return model.related(article_id, k=k, max_age=timedelta(days=36_500))
+def full_product_related(model, article_id, k, **filters):
+    """``related()`` through the full product over the archive, never the profiles' bounds."""
+    with mock.patch("recommender.model.related_from_profiles", return_value=None):
+        return model.related(article_id, k=k, **filters)
 
 
 @pytest.mark.parametrize("k", [1, 10, 40])
@@ -85,6 +86,26 @@ def test_pruned_batch_and_related_equal_the_full_product_bit_for_bit(grown_model
         assert [h.article_id for h in full] == [x for x in ids[i] if x], article_id
         np.testing.assert_array_equal(np.array([h.score for h in full], dtype=np.float32), scores[i][: len(full)])
         assert grown_model.related(article_id, k=k) == full  # ids, scores and explanations
+
+
+@pytest.mark.parametrize("filters", [{"same_section": True}, {"same_section": False}, {"max_age": timedelta(days=3)},
+                                     {"same_section": True, "max_age": timedelta(days=30)}])
+def test_filtered_related_from_the_profiles_equals_the_full_product(grown_model, filters):
+    from recommender import batch
+
+    settled = []
+    original = batch.related_from_profiles
+
+    def counted(*args, **kwargs):
+        chosen = original(*args, **kwargs)
+        settled.append(chosen is not None)
+        return chosen
+
+    with mock.patch("recommender.model.related_from_profiles", counted):
+        lists = {article_id: grown_model.related(article_id, k=10, **filters) for article_id in grown_model.article_ids}
+    assert sum(settled) > 0.2 * len(settled)  # the bounds settle many filtered lists too
+    for article_id, hits in lists.items():
+        assert hits == full_product_related(grown_model, article_id, 10, **filters), article_id
 
 
 def test_score_bounds_settle_most_lists_without_the_full_product(grown_model):
