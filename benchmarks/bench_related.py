@@ -128,6 +128,9 @@ def single_query_methods(X, XT, rec, row_of_id, ids):
     methods[OURS] = (build, ours)
     methods["ours: Recommender.related (filters, dedup, explanations)"] = (
         0.0, lambda q: np.array([row_of_id[h.article_id] for h in rec.related(ids[q], k=K)], dtype=np.int64))
+    methods["ours: Recommender.related(same_section=True) (a filtered list; recall against the unfiltered top 10)"] = (
+        0.0, lambda q: np.array([row_of_id[h.article_id] for h in rec.related(ids[q], k=K, same_section=True)],
+                                dtype=np.int64))
     if rec.profiles_ is not None:  # the same model scored by TF-IDF cosine alone: the cost of the anchored score
         plain = copy.copy(rec)
         plain._state = rec._state.replace(profiles=None)
