@@ -85,25 +85,8 @@ def related_from_profiles(
     if state.profiles is None or not _kernels_agree(state):
         return None
     k = min(k, state.index.n_rows)
-    if filtered_out is not None and _few_allowed_links(state, row, k, duplicate_threshold, min_similarity, filtered_out):
-        return None
     return _pruned_lists(state, np.array([row], dtype=np.int64), k, duplicate_threshold, min_similarity,
                          filtered_out)[0]
-
-
-def _few_allowed_links(state: Fitted, row: int, k: int, duplicate_threshold: float, min_similarity: float,
-                       filtered_out: np.ndarray) -> bool:
-    """Whether a filter leaves the row fewer than ``k`` usable profile links while its bound
-    still admits related articles elsewhere: the bounds would then have to score nearly every
-    profile overlap one by one, and rarely settle the list (other-section lists, say), so the
-    full product is the cheaper way."""
-    profiles = state.profiles
-    rows = np.array([row], dtype=np.int64)
-    known = profiles.select(rows).maximum(profiles.select_postings(rows))
-    columns = known.indices
-    usable = ((known.data >= min_similarity) & (known.data < duplicate_threshold) & (columns != row)
-              & ~filtered_out[columns] & ~state.catalog.removed[columns])
-    return int(usable.sum()) < k and profiles.bound[row] >= min_similarity
 
 
 def _kernels_agree(state: Fitted, sample: int = 8) -> bool:
@@ -183,8 +166,16 @@ def _pruned_lists(
     selected = profiles.select(rows)
     # cosines a profile holds, either way (canonical CSR), and every profile overlap (sorted)
     known = selected.maximum(profiles.select_postings(rows))
-    overlap = profiles.overlap(selected)  # indices unsorted within rows: sorting them costs more than the rest
     known_position = np.repeat(np.arange(len(rows)), np.diff(known.indptr))
+    if filtered_out is not None:
+        # A filter that leaves a row fewer than k profile links while its bound admits related
+        # articles elsewhere (other-section lists, say) would have nearly every overlap scored
+        # one by one, and rarely settle: when no row of the block can, skip to the full product.
+        links = ((known.data >= min_similarity) & (known.data < duplicate_threshold) & ~filtered_out[known.indices]
+                 & ~removed[known.indices] & (known.indices != rows[known_position]))
+        if ((np.bincount(known_position[links], minlength=len(rows)) < k) & (bound[rows] >= min_similarity)).all():
+            return [None] * len(rows)
+    overlap = profiles.overlap(selected)  # indices unsorted within rows: sorting them costs more than the rest
     # 1. candidates with a known cosine: exact scores, cos + overlap then one division in
     #    float32, the arithmetic of NeighbourProfiles.anchored
     at = _entries_of(overlap, known, index.n_rows)
