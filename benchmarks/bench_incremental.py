@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from recommender import Recommender
-from recommender.synthetic import generate_articles
+from recommender.evaluation.synthetic import generate_articles
 
 CHILD = """
 import sys, time

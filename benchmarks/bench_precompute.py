@@ -19,8 +19,8 @@ import time
 import numpy as np
 
 from recommender import Recommender
-from recommender.precompute import precompute
-from recommender.synthetic import generate_articles
+from recommender._precompute import precompute
+from recommender.evaluation.synthetic import generate_articles
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Related-list speed: our index and list builder against scipy, scikit-learn, gensim and sparse_dot_topn.
 
 One process, one synthetic corpus per size, one TF-IDF matrix (vectorised once, by
-``Recommender().fit``, which runs :class:`recommender.vectorize.TextVectorizer`: float32,
+``Recommender().fit``, which runs :class:`recommender._vectorize.TextVectorizer`: float32,
 unit-length rows); every method answers "the 10 most similar other articles" on that
 same matrix. See ``benchmarks/README.md`` for what each number means.
 
@@ -33,8 +33,8 @@ import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 
 from recommender import Recommender
-from recommender.index import CosineIndex, top_rows
-from recommender.synthetic import generate_articles
+from recommender._index import CosineIndex, top_rows
+from recommender.evaluation.synthetic import generate_articles
 
 try:
     from gensim.similarities import SparseMatrixSimilarity

@@ -21,7 +21,7 @@ import sys
 import time
 from collections import defaultdict
 
-from recommender.synthetic import generate_articles, generate_reactions
+from recommender.evaluation.synthetic import generate_articles, generate_reactions
 
 
 def _open(temporary: str, path: str):

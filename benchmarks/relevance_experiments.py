@@ -10,12 +10,12 @@ Needs the ``eval`` extra (gensim ships the Lee data and the mini newsgroups samp
 
 Every method is a *representation* ``Z`` of an article (rows of unit length, sparse or dense) so that
 its similarity to another article is the dot product ``z_a . z_b`` -- what
-:class:`recommender.index.CosineIndex` serves. Blends of two unit views are concatenations
+:class:`recommender._index.CosineIndex` serves. Blends of two unit views are concatenations
 ``[sqrt(w) Z1, sqrt(1 - w) Z2]`` (dot product ``w cos1 + (1 - w) cos2``).
 
 Data sets:
 
-* **Lee** -- the library protocol (``recommender.lee``): statistics fitted on the 300 background +
+* **Lee** -- the library protocol (``recommender.evaluation.lee``): statistics fitted on the 300 background +
   50 rated stories, Pearson/Spearman of the 50x50 similarities with the human means. Reported once per
   method; never used to choose a constant.
 * **sample** -- the bundled sample corpus; Related P@5 and nDCG@10 against ``sample_stories()``.
@@ -24,7 +24,7 @@ Data sets:
 * **NG** -- the 200 Usenet posts of two groups in gensim's test data (``mini_newsgroup``), headers and
   quoted lines removed, cut to 80 words; P@5 / nDCG@10 of same-group neighbours. Real English text with
   morphology. A tuning set.
-* **synthetic** -- ``recommender.synthetic.generate_articles`` story clusters; P@5 and recall@10 of
+* **synthetic** -- ``recommender.evaluation.synthetic.generate_articles`` story clusters; P@5 and recall@10 of
   same-story mates. A tuning set; the incremental section uses it chronologically.
 
 Related lists are built as ``related()`` builds them: best by the method's score, never the article
@@ -55,10 +55,10 @@ from sklearn.utils.extmath import randomized_svd
 
 from recommender import load_articles
 from recommender.datasets import sample_articles_path, sample_stories
-from recommender.evaluate import mean_over_queries, ndcg_at_k, pearson, precision_at_k, recall_at_k, spearman
-from recommender.index import CosineIndex, top_rows
-from recommender.lee import lee_data_dir, load_lee
-from recommender.text import english_stop_words, strip_boilerplate
+from recommender.evaluation.metrics import mean_over_queries, ndcg_at_k, pearson, precision_at_k, recall_at_k, spearman
+from recommender._index import CosineIndex, top_rows
+from recommender.evaluation.lee import lee_data_dir, load_lee
+from recommender._text import english_stop_words, strip_boilerplate
 
 try:
     import Stemmer  # PyStemmer: Snowball in C
@@ -69,7 +69,7 @@ try:
 except ImportError:  # pragma: no cover - optional
     sp_matmul_topn = None
 try:
-    from recommender.synthetic import generate_articles
+    from recommender.evaluation.synthetic import generate_articles
 except ImportError:  # pragma: no cover - older checkouts
     generate_articles = None
 
@@ -604,7 +604,7 @@ def cost(n: int, m: int = 50, queries: int = 200, seed: int = 3) -> dict:
     """Time a single related() query, first-order vs anchored, on a synthetic corpus of ``n`` articles
     vectorised by the library's own TextVectorizer (the production matrix shape), plus the fit-time
     precompute and the per-article work of ``add_articles`` keeping profiles exact."""
-    from recommender.vectorize import TextVectorizer
+    from recommender._vectorize import TextVectorizer
 
     arts = list(generate_articles(n, seed=seed))
     started = time.perf_counter()

@@ -6,7 +6,7 @@
 Every row is ``Recommender(**options)`` through the public API, so the figures are what the
 library serves:
 
-* **Lee** r / rho: :func:`recommender.lee.evaluate_lee` (needs the ``eval`` extra).
+* **Lee** r / rho: :func:`recommender.evaluation.lee.evaluate_lee` (needs the ``eval`` extra).
 * **sample** P@5, nDCG@10: Related lists against the sample corpus's stories.
 * **synthetic** P@5, R@10: 3,000 generated articles (seed 3) and their stories.
 * **latency**: median ``related()`` and ``related_to_text()`` time over the same random
@@ -26,8 +26,8 @@ import numpy as np
 
 from recommender import Recommender
 from recommender.datasets import sample_articles_path, sample_stories
-from recommender.protocols import evaluate_labels, story_labels
-from recommender.synthetic import generate_articles
+from recommender.evaluation.protocols import evaluate_labels, story_labels
+from recommender.evaluation.synthetic import generate_articles
 
 METHODS = [
     ("TF-IDF cosine (defaults before issue 6)", {"stem": False, "proper_noun_weight": 1, "neighbours": 0}),
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args()
     try:
-        from recommender.lee import evaluate_lee
+        from recommender.evaluation.lee import evaluate_lee
     except ImportError:  # pragma: no cover
         evaluate_lee = None
     synthetic = list(generate_articles(3_000, seed=3))

@@ -3,7 +3,7 @@
 See ``README.md`` for a tour; the public names are listed in ``__all__``.
 """
 
-from .articles import Article, ArticleLimits, load_articles
+from ._articles import Article, ArticleLimits, load_articles
 from .exceptions import (
     ArtifactError,
     CorruptArtifactError,
@@ -16,10 +16,10 @@ from .exceptions import (
     StemmerUnavailableError,
     UnknownArticleError,
 )
-from .ingest import ReactionReport
-from .lists import Hit, Page
-from .model import Recommender
-from .reactions import Reaction, load_reactions
+from ._reaction_policy import ReactionReport
+from ._hits import Hit, Page
+from ._model import Recommender
+from ._reactions import Reaction, load_reactions
 
 __version__ = "0.1.0"
 

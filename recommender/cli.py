@@ -1,7 +1,7 @@
 """Command line: ``recommender demo | build | related | recommend | ranking | evaluate``.
 
 ``recommender evaluate {lee,labels,mind,popularity,recommendations}`` runs the offline
-protocols of :mod:`recommender.protocols` and prints a small table (see ``docs/quality.md``).
+protocols of :mod:`recommender.evaluation.protocols` and prints a small table (see ``docs/quality.md``).
 
 Errors from the library print as one line on stderr with exit status 1; usage errors
 exit with status 2 (argparse's convention). ``--json`` prints machine-readable output.
@@ -19,13 +19,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from . import __version__
-from .articles import load_articles, parse_datetime
+from ._articles import load_articles
+from ._time import parse_datetime
 from .datasets import sample_articles_path, sample_reactions_path, sample_stories
 from .exceptions import InvalidOptionError, RecommenderError
-from .lists import Hit
-from .model import Recommender
-from .reactions import load_reactions
-from .readers import iter_records
+from ._hits import Hit
+from ._model import Recommender
+from ._reactions import load_reactions
+from ._readers import iter_records
 
 __all__ = ["main"]
 
@@ -109,7 +110,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     reactions = load_reactions(args.reactions, errors=errors) if args.reactions else None
     for error in errors or ():
         print(f"skipped: {error}", file=sys.stderr)
-    from .precompute import dask_backend
+    from ._precompute import dask_backend
 
     rec = Recommender(title_weight=args.title_weight, duplicate_threshold=args.duplicate_threshold, n_jobs=args.n_jobs)
     with dask_backend(args.dask):
@@ -133,7 +134,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 
 
 def _cmd_precompute(args: argparse.Namespace) -> int:
-    from .precompute import precompute
+    from ._precompute import precompute
 
     report = precompute(
         args.model, args.out, k=args.k, pages=args.pages, now=_parse_now(args.now), jsonl=args.jsonl,
@@ -216,17 +217,17 @@ def _records_with_labels(path: str, field: str) -> tuple[list[dict], dict[str, s
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from . import protocols
+    from .evaluation import protocols
     out = sys.stdout
     if args.protocol == "lee":
-        from .lee import evaluate_lee
+        from .evaluation.lee import evaluate_lee
         result = evaluate_lee()
         table = {"Lee (1,225 pairs)": result}
     elif args.protocol == "labels":
         if args.articles:
             articles, labels = _records_with_labels(args.articles, args.label_field)
         elif args.synthetic:
-            from .synthetic import generate_articles
+            from .evaluation.synthetic import generate_articles
             articles = list(generate_articles(args.synthetic, seed=args.seed))
             labels = {a["id"]: a["story"] for a in articles}
         else:

@@ -55,8 +55,8 @@ def as_records_format(version) -> None:
 
     import numpy as np
 
-    from recommender import store
-    from recommender.catalog import Catalog
+    from recommender import _store as store
+    from recommender._catalog import Catalog
 
     manifest = json.loads((version / "manifest.json").read_text())
     names = [name for name in manifest["files"] if name.startswith("catalog_") or name == "sections.json"]

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from recommender.articles import Article, ArticleLimits, load_articles, parse_datetime, to_article
+from recommender._articles import Article, ArticleLimits, load_articles, parse_datetime, to_article
 from recommender.exceptions import DuplicateArticleError, InvalidInputError, RecommenderError
-from recommender.readers import iter_records
+from recommender._readers import iter_records
 
 WHEN = "2026-10-03T08:15:00+00:00"
 FIELDS = ["id", "title", "body", "published_at", "section", "url", "tags", "language"]

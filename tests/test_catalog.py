@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender import catalog as catalog_module
-from recommender.catalog import Catalog, StringColumn
+from recommender import _catalog as catalog_module
+from recommender._catalog import Catalog, StringColumn
 from recommender.exceptions import DuplicateArticleError, UnknownArticleError
 
 

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, ndcg_score, roc_auc_score
 
-from recommender import InvalidOptionError, evaluate
-from recommender.evaluate import (
+from recommender import InvalidOptionError
+from recommender.evaluation import metrics as evaluate
+from recommender.evaluation.metrics import (
     auc,
     average_precision,
     catalogue_coverage,

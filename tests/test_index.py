@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from recommender.index import CosineIndex, top_rows
+from recommender._index import CosineIndex, top_rows
 
 
 def unit_rows(n, n_terms=300, seed=0):

@@ -8,8 +8,9 @@ import importlib.util
 import numpy as np
 import pytest
 
-from recommender import InvalidInputError, InvalidOptionError, Recommender, lee
-from recommender.lee import evaluate_lee, lee_articles, lee_correlation, lee_data_dir, load_lee
+from recommender import InvalidInputError, InvalidOptionError, Recommender
+from recommender.evaluation import lee
+from recommender.evaluation.lee import evaluate_lee, lee_articles, lee_correlation, lee_data_dir, load_lee
 
 
 @pytest.fixture(scope="module")

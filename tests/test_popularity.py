@@ -14,7 +14,7 @@ from recommender import (
     Recommender,
     load_reactions,
 )
-from recommender.popularity import HOUR, PopularityConfig, PopularityState
+from recommender._popularity import HOUR, PopularityConfig, PopularityState
 
 from .conftest import make_article
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import contextlib
 import json
 import signal
@@ -9,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from unittest import mock
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from recommender import InvalidOptionError, Recommender, load_reactions
 from recommender.cli import main
 from recommender.datasets import sample_reactions_path
-from recommender.precompute import precompute
+from recommender._precompute import precompute
 
 NOW = datetime(2026, 11, 28, 23, 0, tzinfo=timezone.utc)
 
@@ -63,7 +64,7 @@ def test_related_batch_equals_a_loop_of_single_calls(sample_model):
 @pytest.fixture(scope="module")
 def grown_model():
     """A synthetic archive with articles added after the fit (the profiles' overlay) and some removed."""
-    from recommender.synthetic import generate_articles
+    from recommender.evaluation.synthetic import generate_articles
 
     articles = list(generate_articles(1_500, seed=11))
     model = Recommender(neighbours=20).fit(articles[:1_400])
@@ -73,9 +74,9 @@ def grown_model():
 
 
 def full_product_related(model, article_id, k, **filters):
-    """``related()`` through the full product over the archive, never the profiles' bounds."""
-    with mock.patch("recommender.model.related_from_profiles", return_value=None):
-        return model.related(article_id, k=k, **filters)
+    """``related()`` through the full product over the archive (``strategy="full"``), never the profiles' bounds."""
+    full = copy.copy(model).set_params(strategy="full")  # shares the fitted state
+    return full.related(article_id, k=k, **filters)
 
 
 @pytest.mark.parametrize("k", [1, 10, 40])
@@ -91,49 +92,54 @@ def test_pruned_batch_and_related_equal_the_full_product_bit_for_bit(grown_model
 @pytest.mark.parametrize("filters", [{"same_section": True}, {"same_section": False}, {"max_age": timedelta(days=3)},
                                      {"same_section": True, "max_age": timedelta(days=30)}])
 def test_filtered_related_from_the_profiles_equals_the_full_product(grown_model, filters):
-    from recommender import batch
+    from recommender._related import filtered_out
+    from recommender._related.pruned import pruned_lists
 
+    profiled = copy.copy(grown_model).set_params(strategy="profiles")
+    state = grown_model._state
     settled = []
-    original = batch.related_from_profiles
-
-    def counted(*args, **kwargs):
-        chosen = original(*args, **kwargs)
-        settled.append(chosen is not None)
-        return chosen
-
-    with mock.patch("recommender.model.related_from_profiles", counted):
-        lists = {article_id: grown_model.related(article_id, k=10, **filters) for article_id in grown_model.article_ids}
-    assert sum(settled) > 0.2 * len(settled)  # the bounds settle many filtered lists too
-    for article_id, hits in lists.items():
+    for article_id in grown_model.article_ids:
+        hits = profiled.related(article_id, k=10, **filters)
         assert hits == full_product_related(grown_model, article_id, 10, **filters), article_id
+        query = profiled._related_query(10, exclude_rows=np.zeros(0, np.int64), same_section=filters.get("same_section"),
+                                        section_code=int(state.catalog.section_codes[state.catalog.row(article_id)]),
+                                        published=int(state.catalog.published[state.catalog.row(article_id)]),
+                                        max_age_seconds=int(filters["max_age"].total_seconds()) if "max_age" in filters
+                                        else None)
+        row = np.array([state.catalog.row(article_id)])
+        chosen = pruned_lists(state, row, 10, grown_model.duplicate_threshold, grown_model.min_similarity,
+                              filtered_out(state.catalog, query))[0]
+        settled.append(chosen is not None)
+    assert sum(settled) > 0.2 * len(settled)  # the bounds settle many filtered lists too
 
 
 def test_score_bounds_settle_most_lists_without_the_full_product(grown_model):
-    from recommender.batch import _full_lists, _pruned_lists
+    from recommender._related.full import full_lists
+    from recommender._related.pruned import pruned_lists
 
     state = grown_model._state
     rows = state.catalog.rows(grown_model.article_ids)
-    pruned = _pruned_lists(state, rows, 10, grown_model.duplicate_threshold, grown_model.min_similarity)
+    pruned = pruned_lists(state, rows, 10, grown_model.duplicate_threshold, grown_model.min_similarity)
     settled = [position for position, hits in enumerate(pruned) if hits is not None]
     assert len(settled) > 0.9 * len(rows)  # the point of the bounds; the rest take the full product
-    full = _full_lists(state, rows[settled], 10, grown_model.duplicate_threshold, grown_model.min_similarity)
+    full = full_lists(state, rows[settled], 10, grown_model.duplicate_threshold, grown_model.min_similarity)
     assert [pruned[position] for position in settled] == full
 
 
 def test_batch_takes_the_full_product_where_kernels_round_differently(monkeypatch):
     """A platform whose kernels sum differently (fused multiply-add) must not get pruned lists."""
-    from recommender import batch
-    from recommender.index import CosineIndex
-    from recommender.synthetic import generate_articles
+    from recommender._index import CosineIndex
+    from recommender._related import resolve_strategy
+    from recommender.evaluation.synthetic import generate_articles
 
     model = Recommender(neighbours=10).fit(list(generate_articles(300, seed=5)))
     exact = CosineIndex.pair_cosines
+    # a platform whose pair kernel rounds one unit apart from the full product's
     monkeypatch.setattr(CosineIndex, "pair_cosines",
                         lambda self, left, right: np.nextafter(exact(self, left, right), np.float32(2)))
-    pruned_calls = []
-    monkeypatch.setattr(batch, "_pruned_lists", lambda *args: pruned_calls.append(1))
+    assert resolve_strategy("auto", model._state) == "full"
+    assert resolve_strategy("profiles", model._state) == "profiles"  # asked for by name: taken anyway
     ids, _ = model.related_batch(k=5)
-    assert not pruned_calls and model.profiles_.cache["kernels_agree"] is False
     assert [[x for x in row if x] for row in ids] == [[h.article_id for h in model.related(a, k=5)]
                                                       for a in model.article_ids]
 
@@ -187,11 +193,11 @@ def test_a_killed_run_resumes_and_gives_the_same_output(saved, tmp_path):
     _, model = saved
     out = tmp_path / "lists.sqlite"
     partial = tmp_path / "lists.sqlite.partial"
-    code = ("import time, recommender.batch as b\n"
+    code = ("import time, recommender._related.search as b\n"
             "slow = b.related_block\n"
             "def related_block(*a, **k):\n    time.sleep(0.3); return slow(*a, **k)\n"
             "b.related_block = related_block  # slow blocks down so the kill lands mid-run\n"
-            f"from recommender.precompute import precompute\nprecompute({str(model)!r}, {str(out)!r}, block_size=4)\n")
+            f"from recommender._precompute import precompute\nprecompute({str(model)!r}, {str(out)!r}, block_size=4)\n")
     writer = subprocess.Popen([sys.executable, "-c", code])
     deadline = time.monotonic() + 60
     done = 0
@@ -243,11 +249,11 @@ def test_precompute_command(saved, tmp_path, capsys):
 
 
 def test_full_products_split_to_bound_memory_give_the_same_lists(monkeypatch, sample_articles):
-    from recommender import batch
+    from recommender._related import full
 
     plain = Recommender(neighbours=0).fit(sample_articles)
     whole = plain.related_batch(k=10, block_size=64)
-    monkeypatch.setattr(batch, "_PRODUCT_ENTRIES", 1)  # one product row at a time
+    monkeypatch.setattr(full, "PRODUCT_ENTRIES", 1)  # one product row at a time
     split = plain.related_batch(k=10, block_size=64)
     assert (whole[0] == split[0]).all()
     np.testing.assert_array_equal(whole[1], split[1])
@@ -258,7 +264,7 @@ def test_full_products_split_to_bound_memory_give_the_same_lists(monkeypatch, sa
 @given(st.lists(st.tuples(st.floats(0, 1, width=32), st.floats(0, 1, width=32), st.floats(1, 8, width=32),
                           st.floats(0, 1, width=32)), min_size=1, max_size=20))
 def test_overlaps_under_the_cut_are_bounded_below_the_kth_score(values):
-    from recommender.batch import _overlap_cut
+    from recommender._related.pruned import _overlap_cut
 
     kth, bound, norms, fraction = (np.array(column, dtype=np.float32) for column in zip(*values))
     cut, ceiling = _overlap_cut(kth, bound, norms)
@@ -274,9 +280,9 @@ def test_overlaps_under_the_cut_are_bounded_below_the_kth_score(values):
 def test_entry_lookup_finds_every_shared_entry(monkeypatch, scratch):
     import scipy.sparse as sp
 
-    from recommender import batch
+    from recommender._related import pruned as batch
 
-    monkeypatch.setattr(batch, "_SCRATCH_ENTRIES", scratch)
+    monkeypatch.setattr(batch, "SCRATCH_ENTRIES", scratch)
     rng = np.random.default_rng(scratch)
     matrix = sp.random(30, 40, density=0.3, format="csr", random_state=rng, dtype=np.float32)
     matrix = sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=matrix.shape)

@@ -9,9 +9,9 @@ import pytest
 import scipy.sparse as sp
 
 from recommender import Recommender
-from recommender.profiles import neighbour_profiles
-from recommender.synthetic import generate_articles
-from recommender.vectorize import TextVectorizer
+from recommender._profiles import neighbour_profiles
+from recommender.evaluation.synthetic import generate_articles
+from recommender._vectorize import TextVectorizer
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def test_near_duplicates_are_judged_by_cosine_not_by_the_anchored_score():
 
 
 def test_near_duplicate_pairs_from_profiles_match_pair_scores(sample_articles):
-    from recommender.lists import drop_near_duplicates
+    from recommender._distinct import drop_near_duplicates
 
     republished = [a for a in sample_articles if a.id == "a054"]  # a wire story also published as a004, a018
     model = Recommender().fit([a for a in sample_articles if a.id != "a054"])
@@ -196,7 +196,7 @@ def test_fit_on_a_dask_cluster_equals_a_local_fit(monkeypatch, tmp_path):
 
     import joblib
 
-    from recommender import profiles
+    from recommender import _profiles as profiles
     from recommender.cli import main
 
     articles = list(generate_articles(300, seed=5))

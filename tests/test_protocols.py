@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from recommender import InvalidInputError, InvalidOptionError, Recommender, load_reactions, protocols
+from recommender import InvalidInputError, InvalidOptionError, Recommender, load_reactions
+from recommender.evaluation import protocols
 from recommender.cli import main
 from recommender.datasets import sample_articles_path, sample_reactions_path, sample_stories
-from recommender.mind import blend_scorer, read_mind_behaviors, read_mind_news
-from recommender.protocols import (daily_splits, evaluate_labels, evaluate_mind, evaluate_popularity,
+from recommender.evaluation.mind import blend_scorer, read_mind_behaviors, read_mind_news
+from recommender.evaluation.protocols import (daily_splits, evaluate_labels, evaluate_mind, evaluate_popularity,
                                    evaluate_recommendations, other_story_reader, story_labels)
-from recommender.synthetic import generate_articles
+from recommender.evaluation.synthetic import generate_articles
 
 MIND = Path(__file__).parent / "data" / "mind"
 UTC = timezone.utc

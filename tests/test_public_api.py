@@ -10,14 +10,15 @@ from recommender import exceptions
 
 PUBLIC = {
     "Article", "ArticleLimits", "ArtifactError", "CorruptArtifactError", "DuplicateArticleError", "Hit",
-    "IncompatibleArtifactError", "InvalidInputError", "InvalidOptionError", "NotFittedError", "Recommender",
-    "RecommenderError", "UnknownArticleError", "load_articles",
+    "IncompatibleArtifactError", "InvalidInputError", "InvalidOptionError", "NotFittedError", "Page", "Reaction",
+    "ReactionReport", "Recommender", "RecommenderError", "StemmerUnavailableError", "UnknownArticleError",
+    "load_articles", "load_reactions",
 }
 
 
 def test_all_is_sorted_and_pinned():
     assert recommender.__all__ == sorted(recommender.__all__)
-    assert PUBLIC <= set(recommender.__all__)
+    assert set(recommender.__all__) == PUBLIC
     for name in recommender.__all__:
         assert getattr(recommender, name) is not None
 
@@ -33,48 +34,73 @@ def test_exception_tree():
     assert issubclass(exceptions.CorruptArtifactError, exceptions.ArtifactError)
 
 
-# Data flows one way: a module may import only modules of a lower layer (or its own).
-LAYERS = [
-    {"exceptions"},
-    {"markup", "text", "readers", "checks"},
-    {"articles", "reactions"},
-    {"vectorize", "catalog", "index", "profiles", "popularity"},
-    {"lists", "ingest", "evaluate", "synthetic"},
-    {"blend", "options"},
-    {"store", "persist"},
-    {"batch", "updates"},
-    {"model", "datasets", "lee", "mind", "protocols"},
-    {"precompute"},
-    {"cli", "__init__", "__main__"},
-]
-PURE = {"markup", "text", "checks", "options", "vectorize", "catalog", "index", "profiles", "popularity", "lists", "ingest", "blend", "evaluate", "batch", "updates"}
+# Data flows one way, along the pipeline: a module may import only modules of its own or a lower layer.
+LAYERS = {
+    "foundation": {"exceptions", "_checks", "_time", "_options"},
+    "input": {"_markup", "_readers", "_text", "_articles", "_reactions"},
+    "vectors and state": {"_vectorize", "_index", "_profiles", "_catalog", "_popularity", "_reaction_policy",
+                          "_hits", "_distinct", "_explain", "_state"},
+    "lists": {"_related", "_ranking", "_recommend", "_fit"},
+    "model and storage": {"_persist", "_store", "_queries", "_model", "datasets"},
+    "jobs and edges": {"_precompute", "evaluation", "cli", "__init__", "__main__"},
+}
+PURE = {"_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
+        "_popularity", "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_related", "_ranking",
+        "_recommend", "_persist"}
+IO_MODULES = {"os", "io", "pathlib", "json", "sys", "logging.config", "tqdm", "tqdm.auto", "sqlite3", "shutil"}
 
 
-def _imports(path: Path) -> set[str]:
+def _unit(package: Path, path: Path) -> str:
+    """The layer unit a file belongs to: its top-level module or subpackage."""
+    return path.relative_to(package).parts[0].removesuffix(".py")
+
+
+def _imports(path: Path, package: Path) -> set[str]:
+    """Units of the package a file imports (relative or absolute), and outside modules by name."""
     found = set()
+    depth = len(path.relative_to(package).parts) - 1  # 0 for a top-level module
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found.add((node.module or "").split(".")[0] or "__init__")
+        if isinstance(node, ast.ImportFrom) and node.level:
+            if node.level - 1 < depth or (node.level - 1 == depth and depth and not node.module):
+                continue  # inside its own subpackage
+            if node.module:
+                found.add(node.module.split(".")[0])
+            else:
+                found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
+            name = node.module
+            found.add(name.split(".")[1] if name.startswith("recommender.") else name)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
     return found
 
 
 def test_imports_point_one_way_and_pure_modules_do_no_io():
-    layer_of = {name: depth for depth, names in enumerate(LAYERS) for name in names}
+    layer_of = {name: depth for depth, names in enumerate(LAYERS.values()) for name in names}
     package = Path(recommender.__file__).parent
-    modules = {p.stem for p in package.glob("*.py")}
-    assert modules <= set(layer_of), f"place new modules in LAYERS: {modules - set(layer_of)}"
-    for path in package.glob("*.py"):
-        imported = _imports(path)
+    files = [p for p in package.rglob("*.py")]
+    units = {_unit(package, p) for p in files}
+    assert units == set(layer_of), f"place modules in LAYERS: {units ^ set(layer_of)}"
+    for path in files:
+        unit = _unit(package, path)
+        imported = _imports(path, package)
         for other in imported & set(layer_of):
-            if other != "__init__":
-                assert layer_of[other] <= layer_of[path.stem], f"{path.stem} imports {other} from a higher layer"
-        if path.stem in PURE:
-            assert not imported & {"os", "io", "pathlib", "json", "sys", "logging.config", "tqdm"}, path.stem
-            assert "open(" not in path.read_text() and "print(" not in path.read_text(), path.stem
+            if other not in ("__init__", unit):
+                assert layer_of[other] <= layer_of[unit], f"{path.name} ({unit}) imports {other} from a higher layer"
+        if unit not in ("evaluation", "cli"):
+            assert "evaluation" not in imported, f"serving code {path.name} imports the offline evaluation"
+        if unit in PURE:
+            assert not imported & IO_MODULES, (path, imported & IO_MODULES)
+            text = path.read_text()
+            assert "open(" not in text and "print(" not in text, path
+
+
+def test_one_owner_decides_how_related_lists_are_searched():
+    """Only the Related search resolves the strategy; every caller goes through it."""
+    package = Path(recommender.__file__).parent
+    owners = {p.relative_to(package).as_posix() for p in package.rglob("*.py")
+              if "pruned_lists(" in p.read_text() or "full_lists(" in p.read_text()}
+    assert owners <= {"_related/search.py", "_related/full.py", "_related/pruned.py"}, owners
 
 
 def test_serving_a_saved_model_does_not_import_scikit_learn(sample_model, tmp_path):

@@ -42,10 +42,10 @@ from recommender import (
     load_articles,
     load_reactions,
 )
-from recommender import store
+from recommender import _store as store
 from recommender.datasets import sample_articles_path, sample_reactions_path
-from recommender import options
-from recommender.persist import to_artifact
+from recommender import _options as options
+from recommender._persist import to_artifact
 from .conftest import as_records_format
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="symbolic links, fork and SIGKILL are POSIX")
@@ -667,12 +667,12 @@ def follow_up(article, new_id: str) -> dict:
 def test_a_page_is_built_from_one_state_while_a_writer_adds_articles(corpus, now, monkeypatch):
     """Regression: page() read the state twice and raised UnknownArticleError when an
     add_articles landed between the two reads (the race the thread test above can hit)."""
-    import recommender.model
+    import recommender._queries
 
     rec = Recommender().fit(corpus[:40])
     article = corpus[0]
     before = set(rec.article_ids)
-    check_now = recommender.model.check_now
+    check_now = recommender._queries.check_now
 
     def check_now_then_a_concurrent_add(moment):
         # what another thread's add_articles does while page() is half done
@@ -680,7 +680,7 @@ def test_a_page_is_built_from_one_state_while_a_writer_adds_articles(corpus, now
             rec.add_articles([follow_up(article, "follow-up")])
         return check_now(moment)
 
-    monkeypatch.setattr(recommender.model, "check_now", check_now_then_a_concurrent_add)
+    monkeypatch.setattr(recommender._queries, "check_now", check_now_then_a_concurrent_add)
     page = rec.page(article.id, now=now)
     ids = [h.article_id for h in page.related + page.ranking + page.recommendation]
     assert len(ids) == len(set(ids)) and article.id not in ids

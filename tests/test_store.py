@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from recommender import CorruptArtifactError, IncompatibleArtifactError, Recommender
-from recommender import store
+from recommender import _store as store
 from .conftest import as_records_format
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from recommender import InvalidOptionError, Recommender, load_articles
-from recommender.synthetic import SECTIONS, generate_articles, generate_reactions
+from recommender.evaluation.synthetic import SECTIONS, generate_articles, generate_reactions
 
 
 @pytest.fixture(scope="module")

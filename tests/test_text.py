@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from recommender.markup import html_to_text, looks_like_html
-from recommender.text import english_stop_words, prepare, strip_boilerplate, tokenize
+from recommender._markup import html_to_text, looks_like_html
+from recommender._text import english_stop_words, prepare, strip_boilerplate, tokenize
 
 ENGLISH_STOP_WORDS = english_stop_words()
 
@@ -212,7 +212,7 @@ def test_html_to_text_plain_text_keeps_words(text):
 
 
 def test_analyze_repeats_proper_nouns_but_not_sentence_openers():
-    from recommender.text import analyze
+    from recommender._text import analyze
 
     text = "Dock workers in Calden struck. Workers met Mayor Ilse Varga (Calden) at NATO."
     tokens = analyze(text, stop_words=ENGLISH_STOP_WORDS, proper_noun_weight=2)
@@ -224,7 +224,7 @@ def test_analyze_repeats_proper_nouns_but_not_sentence_openers():
 
 # ---------------------------------------------------------------- StemCache
 def _spied_stem_cache(**options):
-    from recommender.text import StemCache
+    from recommender._text import StemCache
 
     cache = StemCache(**options)
     calls = []
@@ -239,7 +239,7 @@ def _spied_stem_cache(**options):
 
 
 def test_stem_cache_stems_with_porter2():
-    from recommender.text import StemCache
+    from recommender._text import StemCache
 
     stem = StemCache()
     assert stem.backend in ("PyStemmer", "snowballstemmer")
@@ -267,7 +267,7 @@ def test_stem_cache_is_bounded():
     assert stem(["a1", "b2", "c3", "d4", "ships"]) == ["a1", "b2", "c3", "d4", "ship"]  # a batch above the bound
     assert len(stem) <= 3
     from recommender.exceptions import InvalidOptionError
-    from recommender.text import StemCache
+    from recommender._text import StemCache
 
     for bad in (0, -1, 1.5, True):
         with pytest.raises(InvalidOptionError):
@@ -277,7 +277,7 @@ def test_stem_cache_is_bounded():
 def test_stem_cache_is_thread_safe():
     from concurrent.futures import ThreadPoolExecutor
 
-    from recommender.text import StemCache
+    from recommender._text import StemCache
 
     words = [f"{stem}{suffix}" for stem in ("strik", "compan", "port", "talk", "ship")
              for suffix in ("e", "es", "ing", "ed")]
@@ -291,6 +291,6 @@ def test_stem_cache_is_thread_safe():
 def test_text_docstring_examples():
     import doctest
 
-    from recommender import text
+    from recommender import _text as text
 
     assert doctest.testmod(text).failed == 0

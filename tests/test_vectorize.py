@@ -9,7 +9,7 @@ import pytest
 
 from recommender.exceptions import InvalidInputError, InvalidOptionError, RecommenderError
 from recommender.exceptions import StemmerUnavailableError
-from recommender.vectorize import TextVectorizer
+from recommender._vectorize import TextVectorizer
 
 # "strike" in three inflections; "company" twice as often as "companies"
 TITLES = ["Dock workers strike", "Strikes spread", "Striking staff", "Pumpkin soup"]
@@ -169,8 +169,8 @@ def test_fit_in_chunks_equals_scikit_learn_count_vectorizer_in_one_pass(monkeypa
     chunk size and must prune as scikit-learn's CountVectorizer does on all tokens at once."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from recommender import vectorize
-    from recommender.synthetic import generate_articles
+    from recommender import _vectorize as vectorize
+    from recommender.evaluation.synthetic import generate_articles
 
     articles = list(generate_articles(400, seed=5))
     titles, bodies = [a["title"] for a in articles], [a["body"] for a in articles]

@@ -103,7 +103,7 @@ READER = SIGNATURE + textwrap.dedent(
 def models(n_articles: int):
     """Two models with different contents, and the fixed ``now`` their lists use."""
     if n_articles:
-        from recommender.synthetic import generate_articles
+        from recommender.evaluation.synthetic import generate_articles
 
         first = list(generate_articles(n_articles, seed=1))
         second = list(generate_articles(n_articles, seed=2))
@@ -216,7 +216,7 @@ def kill_soak(args: argparse.Namespace) -> int:
 
 
 def verify_cost(args: argparse.Namespace) -> int:
-    from recommender.synthetic import generate_articles
+    from recommender.evaluation.synthetic import generate_articles
 
     work = Path(tempfile.mkdtemp(prefix="verify-cost-"))
     started = time.perf_counter()

@@ -19,9 +19,11 @@ from datetime import datetime
 from typing import Any
 from collections.abc import Mapping
 
-from .articles import is_missing, parse_datetime
+from ._articles import is_missing
+
+from ._time import parse_datetime
 from .exceptions import InvalidInputError
-from .readers import iter_records
+from ._readers import iter_records
 
 __all__ = ["MAX_COUNT", "Reaction", "load_reactions", "to_reaction"]
 

@@ -18,10 +18,10 @@ How the library is scored
 :func:`evaluate_lee` fits a :class:`~recommender.Recommender` on the background stories and
 the 50 documents (ids ``bg-000``.. and ``lee-00``.., empty titles), takes the score Related
 lists rank by (:meth:`~recommender.Recommender.similarity`: the anchored score of
-:mod:`recommender.profiles`) between the 50 documents and correlates it with the human means.
+:mod:`recommender._profiles`) between the 50 documents and correlates it with the human means.
 No rating is used in fitting::
 
-    >>> from recommender.lee import evaluate_lee
+    >>> from recommender.evaluation.lee import evaluate_lee
     >>> result = evaluate_lee()                    # any Recommender option as a keyword
     >>> result["n_pairs"], round(result["pearson"], 2)
     (1225, 0.72)
@@ -43,9 +43,9 @@ from typing import Any
 
 import numpy as np
 
-from .evaluate import pearson, spearman
-from .exceptions import InvalidInputError, InvalidOptionError
-from .model import Recommender
+from .metrics import pearson, spearman
+from ..exceptions import InvalidInputError, InvalidOptionError
+from .._model import Recommender
 
 __all__ = ["LeeData", "evaluate_lee", "lee_articles", "lee_correlation", "lee_data_dir", "load_lee"]
 

@@ -21,16 +21,7 @@ __all__ = [
     "check_now",
     "check_same_section",
     "check_section",
-    "epoch_seconds",
 ]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def epoch_seconds(moment: datetime) -> int:
-    """Whole seconds since the Unix epoch of an aware datetime."""
-    return int((moment - _EPOCH).total_seconds())
-
 
 def check_k(k: Any) -> int:
     """A positive integer list length."""

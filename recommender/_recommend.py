@@ -30,7 +30,7 @@ How it works
 Each hit says why it is there: the signal that contributed most ("shares ...",
 "because you read ...", "popular in ...", "new in ...").
 
-Pure computation: arrays in, :class:`~recommender.lists.Hit` lists out.
+Pure computation: arrays in, :class:`~recommender.Hit` lists out.
 """
 
 from __future__ import annotations
@@ -40,23 +40,23 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .catalog import Catalog
-from .index import CosineIndex, top_rows
-from .lists import Hit, near_duplicate_of, query_weights, shared_terms
-from .popularity import HOUR, PopularityState
+from ._catalog import Catalog
+from ._index import CosineIndex, top_rows
+from ._distinct import near_duplicate_of
+from ._explain import query_weights, shared_terms
+from ._hits import Hit
+from ._options import BlendWeights
+from ._popularity import HOUR, PopularityState
+from ._ranking import ranking_window
 
-__all__ = ["BlendWeights", "RecommendQuery", "reading_profile", "recommendation_list"]
+__all__ = ["RecommendQuery", "reading_profile", "recommendation_list"]
 
+MMR_POOL_PER_SLOT = 10
+"""Candidates per list slot that the diversity walk considers (relevance-sorted: the tail cannot win)."""
 
+MMR_POOL_MIN = 50
+"""Fewest candidates the diversity walk considers."""
 
-@dataclass(frozen=True, slots=True)
-class BlendWeights:
-    """Weights of the four relevance signals (any non-negative numbers)."""
-
-    article: float = 0.4
-    history: float = 0.3
-    popularity: float = 0.15
-    freshness: float = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +151,7 @@ def recommendation_list(
     article_scores = _similarity(index, query.article_vector, query)
     profile = reading_profile(index, query.history_rows, query.history_half_life)
     history_scores = _similarity(index, profile, query)
-    window = catalog.published_between(query.now - popularity.config.max_age_hours * HOUR, query.now)
-    window = window[popularity.totals(window) > 0]
+    window = ranking_window(popularity, catalog, query.now)
     popular = np.zeros(n)
     popular[window] = popularity.scores(window, catalog.published[window].astype(np.float64), query.now, "popular")
 
@@ -196,7 +195,7 @@ def _mmr(rows: np.ndarray, relevance: np.ndarray, to_article: np.ndarray, index:
     any other candidate is left: two candidates are one story when their cosine reaches
     ``story_threshold``, or when both reach it with the current article (its continuations).
     """
-    pool = min(len(rows), max(10 * query.k, 50))  # relevance-sorted: the tail cannot win
+    pool = min(len(rows), max(MMR_POOL_PER_SLOT * query.k, MMR_POOL_MIN))  # relevance-sorted: the tail cannot win
     similarity = index.pair_scores(rows[:pool])
     overlap = np.minimum(similarity / scale, 1.0)
     lam = 1.0 - query.diversity

@@ -5,7 +5,7 @@ How to use it
 Every function takes plain Python data (article ids, scores, counts) and returns a float, so
 it works the same on a model's lists, on precomputed outputs or on another system's logs::
 
-    >>> from recommender.evaluate import precision_at_k, ndcg_at_k, mean_over_queries
+    >>> from recommender.evaluation.metrics import precision_at_k, ndcg_at_k, mean_over_queries
     >>> shown = ["a2", "a7", "a3"]             # a Related list, best first
     >>> story = {"a2", "a3", "a9"}             # what a judge calls relevant
     >>> precision_at_k(shown, story, k=3), round(ndcg_at_k(shown, story, k=3), 3)
@@ -26,7 +26,7 @@ Three families:
 * **Impression metrics** exactly as the MIND benchmark's ``evaluate.py`` computes them from one
   impression's candidate scores and click labels: :func:`auc`, :func:`mrr_impression`,
   :func:`ndcg_impression`; and :func:`pearson`, :func:`spearman` for human-judgment benchmarks
-  (see :mod:`recommender.lee`).
+  (see :mod:`recommender.evaluation.lee`).
 
 Conventions
 -----------
@@ -53,7 +53,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.stats
 
-from .exceptions import InvalidOptionError
+from ..exceptions import InvalidOptionError
 
 __all__ = [
     "auc", "average_precision", "catalogue_coverage", "hit_rate_at_k", "intra_list_similarity",

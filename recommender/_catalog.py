@@ -22,8 +22,7 @@ from datetime import datetime
 
 import numpy as np
 
-from .articles import Article
-from .checks import epoch_seconds
+from ._time import epoch_seconds
 from .exceptions import DuplicateArticleError, UnknownArticleError
 
 __all__ = ["Catalog", "StringColumn"]
@@ -108,18 +107,6 @@ class Catalog:
         self.by_published = np.empty(0, dtype=np.int64)
         self._published_sorted = np.empty(0, dtype=np.int64)
         self.extend(records)
-
-    @staticmethod
-    def record_of(article: Article) -> dict:
-        """The stored form of an article's metadata (no body)."""
-        return {
-            "id": article.id,
-            "title": article.title,
-            "section": article.section,
-            "url": article.url,
-            "tags": list(article.tags),
-            "published_at": article.published_at.isoformat(),
-        }
 
     # -- arrays (what an artifact stores) ------------------------------------------------------
 

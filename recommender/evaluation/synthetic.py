@@ -40,8 +40,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from .exceptions import InvalidOptionError
-from .text import english_stop_words
+from ..exceptions import InvalidOptionError
+from .._text import english_stop_words
 
 __all__ = ["SECTIONS", "generate_articles", "generate_reactions"]
 

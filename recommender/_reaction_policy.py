@@ -1,4 +1,4 @@
-"""Turn validated :class:`~recommender.reactions.Reaction` records into popularity updates.
+"""Turn validated :class:`~recommender._reactions.Reaction` records into popularity updates.
 
 The policies live here, in one place:
 
@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .catalog import Catalog
-from .checks import epoch_seconds
+from ._catalog import Catalog
+from ._time import epoch_seconds
 from .exceptions import InvalidInputError
-from .reactions import Reaction
+from ._reactions import Reaction
 
 __all__ = ["ReactionBatch", "ReactionReport", "prepare_reactions"]
 

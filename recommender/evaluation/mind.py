@@ -10,8 +10,8 @@ Microsoft News showed its readers and what they clicked. Two tab-separated files
   shown, each with its click label (``N123-1 N456-0``).
 
 A system scores every candidate of an impression; per impression the benchmark computes
-AUC, MRR, nDCG@5 and nDCG@10 from the scores and labels (:func:`~recommender.evaluate.auc`,
-:func:`~recommender.evaluate.mrr_impression`, :func:`~recommender.evaluate.ndcg_impression`
+AUC, MRR, nDCG@5 and nDCG@10 from the scores and labels (:func:`~recommender.evaluation.metrics.auc`,
+:func:`~recommender.evaluation.metrics.mrr_impression`, :func:`~recommender.evaluation.metrics.ndcg_impression`
 reproduce MIND's ``evaluate.py``) and averages them over impressions.
 
 How the library is scored
@@ -20,7 +20,7 @@ How the library is scored
 body = abstract or the title when there is none, section = category, one fixed publication
 time, so freshness is the same for all), records every news item's clicks in the users'
 histories as reactions (one per user, so popularity never sees the impressions' labels),
-and scores candidates with the Recommendation blend of :mod:`recommender.blend` for a
+and scores candidates with the Recommendation blend of :mod:`recommender._recommend` for a
 reader with that history and no current article (:func:`blend_scorer`): the history and
 popularity signals, each scaled by its best value over the whole site. Diversification
 (maximal marginal relevance) orders a list; it is not a per-candidate score, so it plays
@@ -39,12 +39,15 @@ from typing import Any
 
 import numpy as np
 
-from .blend import BlendWeights, reading_profile
-from .checks import check_now, epoch_seconds
-from .evaluate import auc, mean_over_queries, mrr_impression, ndcg_impression
-from .exceptions import InvalidInputError, InvalidOptionError, UnknownArticleError
-from .model import Recommender
-from .popularity import HOUR
+from .._options import BlendWeights
+from .._ranking import ranking_window
+from .._recommend import reading_profile
+from .._checks import check_now
+from .._time import epoch_seconds
+from .metrics import auc, mean_over_queries, mrr_impression, ndcg_impression
+from ..exceptions import InvalidInputError, InvalidOptionError, UnknownArticleError
+from .._model import Recommender
+from .._popularity import HOUR
 
 __all__ = ["Impression", "blend_scorer", "evaluate_mind", "read_mind_behaviors", "read_mind_news"]
 
@@ -134,7 +137,7 @@ def read_mind_behaviors(path: str | os.PathLike) -> list[Impression]:
 def blend_scorer(model: Recommender, *, now: datetime = NOW) -> Callable[[Sequence[str], Sequence[str]], np.ndarray]:
     """``score(history, candidates)``: the Recommendation blend's relevance of each candidate.
 
-    Mirrors the relevance of :func:`recommender.blend.recommendation_list` for a reader with
+    Mirrors the relevance of :func:`recommender._recommend.recommendation_list` for a reader with
     ``history`` and no current article: ``w_history * cos(profile) / max cos(profile)
     + w_popularity * popular / max popular + w_freshness * 2 ** (-age / half-life)``, the
     maxima over the whole site, cosines below ``min_similarity`` or at a near-duplicate
@@ -144,8 +147,7 @@ def blend_scorer(model: Recommender, *, now: datetime = NOW) -> Callable[[Sequen
     index, catalog, popularity = model.index_, model.catalog_, model.popularity_
     weights = BlendWeights(**{name: float(value) for name, value in (model.blend_weights or {}).items()})
     moment = float(epoch_seconds(check_now(now)))
-    window = catalog.published_between(moment - popularity.config.max_age_hours * HOUR, moment)
-    window = window[popularity.totals(window) > 0]
+    window = ranking_window(popularity, catalog, moment)
     popular = np.zeros(len(catalog))
     popular[window] = popularity.scores(window, catalog.published[window].astype(np.float64), moment, "popular")
     if popular.max(initial=0.0) > 0:

@@ -91,7 +91,7 @@ class NeighbourProfiles:
         For rows whose profile left out a more similar row (articles added after the fit,
         under the newcomer rule): the largest cosine left out; 0 otherwise. A row's cosine
         with any row outside its profile is at most ``bound[row] = max(kth, outside)``,
-        which lets the batch path skip the full product (:func:`recommender.batch.related_block`).
+        which lets the batch path skip the full product (:func:`recommender._related.pruned`).
 
     Attributes
     ----------
@@ -119,7 +119,6 @@ class NeighbourProfiles:
         self.norms = np.asarray(norms, dtype=np.float32)
         self.outside = np.zeros(len(self.kth), np.float32) if outside is None else np.asarray(outside, np.float32)
         self._near_duplicates: dict[float, sp.csr_matrix] = {}
-        self.cache: dict = {}  # derived facts other modules compute once per profiles object
         self._full_postings: sp.csr_matrix | None = None  # built on demand when rows changed
         # overlay of rows added or changed since the base was built, and posting corrections
         self._changed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -292,7 +291,7 @@ class NeighbourProfiles:
         grown.kth = np.concatenate([self.kth, np.zeros(n_new, np.float32)])
         grown.norms = np.concatenate([self.norms, np.ones(n_new, np.float32)])
         grown.outside = np.concatenate([self.outside, np.zeros(n_new, np.float32)])
-        grown._near_duplicates, grown._full_postings, grown.cache = {}, None, {}
+        grown._near_duplicates, grown._full_postings = {}, None
         grown._changed = dict(self._changed)
         corrections = list(self._corrections)
         close_pairs: dict[float, list[tuple[np.ndarray, int]]] = {threshold: [] for threshold in self._near_duplicates}

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ._time import parse_datetime
 from .exceptions import DuplicateArticleError, InvalidInputError
-from .markup import html_to_text
-from .readers import iter_records
+from ._markup import html_to_text
+from ._readers import iter_records
 
 __all__ = ["Article", "ArticleLimits", "load_articles", "parse_datetime", "to_article"]
 
@@ -61,6 +62,17 @@ class Article:
     tags: tuple[str, ...] = ()
     language: str | None = None
 
+    def metadata(self) -> dict:
+        """What the catalogue stores of the article (everything but the body), as JSON values."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "section": self.section,
+            "url": self.url,
+            "tags": list(self.tags),
+            "published_at": self.published_at.isoformat(),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ArticleLimits:
@@ -69,30 +81,6 @@ class ArticleLimits:
     max_id_chars: int = 256
     max_body_chars: int = 2_000_000
     max_title_chars: int = 2_000
-
-
-def parse_datetime(value: Any, *, what: str = "published_at") -> datetime:
-    """Parse an ISO 8601 string or accept a ``datetime``; require a time zone.
-
-    Raises
-    ------
-    ValueError
-        With a message saying what was expected; callers wrap it with the record's context.
-    """
-    if isinstance(value, datetime):
-        moment = value
-        if type(value) is not datetime:  # a subclass such as pandas.Timestamp: store a plain datetime
-            moment = datetime(*value.timetuple()[:6], value.microsecond, tzinfo=value.tzinfo)
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"{what} {value!r} is not an ISO 8601 date-time such as 2026-10-03T08:15:00+00:00") from None
-    else:
-        raise ValueError(f"{what} must be an ISO 8601 string or a datetime, got {type(value).__name__}")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{what} {value!s} has no time zone; add one, e.g. +00:00 or Z")
-    return moment
 
 
 def is_missing(value: Any) -> bool:

@@ -1,61 +1,34 @@
-"""What a fitted :class:`~recommender.model.Recommender` saves, and how it is rebuilt.
+"""Conversion between a :class:`~recommender._state.ModelState` and the arrays and JSON an artifact holds.
 
 :func:`to_artifact` lists the arrays (CSR matrix and its transpose, neighbour profiles
 and theirs, IDF, popularity state) and JSON documents (terms, article metadata, pending reactions) that
-:func:`recommender.store.publish` writes; :func:`from_artifact` checks them for
-consistency and rebuilds the fitted parts. No pickle anywhere.
+:func:`recommender._store.publish` writes; :func:`from_artifact` checks them for
+consistency and rebuilds the state. No pickle anywhere, and no file I/O here
+(:mod:`recommender._store` reads and writes the files).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from .catalog import Catalog
-from .index import CosineIndex
-from .popularity import PopularityConfig, PopularityState
-from .profiles import NeighbourProfiles
-from .reactions import Reaction
-from .vectorize import TextVectorizer
+from ._catalog import Catalog
+from ._index import CosineIndex
+from ._popularity import PopularityConfig, PopularityState
+from ._profiles import NeighbourProfiles
+from ._reactions import Reaction
+from ._state import Growth, ModelState
+from ._vectorize import TextVectorizer
 
-__all__ = ["Fitted", "Growth", "from_artifact", "to_artifact"]
-
-
-class Fitted:
-    """The fitted parts of a model, replaced as a whole so readers see one consistent state."""
-
-    __slots__ = ("vectorizer", "index", "catalog", "popularity", "pending", "growth", "profiles")
-
-    def __init__(self, vectorizer: TextVectorizer, index: CosineIndex, catalog: Catalog,
-                 popularity: PopularityState, pending: tuple[Reaction, ...] = (),
-                 growth: Growth | None = None, profiles: NeighbourProfiles | None = None) -> None:
-        self.vectorizer, self.index, self.catalog = vectorizer, index, catalog
-        self.popularity, self.pending = popularity, pending
-        self.growth = growth if growth is not None else Growth(fitted=len(catalog))
-        self.profiles = profiles
-
-    def replace(self, **parts: Any) -> Fitted:
-        """A copy with some parts replaced."""
-        current = {name: getattr(self, name) for name in self.__slots__}
-        return Fitted(**{**current, **parts})
+__all__ = ["from_artifact", "to_artifact"]
 
 
-@dataclass(frozen=True, slots=True)
-class Growth:
-    """How the model grew since it was fitted: articles added and their known-token share."""
-
-    fitted: int
-    added: int = 0
-    added_tokens: int = 0
-    added_known_tokens: int = 0
-
-
-def to_artifact(fitted: Fitted, config: dict[str, Any]) -> dict[str, Any]:
-    """Keyword arguments for :func:`recommender.store.publish`."""
+def to_artifact(fitted: ModelState, config: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for :func:`recommender._store.publish`."""
     vectors, postings = fitted.index.vectors, fitted.index.postings
     pending = [[r.article_id, r.reaction, r.count, r.at.isoformat() if r.at else None] for r in fitted.pending]
     profile_arrays = {}
@@ -106,7 +79,7 @@ def to_artifact(fitted: Fitted, config: dict[str, Any]) -> dict[str, Any]:
 
 def from_artifact(
     manifest: dict, arrays: dict[str, np.ndarray], documents: dict[str, Any], popularity: PopularityConfig, verify: bool
-) -> Fitted:
+) -> ModelState:
     """Rebuild the fitted parts; ``KeyError``/``TypeError``/``ValueError`` mean an inconsistent artifact."""
     terms = documents["terms"]
     vectorizer = TextVectorizer.from_state(manifest["vectorizer"], terms, arrays["idf"],
@@ -143,9 +116,9 @@ def from_artifact(
         profiles = NeighbourProfiles(rows, m, profile_postings, kth, norms, outside)
         if verify:
             _check_profiles(profiles, rows, profile_postings, manifest["config"].get("neighbours"))
-    return Fitted(vectorizer, CosineIndex(vectors, postings), catalog,
-                  PopularityState.from_arrays(popularity, mass, last), pending,
-                  Growth(**documents.get("growth", {"fitted": shape[0]})), profiles)
+    return ModelState(vectorizer, CosineIndex(vectors, postings), catalog,
+                      PopularityState.from_arrays(popularity, mass, last), profiles, pending,
+                      Growth(**documents.get("growth", {"fitted": shape[0]})))
 
 
 def _check_profiles(profiles: NeighbourProfiles, rows: sp.csr_matrix, postings: sp.csr_matrix, configured: Any) -> None:

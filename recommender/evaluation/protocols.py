@@ -1,6 +1,6 @@
 """Evaluation protocols: fit a model on a data set, build its lists, score them.
 
-Where :mod:`recommender.evaluate` holds the pure metrics, this module holds the *protocols*,
+Where :mod:`recommender.evaluation.metrics` holds the pure metrics, this module holds the *protocols*,
 each a function returning a plain ``dict`` of figures (``docs/quality.md`` records them):
 
 * :func:`evaluate_labels` -- **Related**: relevant = another article with the same label
@@ -11,7 +11,7 @@ each a function returning a plain ``dict`` of figures (``docs/quality.md`` recor
 * :func:`evaluate_recommendations` -- **Recommendation**: diversity, coverage, popularity
   bias and near-duplicates of every page's list, against popularity-only and
   similarity-only blends of the same model.
-* :func:`~recommender.mind.evaluate_mind` -- the MIND click benchmark (in :mod:`recommender.mind`).
+* :func:`~recommender.evaluation.mind.evaluate_mind` -- the MIND click benchmark (in :mod:`recommender.evaluation.mind`).
 
 Example::
 
@@ -32,14 +32,16 @@ from typing import Any
 import numpy as np
 import scipy.stats
 
-from .checks import check_k, check_now, epoch_seconds
-from .evaluate import (catalogue_coverage, intra_list_similarity_rows, mean_over_queries, ndcg_at_k,
+from .._checks import check_k, check_now
+
+from .._time import epoch_seconds
+from .metrics import (catalogue_coverage, intra_list_similarity_rows, mean_over_queries, ndcg_at_k,
                        near_duplicate_rate_rows, popularity_bias, precision_at_k, recall_at_k, reciprocal_rank,
                        spearman)
-from .exceptions import InvalidInputError, InvalidOptionError
+from ..exceptions import InvalidInputError, InvalidOptionError
 from .mind import evaluate_mind
-from .model import Recommender
-from .reactions import load_reactions
+from .._model import Recommender
+from .._reactions import load_reactions
 
 __all__ = ["BASELINES", "daily_splits", "evaluate_labels", "evaluate_mind", "evaluate_popularity",
            "evaluate_recommendations", "other_story_reader", "story_labels"]

@@ -7,7 +7,7 @@ lower-cased, English stop words removed). With ``stem=True`` (the default) each 
 then replaced by its Snowball (Porter2) English stem, so ``strike``, ``strikes`` and
 ``striking`` are one term ``strike``, ``company`` and ``companies`` one term ``compani``;
 stop words go before stemming. Each distinct word is stemmed once and remembered
-(:class:`~recommender.text.StemCache`), so stemming costs a dict lookup per token.
+(:class:`~recommender._text.StemCache`), so stemming costs a dict lookup per token.
 
 A term's frequency in an article is ``count in body + title_weight * count in title``;
 with ``sublinear_tf`` it becomes ``1 + ln(tf)`` (for ``tf >= 1``). It is multiplied by the
@@ -34,8 +34,9 @@ from itertools import chain
 import numpy as np
 import scipy.sparse as sp
 
+from ._options import TextOptions
 from .exceptions import InvalidInputError, InvalidOptionError, NotFittedError
-from .text import StemCache, analyze, english_stop_words
+from ._text import StemCache, analyze, english_stop_words
 
 __all__ = ["TextVectorizer"]
 
@@ -83,14 +84,14 @@ class TextVectorizer:
     def __init__(
         self,
         *,
-        title_weight: float = 2.0,
-        stop_words: str | None = "english",
-        sublinear_tf: bool = True,
-        min_df: int = 1,
-        max_df: float = 0.9,
-        max_features: int | None = None,
-        proper_noun_weight: int = 2,
-        stem: bool = True,
+        title_weight: float = TextOptions.title_weight,
+        stop_words: str | None = TextOptions.stop_words,
+        sublinear_tf: bool = TextOptions.sublinear_tf,
+        min_df: int = TextOptions.min_df,
+        max_df: float = TextOptions.max_df,
+        max_features: int | None = TextOptions.max_features,
+        proper_noun_weight: int = TextOptions.proper_noun_weight,
+        stem: bool = TextOptions.stem,
         dtype: type = np.float32,
     ) -> None:
         self.title_weight = title_weight
@@ -118,21 +119,7 @@ class TextVectorizer:
         }
 
     def _validate_options(self) -> None:
-        if not (isinstance(self.title_weight, (int, float)) and self.title_weight >= 0):
-            raise InvalidOptionError(f"title_weight must be a number >= 0, got {self.title_weight!r}")
-        if self.stop_words not in ("english", None):
-            raise InvalidOptionError(f"stop_words must be 'english' or None, got {self.stop_words!r}")
-        if not (isinstance(self.min_df, int) and self.min_df >= 1):
-            raise InvalidOptionError(f"min_df must be an integer >= 1, got {self.min_df!r}")
-        if not (isinstance(self.max_df, (int, float)) and 0 < self.max_df <= 1):
-            raise InvalidOptionError(f"max_df must be a share in (0, 1], got {self.max_df!r}")
-        if self.max_features is not None and not (isinstance(self.max_features, int) and self.max_features > 0):
-            raise InvalidOptionError(f"max_features must be a positive integer or None, got {self.max_features!r}")
-        weight = self.proper_noun_weight
-        if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 10:
-            raise InvalidOptionError(f"proper_noun_weight must be an integer from 1 to 10, got {weight!r}")
-        if not isinstance(self.stem, bool):
-            raise InvalidOptionError(f"stem must be True or False, got {self.stem!r}")
+        TextOptions(**{name: value for name, value in self.get_params().items() if name != "dtype"}).validate()
         if np.dtype(self.dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise InvalidOptionError(f"dtype must be float32 or float64, got {self.dtype!r}")
 
@@ -244,8 +231,8 @@ class TextVectorizer:
         ``display_terms_`` (``None``: the terms themselves)."""
         params = dict(params)
         # models saved before these options existed: the behaviour of that time
-        params.setdefault("proper_noun_weight", 1)
-        params.setdefault("stem", False)
+        for name, value in TextOptions.LEGACY.items():  # saved before the option existed
+            params.setdefault(name, value)
         params["dtype"] = np.dtype(params.get("dtype", "float32")).type
         vectorizer = cls(**params)
         vectorizer._validate_options()

@@ -2,7 +2,7 @@
 
 How it works
 ------------
-:func:`precompute` cuts the archive into blocks (:func:`recommender.batch.block_rows`) and
+:func:`precompute` cuts the archive into blocks (:func:`recommender._related.block_rows`) and
 hands them to joblib workers — local processes, or a Dask cluster through joblib's
 ``dask`` backend. Each worker loads the model once, memory-mapped, from the model's
 *version* directory (so a model published meanwhile does not change a run), and returns
@@ -36,11 +36,11 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from . import store
-from .batch import block_rows
-from .checks import check_k, check_now
+from . import _store as store
+from ._related import block_rows
+from ._checks import check_k, check_now
 from .exceptions import ArtifactError, InvalidOptionError
-from .model import Recommender
+from ._model import Recommender
 
 __all__ = ["PrecomputeReport", "precompute"]
 

@@ -1,0 +1,54 @@
+"""Why a hit is on a list: the terms it shares with the query that weigh most.
+
+Pure computation: arrays in, strings out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._catalog import Catalog
+from ._hits import Hit
+from ._index import CosineIndex
+
+__all__ = ["explained_hits", "query_weights", "shared_terms"]
+
+
+def query_weights(query: sp.csr_matrix, n_terms: int) -> np.ndarray:
+    """The query's term weights as a dense vector, for :func:`shared_terms`."""
+    weights = np.zeros(n_terms, dtype=np.float32)
+    weights[query.indices] = query.data
+    return weights
+
+
+def shared_terms(weights: np.ndarray, index: CosineIndex, rows: Sequence[int], terms: np.ndarray,
+                 n: int) -> list[tuple[str, ...]]:
+    """For each of ``rows``, the ``n`` terms contributing most to its dot product with a
+    query (dense ``weights``, see :func:`query_weights`); ties by term order."""
+    if n <= 0 or not len(rows):
+        return [()] * len(rows)
+    lengths, indices, data = index.gather(np.asarray(rows, dtype=np.int64))
+    products = weights[indices] * data
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    shared = np.flatnonzero(products > 0)
+    order = shared[np.lexsort((indices[shared], -products[shared], owner[shared]))]
+    owners = owner[order]
+    rank = np.arange(len(order)) - np.searchsorted(owners, owners)  # place within its row
+    best = order[rank < n]
+    found: list[list[str]] = [[] for _ in rows]
+    for row_position, word in zip(owner[best].tolist(), terms[indices[best]].tolist()):
+        found[row_position].append(str(word))
+    return [tuple(words) for words in found]
+
+
+def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix, index: CosineIndex,
+                   catalog: Catalog, terms: np.ndarray, explain_terms: int) -> list[Hit]:
+    """Hits for chosen ``(row, score)`` pairs, each explained by the terms it shares with the query."""
+    rows = [row for row, _ in chosen]
+    weights = query_weights(query_vector, len(terms)) if explain_terms else None
+    explained = shared_terms(weights, index, rows, terms, explain_terms) if weights is not None else [()] * len(rows)
+    return [Hit(article_id, score, f"shares {', '.join(words)}" if words else "similar text", words)
+            for article_id, (_, score), words in zip(catalog.ids_of(rows), chosen, explained)]

@@ -1,0 +1,65 @@
+"""Fitting: validated articles in, a :class:`~recommender._state.ModelState` out.
+
+The one-way pipeline of a fit: article text becomes TF-IDF rows (:mod:`._vectorize`), the rows
+an exact cosine index (:mod:`._index`), the index every article's neighbour profile
+(:mod:`._profiles`: an all-pairs search, the long step, shown by a progress bar on a terminal
+and spread over threads or a joblib backend such as a Dask cluster).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from tqdm.auto import tqdm
+
+from ._articles import Article
+from ._catalog import Catalog
+from ._index import CosineIndex
+from ._options import RelatedOptions, TextOptions
+from ._popularity import PopularityConfig, PopularityState
+from ._profiles import NeighbourProfiles, neighbour_profiles
+from ._state import ModelState
+from ._vectorize import TextVectorizer
+
+__all__ = ["PROGRESS_MIN_ARTICLES", "fit_state"]
+
+PROGRESS_MIN_ARTICLES = 20_000
+"""Archives from this size show a progress bar for the neighbour search (on a terminal)."""
+
+
+def fit_state(articles: Sequence[Article], text: TextOptions, related: RelatedOptions, popularity: PopularityConfig,
+              n_jobs: int | None) -> ModelState:
+    """The state of a model fitted on ``articles`` (validated, unique ids, at least one)."""
+    vectorizer = TextVectorizer(**vars(text))
+    vectors = vectorizer.fit_transform([a.title for a in articles], [a.body for a in articles])
+    index = CosineIndex(vectors)
+    profiles = _neighbour_profiles(index, related.neighbours, n_jobs) if related.neighbours else None
+    return ModelState(vectorizer, index, Catalog([a.metadata() for a in articles]),
+                      PopularityState(popularity, len(articles)), profiles)
+
+
+def _neighbour_profiles(index: CosineIndex, m: int, n_jobs: int | None) -> NeighbourProfiles:
+    """Every article's ``m`` most similar articles.
+
+    By default the search runs here, on ``n_jobs`` threads. Inside a joblib context with
+    another backend (``joblib.parallel_config(backend="dask")`` with a Dask client: a
+    cluster) its row blocks run as joblib tasks instead, on ``n_jobs`` workers.
+    """
+    import joblib  # here: serving processes never search
+
+    threads = (os.cpu_count() or 1) if n_jobs == -1 else (n_jobs or 1)
+    backend, _ = joblib.parallel.get_active_backend()
+    local = isinstance(backend, joblib.parallel.BACKENDS[joblib.parallel.DEFAULT_BACKEND])
+
+    def as_joblib_tasks(function, arguments):
+        tasks = (joblib.delayed(function)(*args) for args in arguments)
+        return joblib.Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+
+    run_blocks = None if local else as_joblib_tasks
+    threads = threads if local else 1
+    n = index.n_rows
+    with tqdm(total=n, desc="neighbour profiles", unit="article",
+              disable=None if n >= PROGRESS_MIN_ARTICLES else True) as bar:
+        return neighbour_profiles(index.vectors, index.postings, m, n_threads=threads,
+                                  progress=bar.update, run_blocks=run_blocks)

@@ -1,0 +1,363 @@
+"""The :class:`Recommender` estimator: a facade over the fitted state and the list builders.
+
+This module holds the write side: options (:mod:`._options`), fitting (:mod:`._fit`), updates
+(the transitions of :mod:`._state`) and storage (:mod:`._persist`, :mod:`._store`). The read
+side, every list call, is :class:`~recommender._queries.ListQueries`, which it extends.
+
+Thread safety: the fitted state is one immutable :class:`~recommender._state.ModelState`,
+replaced as a whole by writers (which serialise on a lock), and every query reads it once,
+so concurrent queries always see one consistent state of the model.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import _options as options
+from . import _state as transitions
+from . import _store as store
+from ._articles import Article, load_articles
+from ._checks import check_exclude, check_now
+from ._fit import fit_state
+from ._options import PopularityOptions, RecommendOptions, RelatedOptions, TextOptions
+from ._persist import from_artifact, to_artifact
+from ._popularity import PopularityConfig
+from ._queries import ListQueries
+from ._reaction_policy import ReactionReport
+from ._reactions import load_reactions
+from ._state import ReactionPolicy
+from ._time import epoch_seconds
+from .exceptions import CorruptArtifactError, InvalidInputError, InvalidOptionError
+
+__all__ = ["Recommender"]
+
+
+
+class Recommender(ListQueries):
+    """Related, Ranking (and Recommendation) lists for a news site.
+
+    Parameters
+    ----------
+    title_weight : float, default=2.0
+        Weight of a title word relative to a body word.
+    stop_words : {"english", None}, default="english"
+    sublinear_tf : bool, default=True
+    min_df : int, default=1
+    max_df : float, default=0.9
+        Drop terms found in more than this share of articles.
+    max_features : int or None, default=None
+    proper_noun_weight : int, default=2
+        How many times a proper noun (a capitalised word not opening a sentence) counts.
+    stem : bool, default=True
+        Fold inflections with the Snowball English stemmer (``strikes`` -> ``strike``).
+    strategy : {"auto", "profiles", "full"}, default="auto"
+        How Related lists are searched (:mod:`recommender._related.search`): from the neighbour
+        profiles with exact score bounds, or by a product over the whole archive. Every
+        strategy gives the same lists; ``"auto"`` takes the fastest exact one.
+    neighbours : int, default=50
+        Profile length ``m`` of the anchored score (see :mod:`recommender._profiles`): each
+        article is also described by its ``m`` most similar articles, which bridges
+        vocabulary between stories about the same thing. ``0`` scores Related lists by
+        plain TF-IDF cosine and skips the fit-time all-pairs search.
+    n_jobs : int or None, default=None
+        Threads for the fit-time neighbour search (``None`` is 1, ``-1`` every core); inside
+        ``joblib.parallel_config(backend="dask")`` (or another non-default joblib backend), the
+        number of workers the search is spread over (``None``: the context's).
+    duplicate_threshold : float, default=0.8
+        Cosine similarity at or above which two articles are the same story
+        (a republished wire story); such articles never appear in each other's lists and
+        at most one of them appears in any list. Partners often rewrite the headline, which
+        the title weight turns into a drop from ~0.95 to ~0.88; separate articles on one
+        story stay below ~0.5 on the sample corpus.
+    min_similarity : float, default=0.05
+        TF-IDF cosine below which an article is not related: a Related list may be shorter
+        than ``k`` rather than padded with stories that share only common words. (The
+        anchored score orders the list; on the sample corpus and synthetic stories its
+        hits below 0.15 were never same-story, so the gate stays on the cosine.)
+    explain_terms : int, default=3
+        Shared terms attached to each Related hit (``0`` to skip that work).
+    reaction_weights : mapping of str to float or None, default=None
+        Weight of each reaction type (e.g. ``{"veryGood": 1, "good": 1, "sad": 0.5}``);
+        ``None`` counts every type 1.
+    unknown_reactions : {"error", "ignore"}, default="error"
+        What to do with a type ``reaction_weights`` does not name.
+    decay : {"exponential", "gravity"}, default="exponential"
+        Popularity decay (see :mod:`recommender._popularity`).
+    half_life_hours : float, default=6.0
+    gravity : float, default=1.8
+    prior_hours : float, default=1.0
+        Bayesian smoothing strength, in hours of exposure at the site's mean rate.
+    ranking_max_age : datetime.timedelta, default=7 days
+        Ranking lists consider only stories published this long before ``now``.
+    blend_weights : mapping or None, default=None
+        Weights of the Recommendation signals ``article``, ``history``, ``popularity``,
+        ``freshness`` (see :mod:`recommender._recommend`); ``None`` is 0.4, 0.3, 0.15, 0.15.
+    diversity : float, default=0.3
+        Maximal-marginal-relevance trade-off in [0, 1): 0 ranks by relevance alone.
+    freshness_half_life_hours : float, default=48.0
+        Age at which the freshness signal halves.
+    history_half_life : float, default=5.0
+        Reads back at which a history item weighs half as much as the newest one.
+    story_threshold : float, default=0.1
+        Cosine from which two articles count as one story when the first four
+        Recommendation places are given to different stories.
+
+    Every default lives in its option group (:mod:`recommender._options`).
+
+    Attributes
+    ----------
+    vectorizer_ : TextVectorizer
+    index_ : CosineIndex
+    catalog_ : Catalog
+    popularity_ : PopularityState
+
+    Examples
+    --------
+    >>> from recommender import Recommender, load_articles
+    >>> from recommender.datasets import sample_articles_path
+    >>> rec = Recommender().fit(load_articles(sample_articles_path()))
+    >>> hits = rec.related(rec.article_ids[0], k=3)
+    >>> len(hits)
+    3
+    """
+
+    def __init__(
+        self,
+        *,
+        title_weight: float = TextOptions.title_weight,
+        stop_words: str | None = TextOptions.stop_words,
+        sublinear_tf: bool = TextOptions.sublinear_tf,
+        min_df: int = TextOptions.min_df,
+        max_df: float = TextOptions.max_df,
+        max_features: int | None = TextOptions.max_features,
+        proper_noun_weight: int = TextOptions.proper_noun_weight,
+        stem: bool = TextOptions.stem,
+        neighbours: int = RelatedOptions.neighbours,
+        strategy: str = RelatedOptions.strategy,
+        n_jobs: int | None = None,
+        duplicate_threshold: float = RelatedOptions.duplicate_threshold,
+        min_similarity: float = RelatedOptions.min_similarity,
+        explain_terms: int = RelatedOptions.explain_terms,
+        reaction_weights: Mapping[str, float] | None = PopularityOptions.reaction_weights,
+        unknown_reactions: str = PopularityOptions.unknown_reactions,
+        decay: str = PopularityOptions.decay,
+        half_life_hours: float = PopularityOptions.half_life_hours,
+        gravity: float = PopularityOptions.gravity,
+        prior_hours: float = PopularityOptions.prior_hours,
+        ranking_max_age: timedelta = PopularityOptions.ranking_max_age,
+        blend_weights: Mapping[str, float] | None = RecommendOptions.blend_weights,
+        diversity: float = RecommendOptions.diversity,
+        freshness_half_life_hours: float = RecommendOptions.freshness_half_life_hours,
+        history_half_life: float = RecommendOptions.history_half_life,
+        story_threshold: float = RecommendOptions.story_threshold,
+    ) -> None:
+        for name, value in locals().items():
+            if name != "self":
+                setattr(self, name, value)
+
+    # ------------------------------------------------------------------ options
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [field.name for group in options.GROUPS for field in fields(group)] + ["n_jobs"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor options, by name (scikit-learn's estimator API; ``deep`` changes nothing)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Recommender:
+        """Change options, validated together; a fitted model keeps its fitted state.
+
+        Text and ``neighbours`` options shape the fitted state: they take effect at the next
+        :meth:`fit`. Raises :class:`~recommender.InvalidOptionError` for an unknown name or a
+        bad value (nothing is changed then).
+        """
+        unknown = set(params) - set(self._param_names())
+        if unknown:
+            raise InvalidOptionError(f"unknown option(s) {sorted(unknown)}; options are {sorted(self._param_names())}")
+        options.validate({**self.get_params(), **params})
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = options.defaults()
+        changed = [f"{name}={value!r}" for name, value in self.get_params().items() if value != defaults[name]]
+        return f"Recommender({', '.join(changed)})"
+
+    def _groups(self) -> tuple[TextOptions, RelatedOptions, PopularityOptions, RecommendOptions]:
+        return options.split(self.get_params())
+
+    def _popularity_config(self) -> PopularityConfig:
+        group = self._groups()[2]
+        return PopularityConfig(decay=group.decay, half_life_hours=float(group.half_life_hours),
+                                gravity=float(group.gravity), prior_hours=float(group.prior_hours),
+                                max_age_hours=group.ranking_max_age.total_seconds() / 3600)
+
+    def _reaction_policy(self) -> ReactionPolicy:
+        return ReactionPolicy(self.reaction_weights, self.unknown_reactions)
+
+    # ------------------------------------------------------------------ fitting and updates
+    def fit(self, articles: Iterable[Article | dict] | str | os.PathLike, reactions: Any = None) -> Recommender:
+        """Learn the vocabulary, index every article and record reactions.
+
+        Parameters
+        ----------
+        articles : iterable of Article or dict, DataFrame, or path
+            Validated with :func:`~recommender.load_articles`; ids must be unique.
+        reactions : iterable of Reaction or dict, DataFrame, path, or None
+            Validated with :func:`~recommender.load_reactions`, then recorded as by
+            :meth:`record_reactions` (at the current time).
+
+        Returns
+        -------
+        self
+        """
+        options.validate(self.get_params())
+        articles = load_articles(articles)
+        if not articles:
+            raise InvalidInputError("cannot fit on zero articles")
+        text, related, _, _ = self._groups()
+        state = fit_state(articles, text, related, self._popularity_config(), self.n_jobs)
+        report = ReactionReport()
+        if reactions is not None:
+            now = epoch_seconds(check_now(None))
+            state, report = transitions.with_reactions(state, load_reactions(reactions), self._reaction_policy(), now)
+        self._lock = threading.Lock()
+        self._state = state
+        self.reaction_report_ = report
+        return self
+
+    def add_articles(self, articles: Iterable[Article | dict] | str | os.PathLike) -> Recommender:
+        """Index new articles with the fitted vocabulary and IDF; no refit.
+
+        They are searchable as soon as this returns, and reactions waiting for them apply.
+        All or nothing: ids already in the model raise
+        :class:`~recommender.exceptions.DuplicateArticleError` and nothing is added.
+
+        Returns
+        -------
+        self
+        """
+        self._fitted()
+        articles = load_articles(articles)
+        if articles:
+            with self._lock:
+                self._state, _ = transitions.with_articles(self._state, articles, self._reaction_policy())
+        return self
+
+    def remove_articles(self, article_ids: Iterable[str]) -> Recommender:
+        """Unpublish articles: they leave every list at once; their ids become unknown.
+
+        The vectors stay in the matrices (no rebuild) until the next :meth:`fit`; an id may
+        be added again later. Unknown ids raise :class:`~recommender.UnknownArticleError`
+        and nothing is removed.
+
+        Returns
+        -------
+        self
+        """
+        ids = check_exclude(article_ids, "article_ids")
+        self._fitted()
+        with self._lock:
+            self._state = transitions.without_articles(self._state, ids)
+        return self
+
+    def record_reactions(self, reactions: Any, *, now: datetime | None = None) -> ReactionReport:
+        """Add reactions to the popularity state (incremental; no text model is touched).
+
+        Parameters
+        ----------
+        reactions : iterable of Reaction or dict, DataFrame, or path
+            Events or counts (see :func:`~recommender.load_reactions`).
+        now : datetime, optional
+            Reactions later than ``now`` (plus 5 minutes of clock skew) are refused.
+
+        Returns
+        -------
+        ReactionReport
+            Counts applied, kept pending (unknown article ids, applied when the article
+            is added; at most :data:`~recommender._state.MAX_PENDING_REACTIONS`) and ignored
+            (unknown types with ``unknown_reactions="ignore"``).
+
+        Raises
+        ------
+        InvalidInputError
+            A malformed record, a negative count, a naive or future timestamp, an unknown
+            type under ``unknown_reactions="error"``; nothing of the batch is applied then.
+        """
+        self._fitted()
+        moment = epoch_seconds(check_now(now))
+        records = load_reactions(reactions)
+        with self._lock:
+            self._state, report = transitions.with_reactions(self._state, records, self._reaction_policy(), moment)
+        return report
+
+    def drift(self, *, max_added_share: float = 0.25, min_known_share: float = 0.85) -> dict[str, Any]:
+        """Whether the vocabulary and IDF still fit the archive, or a refit is due.
+
+        Articles added since :meth:`fit` are vectorised with the fitted vocabulary: words it
+        never saw (new names, new events) are left out of their vectors, and document
+        frequencies drift as the archive grows. Both are measured here.
+
+        Parameters
+        ----------
+        max_added_share : float, default=0.25
+            Advise a refit once added articles exceed this share of the fitted ones.
+        min_known_share : float, default=0.85
+            Advise a refit once fewer of the added articles' tokens than this are known.
+
+        Returns
+        -------
+        dict
+            ``fitted``, ``added``, ``added_share``, ``known_token_share`` (of added articles,
+            ``None`` before any), ``refit_advised`` (bool) and ``reasons`` (list of str).
+        """
+        options._number("max_added_share", max_added_share, 0, 1e9)
+        options._number("min_known_share", min_known_share, 0, 1)
+        return transitions.drift_report(self._fitted().growth, max_added_share=max_added_share,
+                                        min_known_share=min_known_share)
+
+    vectorizer_ = property(lambda self: self._fitted().vectorizer, doc="The fitted TextVectorizer.")
+    index_ = property(lambda self: self._fitted().index, doc="The CosineIndex of article vectors.")
+    profiles_ = property(lambda self: self._fitted().profiles,
+                         doc="The NeighbourProfiles behind the anchored score (None with neighbours=0).")
+    catalog_ = property(lambda self: self._fitted().catalog, doc="The Catalog of ids and metadata.")
+    popularity_ = property(lambda self: self._fitted().popularity, doc="The PopularityState.")
+
+    # ------------------------------------------------------------------ storage
+    def save(self, path: str | os.PathLike) -> None:
+        """Publish the fitted model at ``path`` atomically (see :mod:`recommender._store`)."""
+        store.publish(path, **to_artifact(self._fitted(), options.to_json(self.get_params())))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) -> Recommender:
+        """Load a model saved with :meth:`save`; nothing is unpickled.
+
+        Parameters
+        ----------
+        path : path-like
+        mmap : bool, default=False
+            Memory-map the matrices so many worker processes share one copy.
+        verify : bool, default=True
+            Check every file's checksum and the matrices' structure.
+
+        Raises
+        ------
+        CorruptArtifactError, IncompatibleArtifactError
+        """
+        manifest, arrays, documents = store.read(path, mmap=mmap, verify=verify)
+        try:
+            model = cls(**options.from_json(manifest["config"]))
+            options.validate(model.get_params())
+            state = from_artifact(manifest, arrays, documents, model._popularity_config(), verify)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            where = store.resolve(path)
+            raise CorruptArtifactError(f"{where}: inconsistent model ({type(error).__name__}: {error})") from None
+        model._lock = threading.Lock()
+        model._state = state
+        return model

@@ -1,0 +1,352 @@
+"""The read side of :class:`~recommender.Recommender`: every list call, each on one fitted state.
+
+Each call validates its arguments, turns ids into rows, reads the fitted state once (so a
+writer publishing a new state never splits a list or a page) and hands the work to the owner
+of the list: :mod:`._related` (Related search), :mod:`._ranking`, :mod:`._recommend`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from ._articles import ArticleLimits
+from ._checks import (
+    check_choice,
+    check_exclude,
+    check_k,
+    check_max_age,
+    check_now,
+    check_same_section,
+    check_section,
+)
+from ._explain import explained_hits
+from ._hits import Hit, Page
+from ._markup import html_to_text
+from ._options import BlendWeights, PageSizes
+from ._ranking import RankingQuery, ranking_list
+from ._recommend import RecommendQuery, recommendation_list
+from ._related import RelatedQuery, related_arrays, related_rows, related_text_rows, resolve_strategy, similarity_matrix
+from ._state import ModelState
+from ._time import epoch_seconds, parse_datetime
+from .exceptions import InvalidInputError, InvalidOptionError, NotFittedError
+
+__all__ = ["ListQueries"]
+
+_MODES = ("popular", "trending")
+_PAGE = PageSizes()
+
+
+class ListQueries:
+    """List calls of a fitted model; :class:`~recommender.Recommender` adds options, fitting and storage."""
+
+    duplicate_threshold: float
+    min_similarity: float
+    explain_terms: int
+    strategy: str
+    blend_weights: Any
+    diversity: float
+    freshness_half_life_hours: float
+    history_half_life: float
+    story_threshold: float
+    _state: ModelState
+
+    def _fitted(self) -> ModelState:
+        try:
+            return self._state
+        except AttributeError:
+            raise NotFittedError("this Recommender is not fitted yet; call fit(articles) or Recommender.load(path)") from None
+
+    @property
+    def article_ids(self) -> list[str]:
+        """Ids of every indexed (not removed) article, in the order they were added."""
+        catalog = self._fitted().catalog
+        return [article_id for article_id, gone in zip(catalog.ids(), catalog.removed.tolist()) if not gone]
+
+    def article_metadata(self, article_id: str) -> dict[str, Any]:
+        """Stored metadata of an article: id, title, section, url, tags, published_at."""
+        catalog = self._fitted().catalog
+        return catalog.record(catalog.row(article_id))
+
+    def related(
+        self,
+        article_id: str,
+        k: int = _PAGE.related,
+        *,
+        same_section: bool | None = None,
+        max_age: timedelta | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[Hit]:
+        """Stories about the same thing as an indexed article.
+
+        Parameters
+        ----------
+        article_id : str
+        k : int, default=10
+        same_section : bool or None, default=None
+            ``True``: only the article's own section; ``False``: only other sections.
+        max_age : datetime.timedelta or None
+            Only stories published within this time of the article (before or after).
+        exclude : iterable of str
+            Ids that may not appear (unknown ids are ignored).
+
+        Returns
+        -------
+        list of Hit
+            Up to ``k`` hits, best first, scored by :meth:`similarity` (the anchored score,
+            see :mod:`recommender._profiles`); never the article itself nor a near-duplicate
+            of it (TF-IDF cosine >= ``duplicate_threshold``), never two near-duplicates of
+            each other.
+        """
+        return self._related_in(self._fitted(), article_id, k, same_section=same_section, max_age=max_age,
+                                exclude=exclude)
+
+    def _related_in(self, state: ModelState, article_id: str, k: int, *, same_section: bool | None = None,
+                    max_age: timedelta | None = None, exclude: Iterable[str] = ()) -> list[Hit]:
+        k = check_k(k)
+        row = state.catalog.row(article_id)
+        query = self._related_query(
+            k, exclude_rows=state.catalog.known_rows(check_exclude(exclude)), query_row=row,
+            section_code=int(state.catalog.section_codes[row]), same_section=same_section,
+            published=int(state.catalog.published[row]), max_age_seconds=check_max_age(max_age),
+        )
+        chosen = related_rows(state, row, query, self.strategy)
+        return explained_hits(chosen, state.index.row_vector(row), state.index, state.catalog,
+                              state.vectorizer.display_terms_, query.explain_terms)
+
+    def similarity(self, article_ids: Iterable[str], other_ids: Iterable[str] | None = None) -> np.ndarray:
+        """The Related score between indexed articles, as a dense matrix.
+
+        Parameters
+        ----------
+        article_ids : iterable of str
+        other_ids : iterable of str or None
+            Columns; ``None`` for ``article_ids`` again.
+
+        Returns
+        -------
+        ndarray of float32, shape (len(article_ids), len(other_ids))
+            What :meth:`related` ranks by: the anchored score with ``neighbours > 0``, the
+            TF-IDF cosine with ``neighbours=0``. The diagonal is about 1 (0 for an article
+            without a known word).
+        """
+        state = self._fitted()
+        rows = state.catalog.rows(check_exclude(article_ids, "article_ids"))
+        columns = rows if other_ids is None else state.catalog.rows(check_exclude(other_ids, "other_ids"))
+        return similarity_matrix(state, rows, columns)
+
+    def related_batch(
+        self, article_ids: Iterable[str] | None = None, k: int = _PAGE.related, *, block_size: int = 256
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Related lists of many articles at once (default filters), as arrays.
+
+        Row ``i`` equals ``related(article_ids[i], k)`` (ids and scores), computed block by
+        block with the model's ``strategy`` (see :mod:`recommender._related.search`).
+
+        Parameters
+        ----------
+        article_ids : iterable of str or None
+            ``None`` for every article, in :attr:`article_ids` order.
+        k : int, default=10
+        block_size : int, default=256
+            Articles per sparse product; memory grows with it.
+
+        Returns
+        -------
+        ids : ndarray of object, shape (n, k)
+            ``""`` where a list is shorter than ``k``.
+        scores : ndarray of float32, shape (n, k)
+            ``nan`` where a list is shorter than ``k``.
+        """
+        state = self._fitted()
+        k = check_k(k)
+        block_size = check_k(block_size)
+        rows = (np.flatnonzero(~state.catalog.removed) if article_ids is None
+                else state.catalog.rows(check_exclude(article_ids)))
+        resolve_strategy(self.strategy, state)  # a bad strategy fails before any work
+        return related_arrays(state, rows, k, self.duplicate_threshold, self.min_similarity, block_size=block_size,
+                              strategy=self.strategy)
+
+    def related_to_text(
+        self,
+        title: str,
+        body: str,
+        k: int = _PAGE.related,
+        *,
+        section: str | None = None,
+        published_at: datetime | str | None = None,
+        same_section: bool | None = None,
+        max_age: timedelta | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[Hit]:
+        """Related stories for a text that is not indexed (a draft, a just-published story).
+
+        Parameters
+        ----------
+        title, body : str
+            Plain text or HTML.
+        k : int, default=10
+        section : str or None
+            The text's section, for ``same_section``.
+        published_at : datetime or ISO 8601 str, optional
+            The text's publication time, required with ``max_age``.
+        same_section, max_age, exclude
+            As in :meth:`related`.
+
+        Returns
+        -------
+        list of Hit
+            Indexed copies of the text itself (near-duplicates) are left out.
+        """
+        state = self._fitted()
+        k = check_k(k)
+        if not isinstance(title, str) or not isinstance(body, str):
+            raise InvalidOptionError("title and body must be strings")
+        limits = ArticleLimits()
+        if len(title) + len(body) > limits.max_body_chars:
+            raise InvalidInputError(f"text of {len(title) + len(body):,} characters is above the limit of "
+                                    f"{limits.max_body_chars:,}")
+        max_age_seconds = check_max_age(max_age)
+        published = None
+        if published_at is not None:
+            try:
+                published = epoch_seconds(parse_datetime(published_at))
+            except ValueError as error:
+                raise InvalidOptionError(str(error)) from None
+        elif max_age_seconds is not None:
+            raise InvalidOptionError("max_age needs published_at for a text that is not indexed")
+        vector = state.vectorizer.transform([html_to_text(title)], [html_to_text(body)])
+        query = self._related_query(
+            k, exclude_rows=state.catalog.known_rows(check_exclude(exclude)),
+            section_code=state.catalog.section_code(check_section(section)), same_section=same_section,
+            published=published, max_age_seconds=max_age_seconds,
+        )
+        chosen = related_text_rows(state, vector, query)
+        return explained_hits(chosen, vector, state.index, state.catalog, state.vectorizer.display_terms_,
+                              query.explain_terms)
+
+    def _related_query(self, k: int, *, same_section: Any, **context: Any) -> RelatedQuery:
+        return RelatedQuery(k=k, duplicate_threshold=self.duplicate_threshold, min_similarity=self.min_similarity,
+                            same_section=check_same_section(same_section), explain_terms=self.explain_terms,
+                            **context)
+
+    def ranking(
+        self,
+        k: int = _PAGE.ranking,
+        section: str | None = None,
+        now: datetime | None = None,
+        *,
+        mode: str = "popular",
+        exclude: Iterable[str] = (),
+    ) -> list[Hit]:
+        """Most popular (or trending) stories at ``now``.
+
+        Parameters
+        ----------
+        k : int, default=8
+        section : str or None
+            Only this section.
+        now : datetime or None
+            Timezone-aware; ``None`` is the current time. A fixed ``now`` gives a fixed list.
+        mode : {"popular", "trending"}, default="popular"
+            ``"trending"`` ranks by reaction velocity against the story's own baseline.
+        exclude : iterable of str
+            Ids that may not appear.
+
+        Returns
+        -------
+        list of Hit
+            Up to ``k`` stories published within ``ranking_max_age`` before ``now`` with at
+            least one reaction, best first, ties by id; one copy of any republished story.
+        """
+        state = self._fitted()
+        check_choice(mode, "mode", _MODES)
+        query = RankingQuery(
+            k=check_k(k), now=float(epoch_seconds(check_now(now))), mode=mode,
+            section_code=None if check_section(section) is None else state.catalog.section_code(section),
+            exclude_rows=state.catalog.known_rows(check_exclude(exclude)),
+            duplicate_threshold=self.duplicate_threshold,
+        )
+        return ranking_list(state.popularity, state.index, state.catalog, query)
+
+    def recommend(
+        self,
+        article_id: str | None = None,
+        history: Iterable[str] = (),
+        k: int = _PAGE.recommendation,
+        now: datetime | None = None,
+        *,
+        exclude: Iterable[str] = (),
+    ) -> list[Hit]:
+        """What this reader should read next.
+
+        Parameters
+        ----------
+        article_id : str or None
+            The article being read (``None`` on a home page).
+        history : iterable of str
+            Ids the reader read before, oldest first; ids not in the model are ignored
+            (histories outlive archives). Read stories are never recommended.
+        k : int, default=8
+        now : datetime or None
+            Timezone-aware; nothing published later is recommended.
+        exclude : iterable of str
+            Ids that may not appear, nor their near-duplicates.
+
+        Returns
+        -------
+        list of Hit
+            Up to ``k`` hits, ``score`` the blended relevance (see :mod:`recommender._recommend`);
+            full whenever ``k`` stories published by ``now`` remain after the exclusions,
+            so new readers and new articles get full lists too.
+        """
+        state = self._fitted()
+        k = check_k(k)
+        moment = float(epoch_seconds(check_now(now)))
+        return self._recommend(state, article_id, history, k, moment, state.catalog.known_rows(check_exclude(exclude)))
+
+    def _recommend(self, state: ModelState, article_id: str | None, history: Iterable[str], k: int,
+                   now: float, avoid: np.ndarray) -> list[Hit]:
+        history_rows = state.catalog.known_rows(check_exclude(history, "history"))
+        article_vector = None
+        if article_id is not None:
+            row = state.catalog.row(article_id)
+            article_vector = state.index.row_vector(row)
+            avoid = np.append(avoid, row)
+        query = RecommendQuery(
+            k=k, now=now, article_vector=article_vector, history_rows=history_rows,
+            exclude_rows=np.concatenate([avoid, history_rows]).astype(np.int64),
+            weights=BlendWeights.of(self.blend_weights), diversity=float(self.diversity),
+            freshness_half_life_hours=float(self.freshness_half_life_hours),
+            history_half_life=float(self.history_half_life), duplicate_threshold=self.duplicate_threshold,
+            min_similarity=self.min_similarity, explain_terms=self.explain_terms,
+            story_threshold=float(self.story_threshold),
+        )
+        return recommendation_list(state.index, state.catalog, state.popularity, state.vectorizer.display_terms_, query)
+
+    def page(self, article_id: str, history: Iterable[str] = (), now: datetime | None = None) -> Page:
+        """The three lists under an article: Related (10), Ranking (8), Recommendation (8).
+
+        No story appears twice on the page, nor a near-duplicate of a story already on it,
+        nor the page's own article; each list is back-filled from its next candidates.
+
+        Returns
+        -------
+        Page
+        """
+        state = self._fitted()  # one state for the whole page, even while writers publish new ones
+        moment = float(epoch_seconds(check_now(now)))
+        row = state.catalog.row(article_id)
+        related = self._related_in(state, article_id, _PAGE.related)
+        taken = np.append(state.catalog.rows(h.article_id for h in related), row)
+        ranking = ranking_list(state.popularity, state.index, state.catalog, RankingQuery(
+            k=_PAGE.ranking, now=moment, mode="popular", section_code=None,
+            exclude_rows=taken, duplicate_threshold=self.duplicate_threshold,
+        ))
+        taken = np.append(taken, state.catalog.rows(h.article_id for h in ranking))
+        recommendation = self._recommend(state, article_id, history, _PAGE.recommendation, moment, taken)
+        return Page(related, ranking, recommendation)
+

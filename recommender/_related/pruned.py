@@ -1,0 +1,276 @@
+"""The profiles strategy: a Related list from the neighbour profiles, exact by score bounds.
+
+How it works
+------------
+For an article ``a`` with profile ``q_a`` the anchored score of ``b`` is
+``(cos(a, b) + q_a . q_b) / (n_a n_b)`` (see :mod:`recommender._profiles`). A list is built in
+four named steps, each vectorised over a block of rows:
+
+1. :func:`_known_candidates`: the articles linked to ``a`` by a profile, either way. Their
+   cosine is stored in the profiles, so their score is exact.
+2. :func:`_overlap_candidates`: the articles whose profile overlaps ``a``'s
+   (``q_a @ profile postings``: about ``m^2`` operations, against the whole archive's postings
+   for the full product). Their cosine is at most ``min(bound[a], bound[b])``
+   (:attr:`~recommender._profiles.NeighbourProfiles.bound`), which bounds their score; the
+   cosine is computed (:meth:`~recommender._index.CosineIndex.pair_cosines`, equal bit for bit to
+   the full product) only where that bound reaches the row's k-th known score. Most overlaps
+   are too small for any bound to reach it and are bounded together by one cut per row
+   (:func:`_overlap_cut`).
+3. The scored candidates of each row are ordered (ties by id) and walked down, skipping
+   near-duplicates (:func:`~recommender._distinct.walk_known_pairs`).
+4. :func:`_settled`: a list is kept only when its last score beats every bound left, including
+   ``bound[a] / n_a``, the most an article linked to ``a`` in no way can score; so it equals
+   the full product's list, scores included. Rows the bounds cannot settle come back as
+   ``None``, and the search takes the full product for them (:mod:`.full`).
+
+A section or age filter (``filtered_out``) only removes candidates; the bounds stay valid.
+
+Pure computation: arrays in, ``(row, score)`` lists out.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._distinct import walk_known_pairs
+from .._state import ModelState
+
+__all__ = ["pruned_lists"]
+
+SCRATCH_ENTRIES = 500_000
+"""Dense scratch for pair lookups (4 MB: stays in cache)."""
+
+
+class _Scored(NamedTuple):
+    """Candidates with an exact score: block position, column (row of the archive), score."""
+
+    position: np.ndarray
+    column: np.ndarray
+    score: np.ndarray
+
+
+def pruned_lists(
+    state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
+    filtered_out: np.ndarray | None = None,
+) -> list[list[tuple[int, float]] | None]:
+    """Related lists of ``rows`` from the profiles where score bounds prove them exact; ``None`` elsewhere.
+
+    Parameters
+    ----------
+    state : ModelState
+        A model with neighbour profiles.
+    rows : ndarray of int64, shape (n,)
+    k : int
+    duplicate_threshold, min_similarity : float
+    filtered_out : ndarray of bool, shape (n_rows,), optional
+        Rows a section or age filter rules out, the same for every row of the block.
+
+    Returns
+    -------
+    list of (list of (int, float) or None)
+        One entry per row: its list, best first, or ``None`` when the bounds cannot settle it.
+    """
+    profiles = state.profiles
+    selected = profiles.select(rows)
+    # cosines a profile holds, either way (canonical CSR)
+    known = selected.maximum(profiles.select_postings(rows))
+    known_position = np.repeat(np.arange(len(rows)), np.diff(known.indptr))
+    if filtered_out is not None and _filter_starves_every_row(state, rows, known, known_position, k,
+                                                            duplicate_threshold, min_similarity, filtered_out):
+        return [None] * len(rows)
+    overlap = profiles.overlap(selected)  # indices unsorted within rows: sorting them costs more than the rest
+    at = _entries_of(overlap, known, state.index.n_rows)
+    scored_known = _known_candidates(state, rows, known, known_position, overlap, at, duplicate_threshold,
+                                     min_similarity, filtered_out)
+    usable = np.isfinite(scored_known.score)
+    kth = _kth_per_row(scored_known.position[usable], scored_known.score[usable], len(rows), k, 0.0)
+    scored_close, left_max = _overlap_candidates(state, rows, overlap, at, kth, min_similarity, filtered_out)
+    return _settled(state, rows, k, duplicate_threshold, min_similarity, scored_known, scored_close, left_max)
+
+
+def _filter_starves_every_row(state: ModelState, rows: np.ndarray, known: sp.csr_matrix, known_position: np.ndarray,
+                              k: int, duplicate_threshold: float, min_similarity: float,
+                              filtered_out: np.ndarray) -> bool:
+    """Whether a filter leaves every row of the block fewer than ``k`` profile links while its
+    bound admits related articles elsewhere (other-section lists, say): nearly every overlap
+    would be scored one by one and rarely settle, so the block goes to the full product."""
+    removed, bound = state.catalog.removed, state.profiles.bound
+    links = ((known.data >= min_similarity) & (known.data < duplicate_threshold) & ~filtered_out[known.indices]
+             & ~removed[known.indices] & (known.indices != rows[known_position]))
+    return bool(((np.bincount(known_position[links], minlength=len(rows)) < k)
+                 & (bound[rows] >= min_similarity)).all())
+
+
+def _known_candidates(state: ModelState, rows: np.ndarray, known: sp.csr_matrix, known_position: np.ndarray,
+                      overlap: sp.csr_matrix, at: np.ndarray, duplicate_threshold: float, min_similarity: float,
+                      filtered_out: np.ndarray | None) -> _Scored:
+    """Step 1: exact scores of the candidates with a known cosine (``-inf`` where unusable):
+    cos + overlap then one division in float32, the arithmetic of ``NeighbourProfiles.anchored``."""
+    norms, removed = state.profiles.norms, state.catalog.removed
+    found = at >= 0
+    known_row, known_column = rows[known_position], known.indices.astype(np.int64)
+    known_sums = known.data.copy()
+    known_sums[found] = known.data[found] + overlap.data[at[found]]
+    known_scores = (known_sums / (norms[known_row] * norms[known_column])).astype(np.float32)
+    unusable = ((known_column == known_row) | (known.data >= duplicate_threshold) | (known.data < min_similarity)
+                | ~(known_scores > 0))
+    if state.catalog.any_removed:
+        unusable |= removed[known_column]
+    if filtered_out is not None:
+        unusable |= filtered_out[known_column]
+    known_scores[unusable] = -np.inf
+    return _Scored(known_position, known_column, known_scores)
+
+
+def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_matrix, at: np.ndarray,
+                        kth: np.ndarray, min_similarity: float,
+                        filtered_out: np.ndarray | None) -> tuple[_Scored, np.ndarray]:
+    """Step 2: candidates linked by overlap only, scored where their bound reaches the row's
+    k-th known score; and per row, the largest bound of those left unscored.
+
+    A cosine is at most ``min(bound[a], bound[b])`` (not listed at all if that is below
+    ``min_similarity``). Since norms >= 1 and the ceiling is at most ``bound[a]``, an entry's
+    bound is at most ``(overlap + bound[a]) / n_a``, below the k-th score when the overlap is
+    below ``cut`` (chosen so, in float32): only the rest are bounded one by one.
+    """
+    profiles, removed = state.profiles, state.catalog.removed
+    bound, norms = profiles.bound, profiles.norms
+    cut, cut_ceiling = _overlap_cut(kth, bound[rows], norms[rows])
+    counts = np.diff(overlap.indptr)
+    close = np.flatnonzero(overlap.data >= np.repeat(cut, counts))
+    is_known = np.zeros(overlap.nnz, dtype=bool)
+    is_known[at[at >= 0]] = True
+    close = close[~is_known[close]]  # scored in step 1
+    close_position = np.searchsorted(overlap.indptr, close, side="right") - 1
+    close_row, close_column = rows[close_position], overlap.indices[close].astype(np.int64)
+    ceiling = np.minimum(bound[close_row], bound[close_column])
+    upper = (overlap.data[close] + ceiling) / (norms[close_row] * norms[close_column])
+    upper[(close_column == close_row) | (ceiling < min_similarity)] = -np.inf
+    if state.catalog.any_removed:
+        upper[removed[close_column]] = -np.inf
+    if filtered_out is not None:
+        upper[filtered_out[close_column]] = -np.inf
+    needed = np.flatnonzero(np.isfinite(upper) & (upper >= kth[close_position]))
+    needed_row, needed_column = close_row[needed], close_column[needed]
+    needed_cosines = state.index.pair_cosines(needed_row, needed_column)
+    needed_scores = ((needed_cosines + overlap.data[close[needed]]) / (norms[needed_row] * norms[needed_column])
+                     ).astype(np.float32)
+    needed_scores[needed_cosines < min_similarity] = -np.inf
+    upper[needed] = -np.inf
+    # never scored: must stay below each list's last score (entries under the cut are below cut_ceiling)
+    left_max = np.maximum(_max_per_row(upper, np.searchsorted(close_position, np.arange(len(rows) + 1))),
+                          cut_ceiling)
+    return _Scored(close_position[needed], needed_column, needed_scores), left_max
+
+
+def _settled(state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
+             known: _Scored, close: _Scored, left_max: np.ndarray) -> list[list[tuple[int, float]] | None]:
+    """Steps 3 and 4: order each row's scored candidates (ties by id), walk them skipping
+    near-duplicates, and keep the list only where no bound left can reach its last score."""
+    profiles, catalog = state.profiles, state.catalog
+    bound, norms = profiles.bound, profiles.norms
+    # the most an article with no link to the row can score (nothing, if its cosine cannot reach min_similarity)
+    beyond = np.where(bound[rows] >= min_similarity, bound[rows] / norms[rows], -np.inf)
+    position = np.concatenate([known.position, close.position])
+    column = np.concatenate([known.column, close.column])
+    scores = np.concatenate([known.score, close.score])
+    finite = np.flatnonzero(np.isfinite(scores))
+    order = finite[np.lexsort((-scores[finite], position[finite]))]
+    sorted_position = position[order]
+    starts = np.searchsorted(sorted_position, np.arange(len(rows) + 1)).tolist()
+    sorted_columns, sorted_scores = column[order], scores[order]
+    # rows holding equal scores: those are ordered by id, as related() does
+    tied = set(sorted_position[1:][(sorted_scores[1:] == sorted_scores[:-1])
+                                   & (sorted_position[1:] == sorted_position[:-1])].tolist())
+    columns_list, scores_list = sorted_columns.tolist(), sorted_scores.tolist()
+    duplicates = profiles.near_duplicates(duplicate_threshold)
+    lists: list[list[tuple[int, float]] | None] = []
+    for i, query in enumerate(rows.tolist()):
+        if bound[query] >= duplicate_threshold:  # near-duplicates may hide outside the profile
+            lists.append(None)
+            continue
+        mine_columns, mine_scores = columns_list[starts[i]:starts[i + 1]], scores_list[starts[i]:starts[i + 1]]
+        if i in tied:
+            by_rank = sorted(zip(mine_columns, mine_scores), key=lambda hit: (-hit[1], catalog.id(hit[0])))
+            mine_columns, mine_scores = [hit[0] for hit in by_rank], [hit[1] for hit in by_rank]
+        hits = _walk(mine_columns, mine_scores, duplicates, bound, duplicate_threshold, k)
+        floor = 0.0 if hits is None or len(hits) < k else hits[-1][1]  # a short list: nothing may be left
+        if hits is None or left_max[i] >= floor or beyond[i] >= floor:
+            lists.append(None)
+        else:
+            lists.append(hits)
+    return lists
+
+
+def _entries_of(matrix: sp.csr_matrix, wanted: sp.csr_matrix, n_columns: int) -> np.ndarray:
+    """For each entry of ``wanted`` (same rows), the position of the same (row, column) entry
+    in ``matrix``, or -1; ``matrix`` may have unsorted indices. A dense scratch of a few rows'
+    width is reused, so the lookups run a few rows at a time, vectorised."""
+    step = max(1, min(matrix.shape[0], SCRATCH_ENTRIES // max(n_columns, 1)))  # one row for one query
+    slot = np.full(step * n_columns, -1, dtype=np.int64)
+    found = np.full(wanted.nnz, -1, dtype=np.int64)
+    for first in range(0, matrix.shape[0], step):
+        last = min(first + step, matrix.shape[0])
+        start, end = int(matrix.indptr[first]), int(matrix.indptr[last])
+        keys = _local_keys(matrix.indptr[first:last + 1], matrix.indices[start:end], n_columns)
+        slot[keys] = np.arange(start, end)
+        wanted_start, wanted_end = int(wanted.indptr[first]), int(wanted.indptr[last])
+        found[wanted_start:wanted_end] = slot[_local_keys(wanted.indptr[first:last + 1],
+                                                          wanted.indices[wanted_start:wanted_end], n_columns)]
+        slot[keys] = -1
+    return found
+
+
+def _local_keys(indptr: np.ndarray, indices: np.ndarray, n_columns: int) -> np.ndarray:
+    """``row * n_columns + column`` of a run of CSR rows, rows counted from the first."""
+    return np.repeat(np.arange(len(indptr) - 1, dtype=np.int64) * n_columns, np.diff(indptr)) + indices
+
+
+def _overlap_cut(kth: np.ndarray, bound: np.ndarray, norms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, an overlap ``cut`` and ``ceiling = (cut + bound) / norms`` in float32 arithmetic,
+    with ``ceiling < kth`` wherever ``kth > 0`` (``-inf`` for both elsewhere).
+
+    Rounding is monotone, so an overlap ``v < cut`` gives ``(v + bound) / norms <= ceiling``:
+    every overlap under the cut is bounded by the ceiling without being looked at.
+    """
+    kth, bound, norms = (np.asarray(values, dtype=np.float32) for values in (kth, bound, norms))
+    cut = (kth * norms - bound) * np.float32(1 - 1e-5) - np.float32(1e-6)
+    ceiling = (cut + bound) / norms
+    unsafe = ~(ceiling < kth) | ~(kth > 0)
+    cut[unsafe], ceiling[unsafe] = -np.inf, -np.inf
+    return cut, ceiling
+
+
+def _max_per_row(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Largest value of each CSR row (``-inf`` for an empty row)."""
+    padded = np.append(values, -np.inf).astype(np.float32)
+    maxima = np.maximum.reduceat(padded, np.minimum(indptr[:-1], len(values)))
+    maxima[np.diff(indptr) == 0] = -np.inf
+    return maxima
+
+
+def _kth_per_row(position: np.ndarray, values: np.ndarray, n_rows: int, k: int, default: float) -> np.ndarray:
+    """For each row, its k-th largest value (``default`` where it has fewer than ``k``)."""
+    order = np.lexsort((-values, position))
+    starts = np.searchsorted(position[order], np.arange(n_rows))
+    counts = np.bincount(position, minlength=n_rows)
+    kth = np.full(n_rows, default, dtype=np.float32)
+    full = counts >= k
+    kth[full] = values[order[starts[full] + k - 1]]
+    return kth
+
+
+def _walk(columns: list[int], scores: list[float], duplicates: sp.csr_matrix, bound: np.ndarray,
+          threshold: float, k: int) -> list[tuple[int, float]] | None:
+    """Down a list best first, keep up to ``k`` rows none a near-duplicate of one kept;
+    ``None`` when a near-duplicate test is unsure (a row whose profile cannot see them all)."""
+    kept = walk_known_pairs(columns, duplicates, k, bound, threshold)
+    if kept is None:
+        return None
+    if kept == columns[:len(kept)]:  # nothing skipped: the usual case
+        return list(zip(kept, scores[:len(kept)]))
+    score_of = dict(zip(columns, scores))
+    return [(column, score_of[column]) for column in kept]
