@@ -16,12 +16,14 @@ Python lists, folded into the arrays once it grows past ``max(1,000, 5 %)`` of t
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 import numpy as np
 
+from ._segments import FOLD_MIN, should_fold
 from ._time import epoch_seconds
 from .exceptions import DuplicateArticleError, UnknownArticleError
 
@@ -90,7 +92,7 @@ class Catalog:
         ``published_at`` (ISO 8601 string): the form :meth:`record` returns.
     """
 
-    _FOLD_MIN = 1_000  # tail rows before they are folded into the arrays (and at least 5 % of them)
+    _FOLD_MIN = FOLD_MIN  # tail rows before they are folded into the arrays (see recommender._segments)
 
     def __init__(self, records: Sequence[dict] = ()) -> None:
         self._columns = tuple(StringColumn.of(()) for _ in range(3))  # ids, titles, details
@@ -233,7 +235,7 @@ class Catalog:
     def _fold(self) -> None:
         """Move the tail rows into the arrays once there are enough of them."""
         n_tail, n_base = len(self._tail[0]), len(self._columns[0])
-        if n_tail >= max(self._FOLD_MIN, n_base // 20):
+        if should_fold(n_tail, n_base, self._FOLD_MIN):
             self._columns, self._hashes, self._hash_rows = self._folded()
             self._tail, self._tail_row_of = ([], [], []), {}
 
@@ -251,8 +253,7 @@ class Catalog:
 
     def copy(self) -> Catalog:
         """An independent catalogue with the same rows (cheap: the arrays are shared, never written)."""
-        other = Catalog.__new__(Catalog)
-        other.__dict__.update(self.__dict__)
+        other = copy.copy(self)  # shares the arrays
         other._tail_row_of, other._sections = dict(self._tail_row_of), dict(self._sections)
         other._section_names = list(self._section_names)
         return other  # tail lists are replaced, not appended to, by extend()
@@ -359,7 +360,3 @@ class Catalog:
     def section_code(self, section: str | None) -> int:
         """Internal code of a section name; ``-2`` for a section no article has."""
         return self._sections.get(section, -2)
-
-    def to_records(self) -> list[dict]:
-        """All rows' metadata, in row order."""
-        return [self.record(row) for row in range(len(self))]

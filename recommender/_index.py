@@ -29,6 +29,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from ._segments import should_fold
+
 __all__ = ["CosineIndex", "RowTerms", "top_rows"]
 
 
@@ -56,11 +58,15 @@ class CosineIndex:
         L2-normalised rows with sorted indices.
     postings : scipy.sparse.csr_matrix of shape (n_terms, n_rows), optional
         The transpose of ``vectors`` in CSR form, when already at hand (a loaded model).
+    delta : scipy.sparse.csr_matrix of shape (n_added, n_terms), optional
+        Rows appended after ``vectors`` and kept apart until they are folded in
+        (see :mod:`recommender._segments`).
     """
 
-    def __init__(self, vectors: sp.csr_matrix, postings: sp.csr_matrix | None = None) -> None:
+    def __init__(self, vectors: sp.csr_matrix, postings: sp.csr_matrix | None = None, *,
+                 delta: sp.csr_matrix | None = None) -> None:
         self._base = _Segment(vectors, postings)
-        self._delta: _Segment | None = None
+        self._delta: _Segment | None = None if delta is None else _Segment(delta)
 
     @property
     def n_base(self) -> int:
@@ -76,13 +82,10 @@ class CosineIndex:
 
     def extended(self, vectors: sp.csr_matrix) -> CosineIndex:
         """A new index holding these rows too (appended); this one is left unchanged."""
-        index = CosineIndex.__new__(CosineIndex)
         delta = vectors if self._delta is None else sp.vstack([self._delta.vectors, vectors], format="csr")
-        if delta.shape[0] > max(1_000, self.n_base // 20):
-            index._base, index._delta = _Segment(sp.vstack([self._base.vectors, delta], format="csr")), None
-        else:
-            index._base, index._delta = self._base, _Segment(sp.csr_matrix(delta))
-        return index
+        if should_fold(delta.shape[0], self.n_base):
+            return CosineIndex(sp.vstack([self._base.vectors, delta], format="csr"))
+        return CosineIndex(self._base.vectors, self._base.postings, delta=sp.csr_matrix(delta))
 
     @cached_property
     def vectors(self) -> sp.csr_matrix:

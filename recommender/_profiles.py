@@ -46,7 +46,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ._segments import should_fold
+
 __all__ = ["NeighbourProfiles", "neighbour_profiles"]
+
+FOLD_MIN_ENTRIES = 5_000
+"""Posting corrections (entries) an overlay holds before it is folded (see recommender._segments)."""
 
 
 def _top(scores: np.ndarray, m: int) -> np.ndarray:
@@ -286,12 +291,10 @@ class NeighbourProfiles:
         profiles stay equal to a recomputation over the grown archive.
         """
         n = self.n_rows
-        grown = NeighbourProfiles.__new__(NeighbourProfiles)
-        grown.m, grown._rows, grown._postings = self.m, self._rows, self._postings
-        grown.kth = np.concatenate([self.kth, np.zeros(n_new, np.float32)])
-        grown.norms = np.concatenate([self.norms, np.ones(n_new, np.float32)])
-        grown.outside = np.concatenate([self.outside, np.zeros(n_new, np.float32)])
-        grown._near_duplicates, grown._full_postings = {}, None
+        grown = NeighbourProfiles(self._rows, self.m, self._postings,
+                                  kth=np.concatenate([self.kth, np.zeros(n_new, np.float32)]),
+                                  norms=np.concatenate([self.norms, np.ones(n_new, np.float32)]),
+                                  outside=np.concatenate([self.outside, np.zeros(n_new, np.float32)]))
         grown._changed = dict(self._changed)
         corrections = list(self._corrections)
         close_pairs: dict[float, list[tuple[np.ndarray, int]]] = {threshold: [] for threshold in self._near_duplicates}
@@ -335,7 +338,7 @@ class NeighbourProfiles:
             extended.sort_indices()
             grown._near_duplicates[threshold] = extended
         size = sum(len(c[0]) for c in corrections)
-        if size > max(5_000, self._rows.nnz // 20):
+        if should_fold(size, self._rows.nnz, FOLD_MIN_ENTRIES):
             merged = NeighbourProfiles(grown.rows, self.m, kth=grown.kth, norms=grown.norms, outside=grown.outside)
             merged._near_duplicates = grown._near_duplicates
             return merged

@@ -24,7 +24,7 @@ from functools import cache
 
 from .exceptions import InvalidOptionError, StemmerUnavailableError
 
-__all__ = ["StemCache", "analyze", "english_stop_words", "prepare", "strip_boilerplate",
+__all__ = ["StemCache", "analyze", "english_stop_words", "strip_boilerplate",
            "tokenize"]
 
 
@@ -78,12 +78,6 @@ def strip_boilerplate(text: str) -> str:
     if lines:
         lines[0] = _DATELINE.sub("", lines[0], count=1)
     return "\n".join(lines).strip()
-
-
-def prepare(text: str, *, boilerplate: bool = True) -> str:
-    """Normalise Unicode (NFKC), strip boilerplate (bodies, not titles) and lower-case."""
-    text = unicodedata.normalize("NFKC", text)
-    return (strip_boilerplate(text) if boilerplate else text).lower()
 
 
 def analyze(

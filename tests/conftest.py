@@ -63,7 +63,8 @@ def as_records_format(version) -> None:
     arrays = {name[:-4]: np.load(version / name) for name in names if name.endswith(".npy")}
     arrays["removed"] = np.load(version / "removed.npy")
     sections = json.loads((version / "sections.json").read_text())
-    records = Catalog.from_arrays(arrays, sections).to_records()
+    catalog = Catalog.from_arrays(arrays, sections)
+    records = [catalog.record(row) for row in range(len(catalog))]
     for name in names:
         (version / name).unlink()
         manifest["files"].pop(name)

@@ -29,10 +29,10 @@ def test_records_round_trip_through_arrays_with_every_field():
     records = [record("a"), record("b", section=None, url="https://example.com/b", tags=["port", "strike"]),
                record("c", section="sport", published_at="2026-10-02T00:00:00Z")]
     catalog = Catalog(records)
-    assert catalog.to_records() == records
+    assert [catalog.record(row) for row in range(len(catalog))] == records
     arrays, sections = catalog.to_arrays()
     loaded = Catalog.from_arrays(arrays, sections)
-    assert loaded.to_records() == records
+    assert [loaded.record(row) for row in range(len(loaded))] == records
     assert [loaded.row(r["id"]) for r in records] == [0, 1, 2]
     assert loaded.section(1) is None and loaded.section(2) == "sport"
     assert loaded.section_code("sport") == catalog.section_code("sport")

@@ -36,7 +36,7 @@ def test_exception_tree():
 
 # Data flows one way, along the pipeline: a module may import only modules of its own or a lower layer.
 LAYERS = {
-    "foundation": {"exceptions", "_checks", "_time", "_options"},
+    "foundation": {"exceptions", "_checks", "_time", "_options", "_segments"},
     "input": {"_markup", "_readers", "_text", "_articles", "_reactions"},
     "vectors and state": {"_vectorize", "_index", "_profiles", "_catalog", "_popularity", "_reaction_policy",
                           "_hits", "_distinct", "_explain", "_state"},
@@ -44,7 +44,7 @@ LAYERS = {
     "model and storage": {"_persist", "_store", "_queries", "_model", "datasets"},
     "jobs and edges": {"_precompute", "evaluation", "cli", "__init__", "__main__"},
 }
-PURE = {"_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
+PURE = {"_segments", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
         "_popularity", "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_related", "_ranking",
         "_recommend", "_persist"}
 IO_MODULES = {"os", "io", "pathlib", "json", "sys", "logging.config", "tqdm", "tqdm.auto", "sqlite3", "shutil"}

@@ -1,12 +1,14 @@
-"""Text analysis (boilerplate, prepare, tokenize) and HTML to text."""
+"""Text analysis (boilerplate, analyze, tokenize) and HTML to text."""
 
 from __future__ import annotations
+
+import unicodedata
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from recommender._markup import html_to_text, looks_like_html
-from recommender._text import english_stop_words, prepare, strip_boilerplate, tokenize
+from recommender._text import analyze as _analyze, english_stop_words, strip_boilerplate, tokenize
 
 ENGLISH_STOP_WORDS = english_stop_words()
 
@@ -108,16 +110,16 @@ def test_strip_boilerplate_docstring_example_and_edges():
     assert strip_boilerplate("By Jane Doe\nCopyright 2026") == ""
 
 
-# ---------------------------------------------------------------- prepare / tokenize
-def test_prepare_normalises_nfkc_and_lowercases():
-    assert prepare("ＣＡＬＤＥＮ Ｐｏｒｔ") == "calden port"
-    assert prepare("ﬁnance ① ２０２６") == "finance 1 2026"
-    assert prepare("ＬＯＮＤＯＮ (Reuters) - Shares fell.") == "shares fell."  # normalised before stripping
-    assert prepare("By Jane Doe\nThe Port.") == "the port."
+# ---------------------------------------------------------------- analyze / tokenize
+def test_analysis_normalises_nfkc_and_lowercases():
+    assert _analyze("ＣＡＬＤＥＮ Ｐｏｒｔ") == ["calden", "port"]
+    assert _analyze("ﬁnance ① ２０２６") == ["finance", "2026"]
+    assert _analyze("ＬＯＮＤＯＮ (Reuters) - Shares fell.") == ["shares", "fell"]  # normalised before stripping
+    assert _analyze("By Jane Doe\nThe Port.") == ["the", "port"]
 
 
 def test_tokenize_drops_stop_words_and_short_tokens():
-    text = prepare("The Port of Calden is a 2 x big port, a 1st-rate one; x y zz")
+    text = "the port of calden is a 2 x big port, a 1st-rate one; x y zz"
     assert tokenize(text, stop_words=ENGLISH_STOP_WORDS) == ["port", "calden", "big", "port", "1st", "rate", "zz"]
     assert tokenize("the port of a b") == ["the", "port", "of"]
     assert tokenize("the port strike ends", stop_words=ENGLISH_STOP_WORDS) == ["port", "strike", "ends"]
@@ -127,10 +129,9 @@ def test_tokenize_drops_stop_words_and_short_tokens():
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=200))
-def test_tokenize_prepare_property(text):
-    tokens = tokenize(prepare(text), stop_words=ENGLISH_STOP_WORDS)
-    assert all(len(t) >= 2 and t not in ENGLISH_STOP_WORDS and t == t.strip() for t in tokens)
-    assert prepare(text) == prepare(text).strip()
+def test_analysis_property(text):
+    tokens = _analyze(text, stop_words=ENGLISH_STOP_WORDS)
+    assert all(len(t) >= 2 and t not in ENGLISH_STOP_WORDS and t == t.strip() and t == t.lower() for t in tokens)
 
 
 # ---------------------------------------------------------------- html_to_text
@@ -219,7 +220,7 @@ def test_analyze_repeats_proper_nouns_but_not_sentence_openers():
     assert tokens.count("calden") == 3  # once doubled mid-sentence, once after "(" counted once
     assert tokens.count("dock") == 1 and tokens.count("workers") == 2  # sentence openers count once
     assert tokens.count("varga") == 2 and tokens.count("nato") == 1  # all capitals: an acronym, not a name
-    assert analyze(text, stop_words=ENGLISH_STOP_WORDS) == tokenize(prepare(text), stop_words=ENGLISH_STOP_WORDS)
+    assert analyze(text, stop_words=ENGLISH_STOP_WORDS) == tokenize(strip_boilerplate(unicodedata.normalize("NFKC", text)).lower(), stop_words=ENGLISH_STOP_WORDS)
 
 
 # ---------------------------------------------------------------- StemCache
