@@ -45,10 +45,11 @@ def shared_terms(weights: np.ndarray, index: CosineIndex, rows: Sequence[int], t
 
 
 def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix, index: CosineIndex,
-                   catalog: Catalog, terms: np.ndarray, explain_terms: int) -> list[Hit]:
-    """Hits for chosen ``(row, score)`` pairs, each explained by the terms it shares with the query."""
+                   catalog: Catalog, terms: np.ndarray, explain_terms: int, tiers: Sequence[str]) -> list[Hit]:
+    """Hits for chosen ``(row, score)`` pairs (with their story ``tiers``), each explained by the
+    terms it shares with the query."""
     rows = [row for row, _ in chosen]
     weights = query_weights(query_vector, len(terms)) if explain_terms else None
     explained = shared_terms(weights, index, rows, terms, explain_terms) if weights is not None else [()] * len(rows)
-    return [Hit(article_id, score, f"shares {', '.join(words)}" if words else "similar text", words)
-            for article_id, (_, score), words in zip(catalog.ids_of(rows), chosen, explained)]
+    return [Hit(article_id, score, f"shares {', '.join(words)}" if words else "similar text", words, tier)
+            for article_id, (_, score), words, tier in zip(catalog.ids_of(rows), chosen, explained, tiers)]

@@ -34,13 +34,13 @@ def fit_state(articles: Sequence[Article], text: TextOptions, related: RelatedOp
     vectorizer = TextVectorizer(**vars(text))
     vectors = vectorizer.fit_transform([a.title for a in articles], [a.body for a in articles])
     index = CosineIndex(vectors)
-    profiles = _neighbour_profiles(index, related.neighbours, n_jobs) if related.neighbours else None
+    profiles = _neighbour_profiles(index, related, n_jobs) if related.neighbours else None
     return ModelState(vectorizer, index, Catalog([a.metadata() for a in articles]),
                       PopularityState(popularity, len(articles)), profiles)
 
 
-def _neighbour_profiles(index: CosineIndex, m: int, n_jobs: int | None) -> NeighbourProfiles:
-    """Every article's ``m`` most similar articles.
+def _neighbour_profiles(index: CosineIndex, related: RelatedOptions, n_jobs: int | None) -> NeighbourProfiles:
+    """Every article's ``neighbours`` most similar articles.
 
     By default the search runs here, on ``n_jobs`` threads. Inside a joblib context with
     another backend (``joblib.parallel_config(backend="dask")`` with a Dask client: a
@@ -61,5 +61,6 @@ def _neighbour_profiles(index: CosineIndex, m: int, n_jobs: int | None) -> Neigh
     n = index.n_rows
     with tqdm(total=n, desc="neighbour profiles", unit="article",
               disable=None if n >= PROGRESS_MIN_ARTICLES else True) as bar:
-        return neighbour_profiles(index.vectors, index.postings, m, n_threads=threads,
-                                  progress=bar.update, run_blocks=run_blocks)
+        return neighbour_profiles(index.vectors, index.postings, related.neighbours, n_threads=threads,
+                                  progress=bar.update, run_blocks=run_blocks, core=related.core_neighbours,
+                                  core_weight=related.core_weight)

@@ -24,12 +24,16 @@ class Hit:
         Why the item is there, for the UI and for debugging.
     terms : tuple of str
         For similarity hits, the shared terms that weigh most.
+    tier : str
+        For Related hits, ``"story"`` (the same event: another outlet's take, a follow-up) or
+        ``"related"`` (see :mod:`recommender._related.tier`); ``""`` on other lists.
     """
 
     article_id: str
     score: float
     explanation: str = ""
     terms: tuple[str, ...] = ()
+    tier: str = ""
 
 
 @dataclass(frozen=True, slots=True)

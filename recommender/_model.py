@@ -64,6 +64,14 @@ class Recommender(ListQueries):
         article is also described by its ``m`` most similar articles, which bridges
         vocabulary between stories about the same thing. ``0`` scores Related lists by
         plain TF-IDF cosine and skips the fit-time all-pairs search.
+    core_neighbours : int, default=5
+        Size of each profile's *core*: its closest neighbours. Two articles that share core
+        neighbours are usually reports of the same event (other outlets' takes, follow-ups).
+    core_weight : float, default=0.5
+        Weight of the core overlap in the Related score, which is
+        ``anchored + core_weight * core overlap`` (in ``[0, 1 + core_weight]``; see
+        ``docs/quality.md`` for what it buys on real multi-outlet news). ``0`` ranks by the
+        anchored score alone.
     n_jobs : int or None, default=None
         Threads for the fit-time neighbour search (``None`` is 1, ``-1`` every core); inside
         ``joblib.parallel_config(backend="dask")`` (or another non-default joblib backend), the
@@ -138,6 +146,8 @@ class Recommender(ListQueries):
         proper_noun_weight: int = TextOptions.proper_noun_weight,
         stem: bool = TextOptions.stem,
         neighbours: int = RelatedOptions.neighbours,
+        core_neighbours: int = RelatedOptions.core_neighbours,
+        core_weight: float = RelatedOptions.core_weight,
         strategy: str = RelatedOptions.strategy,
         n_jobs: int | None = None,
         duplicate_threshold: float = RelatedOptions.duplicate_threshold,

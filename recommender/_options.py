@@ -110,16 +110,20 @@ class RelatedOptions:
     """How Related lists are searched (:mod:`recommender._related`), gated and explained."""
 
     neighbours: int = 50
+    core_neighbours: int = 5
+    core_weight: float = 0.5
     strategy: str = "auto"
     duplicate_threshold: float = 0.8
     min_similarity: float = 0.05
     explain_terms: int = 3
 
-    LEGACY: ClassVar[dict[str, Any]] = {"neighbours": 0, "strategy": "auto"}
+    LEGACY: ClassVar[dict[str, Any]] = {"neighbours": 0, "core_neighbours": 5, "core_weight": 0.0, "strategy": "auto"}
     STRATEGIES: ClassVar[tuple[str, ...]] = ("auto", "profiles", "full")
 
     def validate(self) -> RelatedOptions:
         _whole("neighbours", self.neighbours, 0, 1000)
+        _whole("core_neighbours", self.core_neighbours, 0, 1000)
+        _number("core_weight", self.core_weight, 0, 10)
         _choice("strategy", self.strategy, self.STRATEGIES)
         if self.strategy == "profiles" and self.neighbours == 0:
             raise InvalidOptionError("strategy='profiles' needs neighbour profiles (neighbours > 0)")

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from ._catalog import Catalog
 from ._index import CosineIndex
+from ._options import RelatedOptions
 from ._popularity import PopularityConfig, PopularityState
 from ._profiles import NeighbourProfiles
 from ._reactions import Reaction
@@ -113,7 +114,10 @@ def from_artifact(
                              f"for {shape[0]} articles")
         square = (shape[0], shape[0])
         rows, profile_postings = _csr(arrays, "profiles", square, verify), _csr(arrays, "profile_postings", square, verify)
-        profiles = NeighbourProfiles(rows, m, profile_postings, kth, norms, outside)
+        config = manifest["config"]
+        profiles = NeighbourProfiles(rows, m, profile_postings, kth, norms, outside,
+                                     core=config.get("core_neighbours", RelatedOptions.LEGACY["core_neighbours"]),
+                                     core_weight=config.get("core_weight", RelatedOptions.LEGACY["core_weight"]))
         if verify:
             _check_profiles(profiles, rows, profile_postings, manifest["config"].get("neighbours"))
     return ModelState(vectorizer, CosineIndex(vectors, postings), catalog,

@@ -69,6 +69,45 @@ def _norm(cosines: np.ndarray) -> np.float32:
     return np.float32(np.sqrt(1.0 + np.dot(cosines, cosines)))
 
 
+def _core_of(cosines: np.ndarray, core: int) -> tuple[np.float32, np.float32]:
+    """One profile's core threshold (its ``core``-th largest cosine, 0 with fewer) and core norm
+    ``sqrt(1 + |core|^2)`` (summed in float64)."""
+    cosines = np.asarray(cosines, dtype=np.float32)
+    kth = np.float32(0.0) if len(cosines) < core or core == 0 else -np.partition(-cosines, core - 1)[core - 1]
+    kept = cosines[cosines >= kth].astype(np.float64)
+    return np.float32(kth), np.float32(np.sqrt(1.0 + np.dot(kept, kept)))
+
+
+CORE_CHUNK_ROWS = 65_536
+"""Rows whose core statistics are computed at a time (a dense block of ``m`` columns each)."""
+
+
+def _core_stats(rows: sp.csr_matrix, core: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_core_of` for every row of a profile matrix, vectorised in chunks of rows."""
+    n = rows.shape[0]
+    kth, norms = np.zeros(n, np.float32), np.ones(n, np.float32)
+    counts = np.diff(rows.indptr)
+    width = int(counts.max(initial=0))
+    if core == 0 or width == 0:
+        return kth, norms
+    for start in range(0, n, CORE_CHUNK_ROWS):
+        stop = min(n, start + CORE_CHUNK_ROWS)
+        lengths = counts[start:stop]
+        dense = np.zeros((stop - start, width), np.float32)
+        first, last = rows.indptr[start], rows.indptr[stop]
+        owner = np.repeat(np.arange(stop - start), lengths)
+        dense[owner, np.arange(last - first) - np.repeat(rows.indptr[start:stop] - first, lengths)] = rows.data[first:last]
+        if width >= core:
+            chunk_kth = -np.partition(-dense, core - 1, axis=1)[:, core - 1]
+            chunk_kth[lengths < core] = 0.0
+        else:
+            chunk_kth = np.zeros(stop - start, np.float32)
+        kept = np.where(dense >= chunk_kth[:, None], dense.astype(np.float64), 0.0)
+        kth[start:stop] = chunk_kth
+        norms[start:stop] = np.sqrt(1.0 + np.einsum("ij,ij->i", kept, kept)).astype(np.float32)
+    return kth, norms
+
+
 def _per_row(ufunc: np.ufunc, matrix: sp.csr_matrix, fill: float, *, square: bool = False) -> np.ndarray:
     """``ufunc`` reduced over each row's stored values (meaningless for empty rows)."""
     values = matrix.data.astype(np.float64)
@@ -110,8 +149,10 @@ class NeighbourProfiles:
 
     def __init__(self, rows: sp.csr_matrix, m: int, postings: sp.csr_matrix | None = None,
                  kth: np.ndarray | None = None, norms: np.ndarray | None = None,
-                 outside: np.ndarray | None = None) -> None:
+                 outside: np.ndarray | None = None, *, core: int = 0, core_weight: float = 0.0) -> None:
         self.m = int(m)
+        self.core, self.core_weight = int(core), np.float32(core_weight)
+        self._core_stats: tuple[np.ndarray, np.ndarray] | None = None  # built on first use
         self._rows = rows
         self._postings = postings if postings is not None else sp.csr_matrix(rows.T)
         counts = np.diff(rows.indptr)
@@ -215,6 +256,56 @@ class NeighbourProfiles:
             self._near_duplicates[threshold] = found
         return found
 
+    # ------------------------------------------------------------------ the core
+    def core_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, the core threshold (``core``-th largest profile cosine, 0 with fewer) and
+        the core norm ``sqrt(1 + |core|^2)``; computed once per profiles object."""
+        if self._core_stats is None:
+            self._core_stats = _core_stats(self.rows, self.core)
+        return self._core_stats
+
+    def core_overlap(self, queries: sp.csr_matrix, query_kth: np.ndarray, query_norms: np.ndarray) -> sp.csr_matrix:
+        """Core overlap of query profiles with every row: CSR (k, n) of float32 in (0, 1].
+
+        ``core(a) . core(b) / (c_a c_b)``, where a profile's core is its entries at or above
+        its core threshold and ``c`` its core norm. Nonzero only where the profiles overlap,
+        so it never adds a candidate the profile overlap does not hold. One function for every
+        path, so a pair's value is the same bit for bit wherever it is computed.
+        """
+        k, n = queries.shape[0], self.n_rows
+        if self.core == 0 or queries.nnz == 0:
+            return sp.csr_matrix((k, n), dtype=np.float32)
+        core_kth, core_norms = self.core_stats()
+        owner = np.repeat(np.arange(k), np.diff(queries.indptr))
+        keep = queries.data >= np.asarray(query_kth, np.float32)[owner]
+        columns = np.unique(queries.indices[keep])
+        heads = sp.csr_matrix((queries.data[keep], np.searchsorted(columns, queries.indices[keep]),
+                               np.concatenate([[0], np.cumsum(np.bincount(owner[keep], minlength=k))])),
+                              shape=(k, len(columns)))
+        postings = self.select_postings(columns)  # (c, b): q_b[c], for the rows b whose profile holds c
+        in_core = postings.data >= core_kth[postings.indices]
+        postings = sp.csr_matrix((postings.data * in_core, postings.indices, postings.indptr), shape=postings.shape)
+        product = sp.csr_matrix(heads @ postings)
+        product.eliminate_zeros()
+        product.sort_indices()
+        rows_of = np.repeat(np.arange(k), np.diff(product.indptr))
+        product.data = (product.data.astype(np.float32)
+                        / (np.asarray(query_norms, np.float32)[rows_of] * core_norms[product.indices]))
+        return product
+
+    def core_of_rows(self, rows: np.ndarray) -> sp.csr_matrix:
+        """:meth:`core_overlap` of indexed ``rows`` with every row."""
+        core_kth, core_norms = self.core_stats()
+        rows = np.asarray(rows, dtype=np.int64)
+        return self.core_overlap(self.select(rows), core_kth[rows], core_norms[rows])
+
+    def core_of_profile(self, profile: tuple[np.ndarray, np.ndarray]) -> sp.csr_matrix:
+        """:meth:`core_overlap` of one profile ``(indices, cosines)`` (a text's) with every row."""
+        indices, data = profile
+        kth, norm = _core_of(data, self.core)
+        query = sp.csr_matrix((np.asarray(data, np.float32), indices, [0, len(indices)]), shape=(1, self.n_rows))
+        return self.core_overlap(query, np.array([kth]), np.array([norm]))
+
     # ------------------------------------------------------------------ scoring
     def overlap(self, profiles: sp.csr_matrix) -> sp.csr_matrix:
         """``profiles @ postings``: profile dot products with every row, as CSR (k, n)."""
@@ -226,7 +317,8 @@ class NeighbourProfiles:
             product = product + profiles @ self._delta
         return sp.csr_matrix(product)
 
-    def anchored(self, cosines: np.ndarray, profile: tuple[np.ndarray, np.ndarray], norm: float) -> np.ndarray:
+    def anchored(self, cosines: np.ndarray, profile: tuple[np.ndarray, np.ndarray], norm: float,
+                 core: sp.csr_matrix | None = None) -> np.ndarray:
         """The anchored score of one query with every row, from its TF-IDF ``cosines``.
 
         Parameters
@@ -245,11 +337,13 @@ class NeighbourProfiles:
             overlap = self.overlap(query)
             scores[overlap.indices] += overlap.data  # CSR row: each column once
         scores /= np.float32(norm) * self.norms
+        if core is not None and core.nnz and self.core_weight:
+            scores[core.indices] += self.core_weight * core.data
         return scores
 
     def for_row(self, row: int, cosines: np.ndarray) -> np.ndarray:
         """Anchored scores of an indexed row with every row."""
-        return self.anchored(cosines, self.row(row), float(self.norms[row]))
+        return self.anchored(cosines, self.row(row), float(self.norms[row]), self.core_of_rows(np.array([row])))
 
     def newcomer_profile(self, cosines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The profile of a text that is not indexed: among its top ``m`` rows, those whose
@@ -262,7 +356,7 @@ class NeighbourProfiles:
     def for_text(self, cosines: np.ndarray) -> np.ndarray:
         """Anchored scores of a text that is not indexed, under the newcomer rule."""
         profile = self.newcomer_profile(cosines)
-        return self.anchored(cosines, profile, float(_norm(profile[1])))
+        return self.anchored(cosines, profile, float(_norm(profile[1])), self.core_of_profile(profile))
 
     def block_scores(self, rows: np.ndarray, cosines: sp.csr_matrix) -> sp.csr_matrix:
         """Anchored scores of indexed ``rows`` with every row, from their TF-IDF ``cosines``
@@ -272,6 +366,11 @@ class NeighbourProfiles:
         total.data = total.data.astype(np.float32)
         # the same float32 operations, in the same order, as :meth:`anchored`
         total.data /= self.norms[np.repeat(np.asarray(rows), np.diff(total.indptr))] * self.norms[total.indices]
+        if self.core_weight:
+            core = self.core_of_rows(rows)
+            core.data = self.core_weight * core.data
+            total = sp.csr_matrix(total + core)  # every core entry is an overlap entry: values add in place
+            total.sort_indices()
         return total
 
     # ------------------------------------------------------------------ growth
@@ -294,7 +393,8 @@ class NeighbourProfiles:
         grown = NeighbourProfiles(self._rows, self.m, self._postings,
                                   kth=np.concatenate([self.kth, np.zeros(n_new, np.float32)]),
                                   norms=np.concatenate([self.norms, np.ones(n_new, np.float32)]),
-                                  outside=np.concatenate([self.outside, np.zeros(n_new, np.float32)]))
+                                  outside=np.concatenate([self.outside, np.zeros(n_new, np.float32)]),
+                                  core=self.core, core_weight=self.core_weight)
         grown._changed = dict(self._changed)
         corrections = list(self._corrections)
         close_pairs: dict[float, list[tuple[np.ndarray, int]]] = {threshold: [] for threshold in self._near_duplicates}
@@ -337,9 +437,18 @@ class NeighbourProfiles:
                                      .astype(np.int8))
             extended.sort_indices()
             grown._near_duplicates[threshold] = extended
+        if self._core_stats is not None:  # carried over: only the rows changed here are computed again
+            core_kth, core_norms = (np.concatenate([part, np.full(n_new, fill, np.float32)])
+                                    for part, fill in zip(self._core_stats, (0.0, 1.0)))
+            for row, profile in grown._changed.items():
+                if self._changed.get(row) is not profile:  # changed by this call
+                    core_kth[row], core_norms[row] = _core_of(profile[1], self.core)
+            grown._core_stats = (core_kth, core_norms)
         size = sum(len(c[0]) for c in corrections)
         if should_fold(size, self._rows.nnz, FOLD_MIN_ENTRIES):
-            merged = NeighbourProfiles(grown.rows, self.m, kth=grown.kth, norms=grown.norms, outside=grown.outside)
+            merged = NeighbourProfiles(grown.rows, self.m, kth=grown.kth, norms=grown.norms, outside=grown.outside,
+                                       core=self.core, core_weight=self.core_weight)
+            merged._core_stats = grown._core_stats
             merged._near_duplicates = grown._near_duplicates
             return merged
         if corrections:
@@ -360,6 +469,8 @@ def neighbour_profiles(
     block_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     run_blocks: Callable[[Callable[..., Any], list[tuple]], Iterable[Any]] | None = None,
+    core: int = 0,
+    core_weight: float = 0.0,
 ) -> NeighbourProfiles:
     """Every row's ``m`` most similar other rows by cosine: the fit-time profiles.
 
@@ -400,7 +511,7 @@ def neighbour_profiles(
                           np.concatenate(indices) if indices else np.zeros(0, np.int32),
                           np.concatenate(indptr)), shape=(n, n))
     rows.has_sorted_indices = True
-    return NeighbourProfiles(rows, m)
+    return NeighbourProfiles(rows, m, core=core, core_weight=core_weight)
 
 
 def _one_by_one(function: Callable[..., Any], arguments: list[tuple]) -> Iterable[Any]:

@@ -29,7 +29,16 @@ from ._markup import html_to_text
 from ._options import BlendWeights, PageSizes
 from ._ranking import RankingQuery, ranking_list
 from ._recommend import RecommendQuery, recommendation_list
-from ._related import RelatedQuery, related_arrays, related_rows, related_text_rows, resolve_strategy, similarity_matrix
+from ._related import (
+    RelatedQuery,
+    related_arrays,
+    related_rows,
+    related_text_rows,
+    resolve_strategy,
+    similarity_matrix,
+    tiers_for_row,
+    tiers_for_text,
+)
 from ._state import ModelState
 from ._time import epoch_seconds, parse_datetime
 from .exceptions import InvalidInputError, InvalidOptionError, NotFittedError
@@ -114,8 +123,9 @@ class ListQueries:
             published=int(state.catalog.published[row]), max_age_seconds=check_max_age(max_age),
         )
         chosen = related_rows(state, row, query, self.strategy)
+        tiers = tiers_for_row(state, row, [hit_row for hit_row, _ in chosen])
         return explained_hits(chosen, state.index.row_vector(row), state.index, state.catalog,
-                              state.vectorizer.display_terms_, query.explain_terms)
+                              state.vectorizer.display_terms_, query.explain_terms, tiers)
 
     def similarity(self, article_ids: Iterable[str], other_ids: Iterable[str] | None = None) -> np.ndarray:
         """The Related score between indexed articles, as a dense matrix.
@@ -225,8 +235,9 @@ class ListQueries:
             published=published, max_age_seconds=max_age_seconds,
         )
         chosen = related_text_rows(state, vector, query)
+        tiers = tiers_for_text(state, vector, [hit_row for hit_row, _ in chosen])
         return explained_hits(chosen, vector, state.index, state.catalog, state.vectorizer.display_terms_,
-                              query.explain_terms)
+                              query.explain_terms, tiers)
 
     def _related_query(self, k: int, *, same_section: Any, **context: Any) -> RelatedQuery:
         return RelatedQuery(k=k, duplicate_threshold=self.duplicate_threshold, min_similarity=self.min_similarity,

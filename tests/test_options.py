@@ -32,6 +32,7 @@ BAD = [
     ("duplicate_threshold", float("nan")), ("min_similarity", float("nan")),
     ("ranking_max_age", timedelta(days=10**6)),
     ("strategy", "fastest"), ("strategy", None),
+    ("core_weight", -0.1), ("core_weight", float("inf")), ("core_neighbours", -1), ("core_neighbours", 2.5),
 ]
 
 
@@ -78,7 +79,8 @@ def test_set_params_validates_and_clone_works(sample_articles):
 
 def test_configs_saved_before_an_option_existed_keep_the_old_behaviour():
     config = options.to_json(Recommender().get_params())
-    for name in ("proper_noun_weight", "stem", "neighbours", "n_jobs"):
+    for name in ("proper_noun_weight", "stem", "neighbours", "n_jobs", "core_neighbours", "core_weight", "strategy"):
         del config[name]
     restored = options.from_json(config)
     assert (restored["proper_noun_weight"], restored["stem"], restored["neighbours"], restored["n_jobs"]) == (1, False, 0, None)
+    assert (restored["core_weight"], restored["strategy"]) == (0.0, "auto")  # ranked by the anchored score alone

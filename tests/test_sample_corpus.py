@@ -66,3 +66,47 @@ def test_lists_are_deterministic(sample_model, sample_articles):
     again = Recommender().fit(sample_articles)
     for article_id in itertools.islice(sample_model.article_ids, 0, None, 7):
         assert again.related(article_id) == sample_model.related(article_id)
+
+
+def test_the_same_story_comes_first(sample_model, stories):
+    for members in stories["stories"].values():
+        for article_id in members:
+            first = sample_model.related(article_id, k=10)[0]
+            assert first.article_id in members, (article_id, first)
+
+
+def test_the_story_tier_marks_same_story_hits(sample_model, stories):
+    story_of = {article_id: name for name, members in stories["stories"].items() for article_id in members}
+    marked = same_marked = same_total = 0
+    for article_id in sample_model.article_ids:
+        for hit in sample_model.related(article_id, k=10):
+            assert hit.tier in ("story", "related")
+            same = story_of.get(article_id) is not None and story_of.get(hit.article_id) == story_of.get(article_id)
+            marked += hit.tier == "story"
+            same_marked += same and hit.tier == "story"
+            same_total += same
+    assert marked and same_marked / marked >= 0.95  # marked hits really are the same story
+    assert same_marked / same_total >= 0.7  # and most same-story hits are marked
+
+
+def test_only_related_hits_carry_a_tier(sample_model):
+    article_id = sample_model.article_ids[0]
+    page = sample_model.page(article_id)
+    assert all(hit.tier for hit in page.related)
+    assert not any(hit.tier for hit in page.ranking + page.recommendation)
+    draft = sample_model.related_to_text("Aldermere film festival opens", "The Aldermere film festival opened.")
+    assert draft and all(hit.tier in ("story", "related") for hit in draft)
+
+
+def test_shared_closest_neighbours_lift_a_pair(sample_articles):
+    """The core term only adds: a pair's score with it is at least its anchored score, and the
+    pairs it lifts are pairs whose closest neighbours coincide."""
+    from recommender import Recommender
+
+    anchored = Recommender(core_weight=0.0).fit(sample_articles)
+    default = Recommender().fit(sample_articles)
+    ids_ = default.article_ids
+    lifted = default.similarity(ids_) - anchored.similarity(ids_)
+    assert lifted.min() >= 0 and lifted.max() > 0.05
+    core = default.profiles_.core_of_rows(np.arange(len(ids_))).toarray()
+    np.testing.assert_allclose(lifted, 0.5 * core, atol=1e-5)

@@ -5,6 +5,7 @@
   the entry points every caller uses: single rows, texts, blocks and whole-archive arrays.
 * :mod:`.full`: the full-product strategy (exact; cost grows with the archive).
 * :mod:`.pruned`: the profiles strategy (exact by score bounds; cost independent of the archive).
+* :mod:`.tier`: which hits are the same story as the query, and which only related.
 
 Near-duplicates are skipped by :mod:`recommender._distinct`, shared with the other lists.
 """
@@ -20,6 +21,7 @@ from .search import (
     resolve_strategy,
     similarity_matrix,
 )
+from .tier import tiers_for_row, tiers_for_text
 
 __all__ = ["STRATEGIES", "RelatedQuery", "block_rows", "filtered_out", "related_arrays", "related_block",
-           "related_rows", "related_text_rows", "resolve_strategy", "similarity_matrix"]
+           "related_rows", "related_text_rows", "resolve_strategy", "similarity_matrix", "tiers_for_row", "tiers_for_text"]

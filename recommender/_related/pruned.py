@@ -83,12 +83,31 @@ def pruned_lists(
         return [None] * len(rows)
     overlap = profiles.overlap(selected)  # indices unsorted within rows: sorting them costs more than the rest
     at = _entries_of(overlap, known, state.index.n_rows)
-    scored_known = _known_candidates(state, rows, known, known_position, overlap, at, duplicate_threshold,
+    core = _core_terms(state, rows, overlap)
+    if core is None:
+        return [None] * len(rows)
+    scored_known = _known_candidates(state, rows, known, known_position, overlap, at, core, duplicate_threshold,
                                      min_similarity, filtered_out)
     usable = np.isfinite(scored_known.score)
     kth = _kth_per_row(scored_known.position[usable], scored_known.score[usable], len(rows), k, 0.0)
-    scored_close, left_max = _overlap_candidates(state, rows, overlap, at, kth, min_similarity, filtered_out)
+    scored_close, left_max = _overlap_candidates(state, rows, overlap, at, core, kth, min_similarity, filtered_out)
     return _settled(state, rows, k, duplicate_threshold, min_similarity, scored_known, scored_close, left_max)
+
+
+def _core_terms(state: ModelState, rows: np.ndarray, overlap: sp.csr_matrix) -> np.ndarray | None:
+    """The weighted core overlap of each profile-overlap entry (0 for most): the score's second
+    term, aligned with ``overlap.data``; ``None`` if a core entry has no overlap entry (it
+    cannot happen in exact arithmetic; the block then takes the full product)."""
+    profiles = state.profiles
+    terms = np.zeros(overlap.nnz, dtype=np.float32)
+    if not profiles.core_weight:
+        return terms
+    core = profiles.core_of_rows(rows)
+    where = _entries_of(overlap, core, state.index.n_rows)
+    if (where < 0).any():
+        return None
+    terms[where] = profiles.core_weight * core.data
+    return terms
 
 
 def _filter_starves_every_row(state: ModelState, rows: np.ndarray, known: sp.csr_matrix, known_position: np.ndarray,
@@ -105,16 +124,18 @@ def _filter_starves_every_row(state: ModelState, rows: np.ndarray, known: sp.csr
 
 
 def _known_candidates(state: ModelState, rows: np.ndarray, known: sp.csr_matrix, known_position: np.ndarray,
-                      overlap: sp.csr_matrix, at: np.ndarray, duplicate_threshold: float, min_similarity: float,
-                      filtered_out: np.ndarray | None) -> _Scored:
+                      overlap: sp.csr_matrix, at: np.ndarray, core: np.ndarray, duplicate_threshold: float,
+                      min_similarity: float, filtered_out: np.ndarray | None) -> _Scored:
     """Step 1: exact scores of the candidates with a known cosine (``-inf`` where unusable):
-    cos + overlap then one division in float32, the arithmetic of ``NeighbourProfiles.anchored``."""
+    cos + overlap then one division in float32, then the core term added, the arithmetic of
+    ``NeighbourProfiles.anchored``."""
     norms, removed = state.profiles.norms, state.catalog.removed
     found = at >= 0
     known_row, known_column = rows[known_position], known.indices.astype(np.int64)
     known_sums = known.data.copy()
     known_sums[found] = known.data[found] + overlap.data[at[found]]
     known_scores = (known_sums / (norms[known_row] * norms[known_column])).astype(np.float32)
+    known_scores[found] += core[at[found]]  # adding 0 leaves a score as it is
     unusable = ((known_column == known_row) | (known.data >= duplicate_threshold) | (known.data < min_similarity)
                 | ~(known_scores > 0))
     if state.catalog.any_removed:
@@ -126,7 +147,7 @@ def _known_candidates(state: ModelState, rows: np.ndarray, known: sp.csr_matrix,
 
 
 def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_matrix, at: np.ndarray,
-                        kth: np.ndarray, min_similarity: float,
+                        core: np.ndarray, kth: np.ndarray, min_similarity: float,
                         filtered_out: np.ndarray | None) -> tuple[_Scored, np.ndarray]:
     """Step 2: candidates linked by overlap only, scored where their bound reaches the row's
     k-th known score; and per row, the largest bound of those left unscored.
@@ -134,13 +155,15 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
     A cosine is at most ``min(bound[a], bound[b])`` (not listed at all if that is below
     ``min_similarity``). Since norms >= 1 and the ceiling is at most ``bound[a]``, an entry's
     bound is at most ``(overlap + bound[a]) / n_a``, below the k-th score when the overlap is
-    below ``cut`` (chosen so, in float32): only the rest are bounded one by one.
+    below ``cut`` (chosen so, in float32): only the rest are bounded one by one. Entries with
+    a core term (a few per row) are always scored, so every bound left holds no core term.
     """
     profiles, removed = state.profiles, state.catalog.removed
     bound, norms = profiles.bound, profiles.norms
     cut, cut_ceiling = _overlap_cut(kth, bound[rows], norms[rows])
     counts = np.diff(overlap.indptr)
-    close = np.flatnonzero(overlap.data >= np.repeat(cut, counts))
+    with_core = core > 0
+    close = np.flatnonzero((overlap.data >= np.repeat(cut, counts)) | with_core)
     is_known = np.zeros(overlap.nnz, dtype=bool)
     is_known[at[at >= 0]] = True
     close = close[~is_known[close]]  # scored in step 1
@@ -153,11 +176,12 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
         upper[removed[close_column]] = -np.inf
     if filtered_out is not None:
         upper[filtered_out[close_column]] = -np.inf
-    needed = np.flatnonzero(np.isfinite(upper) & (upper >= kth[close_position]))
+    needed = np.flatnonzero(np.isfinite(upper) & ((upper >= kth[close_position]) | with_core[close]))
     needed_row, needed_column = close_row[needed], close_column[needed]
     needed_cosines = state.index.pair_cosines(needed_row, needed_column)
     needed_scores = ((needed_cosines + overlap.data[close[needed]]) / (norms[needed_row] * norms[needed_column])
                      ).astype(np.float32)
+    needed_scores += core[close[needed]]
     needed_scores[needed_cosines < min_similarity] = -np.inf
     upper[needed] = -np.inf
     # never scored: must stay below each list's last score (entries under the cut are below cut_ceiling)

@@ -24,7 +24,7 @@ No rating is used in fitting::
     >>> from recommender.evaluation.lee import evaluate_lee
     >>> result = evaluate_lee()                    # any Recommender option as a keyword
     >>> result["n_pairs"], round(result["pearson"], 2)
-    (1225, 0.72)
+    (1225, 0.71)
     >>> round(evaluate_lee(neighbours=0)["pearson"], 2)   # TF-IDF cosine alone
     0.61
 
