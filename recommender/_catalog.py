@@ -108,6 +108,7 @@ class Catalog:
         self.published = np.empty(0, dtype=np.int64)
         self.by_published = np.empty(0, dtype=np.int64)
         self._published_sorted = np.empty(0, dtype=np.int64)
+        self.section_counts = None  # the archive's (sub)section counts, kept by recommender._reader (copies share it)
         self.extend(records)
 
     # -- arrays (what an artifact stores) ------------------------------------------------------
@@ -356,6 +357,11 @@ class Catalog:
         """Section name of ``row`` (``None`` for none)."""
         code = int(self.section_codes[row])
         return None if code < 0 else self._section_names[code]
+
+    def first_tag(self, row: int) -> str | None:
+        """The first tag of ``row`` (its subsection), ``None`` for none."""
+        tags = self._value(2, row).split(_SEPARATOR, 3)[2:3]
+        return tags[0] if tags else None
 
     def section_code(self, section: str | None) -> int:
         """Internal code of a section name; ``-2`` for a section no article has."""

@@ -103,8 +103,15 @@ class Recommender(ListQueries):
     ranking_max_age : datetime.timedelta, default=7 days
         Ranking lists consider only stories published this long before ``now``.
     blend_weights : mapping or None, default=None
-        Weights of the Recommendation signals ``article``, ``history``, ``popularity``,
-        ``freshness`` (see :mod:`recommender._recommend`); ``None`` is 0.4, 0.3, 0.15, 0.15.
+        Weights of the Recommendation signals ``article``, ``history``, ``history_max``,
+        ``section``, ``subsection``, ``popularity``, ``freshness`` (see
+        :mod:`recommender._recommend`); a signal left out (or ``None``: all) keeps the
+        ``blend``'s default (:class:`~recommender._options.BlendWeights`).
+    blend : {"reader", "similarity"}, default="reader"
+        ``"reader"`` scores candidates on raw similarities to the article and the history
+        plus the reader's section profile; ``"similarity"`` is the earlier blend (cosines
+        below ``min_similarity`` count 0, no section profile; models saved before the
+        option load with it).
     diversity : float, default=0.3
         Maximal-marginal-relevance trade-off in [0, 1): 0 ranks by relevance alone.
     freshness_half_life_hours : float, default=48.0
@@ -161,6 +168,7 @@ class Recommender(ListQueries):
         prior_hours: float = PopularityOptions.prior_hours,
         ranking_max_age: timedelta = PopularityOptions.ranking_max_age,
         blend_weights: Mapping[str, float] | None = RecommendOptions.blend_weights,
+        blend: str = RecommendOptions.blend,
         diversity: float = RecommendOptions.diversity,
         freshness_half_life_hours: float = RecommendOptions.freshness_half_life_hours,
         history_half_life: float = RecommendOptions.history_half_life,

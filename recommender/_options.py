@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -163,36 +163,59 @@ class PopularityOptions:
 
 @dataclass(frozen=True, slots=True)
 class BlendWeights:
-    """Weights of the four Recommendation relevance signals (finite numbers >= 0)."""
+    """Weights of the Recommendation relevance signals (finite numbers >= 0).
+
+    ``article``: similarity to the article being read; ``history``: similarity to the
+    reader's profile (the mean of the stories read); ``history_max``: similarity to the
+    closest single story read; ``section`` and ``subsection``: the reader's share of reads
+    in the candidate's section and subsection (first tag); ``popularity``; ``freshness``
+    (see :mod:`recommender._recommend`). The defaults are those of ``blend="reader"``;
+    :attr:`SIMILARITY` holds those of ``blend="similarity"``.
+    """
 
     article: float = 0.4
-    history: float = 0.3
+    history: float = 0.15
+    history_max: float = 0.15
+    section: float = 0.1
+    subsection: float = 0.2
     popularity: float = 0.15
     freshness: float = 0.15
 
+    SIMILARITY: ClassVar[dict[str, float]] = {"article": 0.4, "history": 0.3, "history_max": 0.0, "section": 0.0,
+                                              "subsection": 0.0, "popularity": 0.15, "freshness": 0.15}
+
     @classmethod
-    def of(cls, weights: Mapping[str, float] | None) -> BlendWeights:
-        """The weights an option value names (``None``: the defaults)."""
+    def of(cls, weights: Mapping[str, float] | None, blend: str = "reader") -> BlendWeights:
+        """The weights an option value names; a signal it leaves out keeps the ``blend``'s default."""
+        base = cls() if blend == "reader" else cls(**cls.SIMILARITY)
         if weights is None:
-            return cls()
+            return base
         _weights("blend_weights", weights, {field.name for field in fields(cls)})
-        return cls(**{name: float(value) for name, value in weights.items()})
+        return replace(base, **{name: float(value) for name, value in weights.items()})
 
 
 @dataclass(frozen=True)
 class RecommendOptions:
-    """How the Recommendation list weighs and diversifies its signals (see :mod:`recommender._recommend`)."""
+    """How the Recommendation list weighs and diversifies its signals (see :mod:`recommender._recommend`).
+
+    ``blend="reader"`` scores candidates on raw similarities plus the reader's section
+    profile; ``"similarity"`` is the earlier blend (similarities below ``min_similarity``
+    count 0, no section profile), which models saved before the option keep.
+    """
 
     blend_weights: Mapping[str, float] | None = None
+    blend: str = "reader"
     diversity: float = 0.3
     freshness_half_life_hours: float = 48.0
     history_half_life: float = 5.0
     story_threshold: float = 0.1
 
-    LEGACY: ClassVar[dict[str, Any]] = {}
+    LEGACY: ClassVar[dict[str, Any]] = {"blend": "similarity"}
+    BLENDS: ClassVar[tuple[str, ...]] = ("reader", "similarity")
 
     def validate(self) -> RecommendOptions:
         BlendWeights.of(self.blend_weights)
+        _choice("blend", self.blend, self.BLENDS)
         _number("diversity", self.diversity, 0, 1, high_open=True)
         _number("freshness_half_life_hours", self.freshness_half_life_hours, 0, MAX_HOURS, low_open=True)
         _number("history_half_life", self.history_half_life, 0, 1e6, low_open=True)

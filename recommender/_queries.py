@@ -8,6 +8,7 @@ of the list: :mod:`._related` (Related search), :mod:`._ranking`, :mod:`._recomm
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from ._hits import Hit, Page
 from ._markup import html_to_text
 from ._options import BlendWeights, PageSizes
 from ._ranking import RankingQuery, ranking_list
-from ._recommend import RecommendQuery, recommendation_list
+from ._recommend import SIGNALS, RecommendQuery, SiteScores, recommendation_list, relevance_signals
 from ._related import (
     RelatedQuery,
     related_arrays,
@@ -57,6 +58,7 @@ class ListQueries:
     explain_terms: int
     strategy: str
     blend_weights: Any
+    blend: str
     diversity: float
     freshness_half_life_hours: float
     history_half_life: float
@@ -319,24 +321,43 @@ class ListQueries:
         moment = float(epoch_seconds(check_now(now)))
         return self._recommend(state, article_id, history, k, moment, state.catalog.known_rows(check_exclude(exclude)))
 
-    def _recommend(self, state: ModelState, article_id: str | None, history: Iterable[str], k: int,
-                   now: float, avoid: np.ndarray) -> list[Hit]:
+    def _recommend_query(self, state: ModelState, article_id: str | None, history: Iterable[str], k: int,
+                         now: float, avoid: np.ndarray) -> RecommendQuery:
         history_rows = state.catalog.known_rows(check_exclude(history, "history"))
         article_vector = None
         if article_id is not None:
             row = state.catalog.row(article_id)
             article_vector = state.index.row_vector(row)
             avoid = np.append(avoid, row)
-        query = RecommendQuery(
+        return RecommendQuery(
             k=k, now=now, article_vector=article_vector, history_rows=history_rows,
             exclude_rows=np.concatenate([avoid, history_rows]).astype(np.int64),
-            weights=BlendWeights.of(self.blend_weights), diversity=float(self.diversity),
+            weights=BlendWeights.of(self.blend_weights, self.blend), diversity=float(self.diversity),
             freshness_half_life_hours=float(self.freshness_half_life_hours),
             history_half_life=float(self.history_half_life), duplicate_threshold=self.duplicate_threshold,
             min_similarity=self.min_similarity, explain_terms=self.explain_terms,
-            story_threshold=float(self.story_threshold),
+            story_threshold=float(self.story_threshold), blend=self.blend,
         )
+
+    def _recommend(self, state: ModelState, article_id: str | None, history: Iterable[str], k: int,
+                   now: float, avoid: np.ndarray) -> list[Hit]:
+        query = self._recommend_query(state, article_id, history, k, now, avoid)
         return recommendation_list(state.index, state.catalog, state.popularity, state.vectorizer.display_terms_, query)
+
+    def _relevance(self, candidates: Iterable[str], history: Iterable[str] = (), now: datetime | None = None,
+                   article_id: str | None = None, *, signal: str | None = None) -> np.ndarray:
+        """The Recommendation relevance of each candidate id, as :meth:`recommend` ranks them
+        before diversification (for offline evaluation on logged impressions); with ``signal``
+        (a name of :data:`~recommender._recommend.SIGNALS`), that signal alone, unweighted."""
+        state = self._fitted()
+        query = self._recommend_query(state, article_id, history, 1, float(epoch_seconds(check_now(now))),
+                                      np.empty(0, dtype=np.int64))
+        if signal is not None:
+            check_choice(signal, "signal", SIGNALS)
+            query = replace(query, weights=BlendWeights(**{name: float(name == signal) for name in SIGNALS}))
+        rows = state.catalog.rows(candidates)
+        site = SiteScores.of(state.index, state.catalog, state.popularity, query)
+        return relevance_signals(site, rows, state.index, state.catalog, query).sum(axis=1)
 
     def page(self, article_id: str, history: Iterable[str] = (), now: datetime | None = None) -> Page:
         """The three lists under an article: Related (10), Ranking (8), Recommendation (8).

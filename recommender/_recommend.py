@@ -48,8 +48,12 @@ from ._hits import Hit
 from ._options import BlendWeights
 from ._popularity import HOUR, PopularityState
 from ._ranking import ranking_window
+from ._reader import section_shares
 
-__all__ = ["RecommendQuery", "reading_profile", "recommendation_list"]
+__all__ = ["SIGNALS", "RecommendQuery", "SiteScores", "reading_profile", "recommendation_list", "relevance_signals"]
+
+SIGNALS = ("article", "history", "history_max", "section", "subsection", "popularity", "freshness")
+"""The relevance signals, in the column order of :func:`relevance_signals` (fields of :class:`BlendWeights`)."""
 
 MMR_POOL_PER_SLOT = 10
 """Candidates per list slot that the diversity walk considers (relevance-sorted: the tail cannot win)."""
@@ -107,6 +111,12 @@ class RecommendQuery:
     distinct_top: int = 4
     story_threshold: float = 0.1
     explain_terms: int = 3
+    blend: str = "reader"
+
+    @property
+    def floor(self) -> float:
+        """Cosine below which a similarity counts 0: ``min_similarity`` in the ``"similarity"`` blend, else none."""
+        return self.min_similarity if self.blend == "similarity" else -np.inf
 
 
 def reading_profile(index: CosineIndex, history_rows: np.ndarray, half_life: float) -> sp.csr_matrix | None:
@@ -123,17 +133,76 @@ def reading_profile(index: CosineIndex, history_rows: np.ndarray, half_life: flo
 
 
 def _similarity(index: CosineIndex, vector: sp.csr_matrix | None, query: RecommendQuery) -> np.ndarray:
-    """Cosine with every row; near-duplicates of the query and noise below ``min_similarity`` count 0."""
+    """Cosine with every row; near-duplicates of the query count 0, and so does noise below
+    ``min_similarity`` in the ``"similarity"`` blend."""
     if vector is None:
         return np.zeros(index.n_rows)
     scores = index.scores(vector).astype(np.float64)
-    scores[(scores < query.min_similarity) | (scores >= query.duplicate_threshold)] = 0.0
+    scores[(scores < query.floor) | (scores >= query.duplicate_threshold)] = 0.0
     return scores
 
 
 def _scaled(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     top = values.max() if values.size else 0.0
     return values[rows] / top if top > 0 else np.zeros(len(rows))
+
+
+@dataclass(frozen=True)
+class SiteScores:
+    """The signals scored over every row, from which candidates are drawn and scaled.
+
+    Parameters
+    ----------
+    article, history, popular : ndarray of shape (n_rows,)
+        Cosine to the article, cosine to the reading profile, popular score.
+    """
+
+    article: np.ndarray
+    history: np.ndarray
+    popular: np.ndarray
+
+    @classmethod
+    def of(cls, index: CosineIndex, catalog: Catalog, popularity: PopularityState, query: RecommendQuery) -> SiteScores:
+        profile = reading_profile(index, query.history_rows, query.history_half_life)
+        window = ranking_window(popularity, catalog, query.now)
+        popular = np.zeros(index.n_rows)
+        popular[window] = popularity.scores(window, catalog.published[window].astype(np.float64), query.now, "popular")
+        return cls(_similarity(index, query.article_vector, query), _similarity(index, profile, query), popular)
+
+
+def _closest_read(index: CosineIndex, rows: np.ndarray, query: RecommendQuery) -> np.ndarray:
+    """Each row's largest cosine to a single story read (near-duplicates of one count 0)."""
+    if len(query.history_rows) == 0 or len(rows) == 0:
+        return np.zeros(len(rows))
+    cosines = (index.select(rows) @ index.select(query.history_rows).T).toarray().astype(np.float64)
+    cosines[(cosines < query.floor) | (cosines >= query.duplicate_threshold)] = 0.0
+    return cosines.max(axis=1)
+
+
+def relevance_signals(site: SiteScores, rows: np.ndarray, index: CosineIndex, catalog: Catalog,
+                      query: RecommendQuery) -> np.ndarray:
+    """The weighted signals of ``rows``, one column per name of :data:`SIGNALS`.
+
+    Returns
+    -------
+    ndarray of shape (len(rows), len(SIGNALS))
+        Their row sums are the relevance.
+    """
+    w = query.weights
+    # Scale each similarity by its best value over the whole site, not over what is left, so a
+    # weak similarity stays weak after the strong ones went to other lists or were read.
+    age_hours = np.maximum(query.now - catalog.published[rows], 0) / HOUR
+    reads_profile = w.section > 0 or w.subsection > 0
+    section, subsection = section_shares(catalog, query.history_rows, rows) if reads_profile else (0.0, 0.0)
+    return np.column_stack([
+        w.article * _scaled(site.article, rows),
+        w.history * _scaled(site.history, rows),
+        w.history_max * _closest_read(index, rows, query) if w.history_max > 0 else np.zeros(len(rows)),
+        w.section * section + np.zeros(len(rows)),
+        w.subsection * subsection + np.zeros(len(rows)),
+        w.popularity * _scaled(site.popular, rows),
+        w.freshness * np.exp2(-age_hours / query.freshness_half_life_hours),
+    ])
 
 
 def recommendation_list(
@@ -147,42 +216,26 @@ def recommendation_list(
         Up to ``query.k`` hits, ``score`` the blended relevance; fewer only when fewer
         stories published by ``now`` remain after the exclusions.
     """
-    n = index.n_rows
-    article_scores = _similarity(index, query.article_vector, query)
-    profile = reading_profile(index, query.history_rows, query.history_half_life)
-    history_scores = _similarity(index, profile, query)
-    window = ranking_window(popularity, catalog, query.now)
-    popular = np.zeros(n)
-    popular[window] = popularity.scores(window, catalog.published[window].astype(np.float64), query.now, "popular")
-
+    site = SiteScores.of(index, catalog, popularity, query)
     published = catalog.published_between(-np.inf, query.now)
-    sources = [top_rows(article_scores, query.candidates), top_rows(history_scores, query.candidates),
-               top_rows(popular, query.candidates), published[-query.candidates:]]
+    sources = [top_rows(site.article, query.candidates), top_rows(site.history, query.candidates),
+               top_rows(site.popular, query.candidates), published[-query.candidates:]]
     rows = np.unique(np.concatenate(sources)).astype(np.int64)
     rows = rows[(catalog.published[rows] <= query.now) & ~catalog.removed[rows]]
     rows = rows[~near_duplicate_of(rows, index, query.duplicate_threshold, query.exclude_rows)]
     if query.article_vector is not None and len(rows):
-        rows = rows[article_scores[rows] < query.duplicate_threshold]
+        rows = rows[site.article[rows] < query.duplicate_threshold]
     if len(rows) == 0:
         return []
 
-    # Scale each signal by its best value over the whole site, not over what is left, so a
-    # weak similarity stays weak after the strong ones went to other lists or were read.
-    age_hours = np.maximum(query.now - catalog.published[rows], 0) / HOUR
-    w = query.weights
-    signals = np.column_stack([
-        w.article * _scaled(article_scores, rows),
-        w.history * _scaled(history_scores, rows),
-        w.popularity * _scaled(popular, rows),
-        w.freshness * np.exp2(-age_hours / query.freshness_half_life_hours),
-    ])
+    signals = relevance_signals(site, rows, index, catalog, query)
     relevance = signals.sum(axis=1)
     order = np.lexsort(([catalog.id(row) for row in rows], -relevance))
     rows, relevance, signals = rows[order], relevance[order], signals[order]
     # Redundancy in the same units as the similarity signals: relative to the strongest
     # neighbour of the query, so "as close as its best related story" counts as 1.
-    scale = max(article_scores.max(initial=0.0), history_scores.max(initial=0.0))
-    chosen = _mmr(rows, relevance, article_scores[rows], index, query, scale if scale > 0 else 1.0)
+    scale = max(site.article.max(initial=0.0), site.history.max(initial=0.0))
+    chosen = _mmr(rows, relevance, site.article[rows], index, query, scale if scale > 0 else 1.0)
     weights = query_weights(query.article_vector, len(terms)) if query.article_vector is not None else None
     return [_explain(rows[i], relevance[i], signals[i], index, catalog, terms, weights, query) for i in chosen]
 
@@ -223,16 +276,18 @@ def _mmr(rows: np.ndarray, relevance: np.ndarray, to_article: np.ndarray, index:
 def _explain(row: int, score: float, signals: np.ndarray, index: CosineIndex, catalog: Catalog,
              terms: np.ndarray, weights: np.ndarray | None, query: RecommendQuery) -> Hit:
     section = f" in {catalog.section(row)}" if catalog.section(row) else ""
-    strongest = int(np.argmax(signals))
+    strongest = SIGNALS[int(np.argmax(signals))]
     shared: tuple[str, ...] = ()
-    if strongest == 0 and query.article_vector is not None:
+    if strongest == "article" and query.article_vector is not None:
         shared = shared_terms(weights, index, [row], terms, query.explain_terms)[0]
         explanation = f"like this article: shares {', '.join(shared)}" if shared else "like this article"
-    elif strongest == 1 and len(query.history_rows):
+    elif strongest in ("section", "subsection") and len(query.history_rows) and catalog.section(row):
+        explanation = f"because you read {catalog.section(row)}"
+    elif strongest in ("history", "history_max", "section", "subsection") and len(query.history_rows):
         history = query.history_rows
         closest = history[int(np.argmax((index.select(history) @ index.row_vector(row).T).toarray().ravel()))]
         explanation = f"because you read {catalog.id(closest)}"
-    elif strongest == 2:
+    elif strongest == "popularity":
         explanation = f"popular{section}"
     else:
         explanation = f"new{section}"

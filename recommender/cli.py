@@ -235,8 +235,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         result = protocols.evaluate_labels(articles, labels, k=args.k)
         table = {f"Related @{args.k}": result}
     elif args.protocol == "mind":
-        result = protocols.evaluate_mind(args.news, args.behaviors)
-        table = {"MIND": result}
+        result = protocols.evaluate_mind(args.news, args.behaviors, bootstrap=args.bootstrap)
+        metrics = ("auc", "mrr", "ndcg@5", "ndcg@10")
+        table = {name: {m: figures[m] for m in metrics} for name, figures in
+                 {"library": result, **result["baselines"]}.items()}
+        if not args.json:
+            print(f"{result['n_impressions']} impressions, {result['n_news']} news, {result['n_times']} distinct times "
+                  "(replayed in time order: popularity from earlier impressions' clicks only)", file=out)
+            if "bootstrap" in result:
+                b = result["bootstrap"]
+                print(f"AUC library - {b['baseline']}: {b['auc_difference']:+.3f} "
+                      f"(95 % paired bootstrap {b['low']:+.3f} .. {b['high']:+.3f})", file=out)
     elif args.protocol == "popularity":
         if args.articles and not args.reactions:
             raise InvalidOptionError("--articles needs --reactions (reaction events with timestamps)")
@@ -358,6 +367,8 @@ def _parser() -> argparse.ArgumentParser:
     mind = protocols.add_parser("mind", help="MIND click benchmark: AUC, MRR, nDCG@5, nDCG@10")
     mind.add_argument("--news", required=True, help="MIND news.tsv")
     mind.add_argument("--behaviors", required=True, help="MIND behaviors.tsv (train or dev: with labels)")
+    mind.add_argument("--bootstrap", type=int, default=1000,
+                      help="paired bootstrap resamples of library minus best baseline AUC (0: none)")
     popularity = protocols.add_parser("popularity", help="Ranking scores against next-day reactions")
     popularity.add_argument("--articles", help="articles file (default: sample corpus)")
     popularity.add_argument("--reactions", help="reaction events file (default: sample reactions)")

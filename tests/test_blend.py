@@ -113,6 +113,7 @@ def test_bad_arguments(site):
 
 def test_blend_weights_change_the_mix(sample_articles):
     reactions = load_reactions(sample_reactions_path())
-    popular_only = Recommender(blend_weights={"article": 0, "history": 0, "popularity": 1, "freshness": 0})
+    popular_only = Recommender(blend_weights={"article": 0, "history": 0, "history_max": 0, "section": 0,
+                                              "subsection": 0, "popularity": 1, "freshness": 0})
     popular_only.fit(sample_articles, reactions=reactions)
     assert all(h.explanation.startswith("popular") for h in popular_only.recommend(now=NOW)[:4])

@@ -15,6 +15,7 @@ from recommender import InvalidInputError, InvalidOptionError, Recommender, load
 from recommender.evaluation import protocols
 from recommender.cli import main
 from recommender.datasets import sample_articles_path, sample_reactions_path, sample_stories
+from recommender.evaluation.baselines import section_share_scorer
 from recommender.evaluation.mind import blend_scorer, read_mind_behaviors, read_mind_news
 from recommender.evaluation.protocols import (daily_splits, evaluate_labels, evaluate_mind, evaluate_popularity,
                                    evaluate_recommendations, other_story_reader, story_labels)
@@ -105,6 +106,50 @@ def test_mind_errors_name_the_line(tmp_path):
         evaluate_mind(MIND / "news.tsv", MIND / "behaviors.tsv", score_fn=lambda history, candidates: [1.0])
 
 
+def _replay_log(tmp_path):
+    """Six news, seven impressions; N6's only clicks come after the 11:00 impressions."""
+    news = tmp_path / "news.tsv"
+    news.write_text("".join(f"N{i}\t{cat}\t{sub}\t{title}\t\n" for i, cat, sub, title in [
+        (1, "sports", "soccer", "Rovers reach the cup final"), (2, "sports", "soccer", "City sign a striker"),
+        (3, "finance", "markets", "Central bank raises rates"), (4, "news", "newsus", "Storm floods the coast"),
+        (5, "lifestyle", "recipes", "Autumn pumpkin soup"), (6, "sports", "tennis", "Veteran wins in Melbourne")]))
+    behaviors = tmp_path / "behaviors.tsv"
+    rows = [("9:00 AM", "N1", "N4-1"), ("10:00 AM", "N1", "N3-0 N4-1 N5-0"), ("11:00 AM", "N3", "N4-0 N5-1"),
+            ("11:00 AM", "N3", "N4-0 N6-1"), ("12:00 PM", "", "N6-1"), ("1:00 PM", "", "N6-1"), ("2:00 PM", "", "N6-1")]
+    behaviors.write_text("".join(f"{i}\tU{i}\t11/15/2019 {time.replace(' ', ':00 ')}\t{history}\t{impression}\n"
+                                 for i, (time, history, impression) in enumerate(rows, start=1)))
+    return news, behaviors
+
+
+def test_mind_replays_the_log_in_time_order_without_future_clicks(tmp_path):
+    news, behaviors = _replay_log(tmp_path)
+    result = evaluate_mind(news, behaviors, score_fn=by_number, bootstrap=100)
+    popularity = result["baselines"]["popularity"]
+    # Popularity as of each impression (clicks strictly before it): N4 has 1 click at 10:00 and
+    # 2 at 11:00; N5's click at 11:00 is not seen by the other 11:00 impression, and N6's three
+    # clicks come later, so at 11:00 N4 outranks both clicked candidates:
+    # 1: [N4] only clicks     -> AUC -, MRR 1, nDCG 1       2: [N4] first -> AUC 1, MRR 1, nDCG 1
+    # 3: N4 [N5]              -> AUC 0, MRR 1/2, nDCG 1/log2(3)
+    # 4: N4 [N6]              -> AUC 0, MRR 1/2, nDCG 1/log2(3)     5-7: only clicks -> MRR 1, nDCG 1
+    assert popularity["auc"] == pytest.approx(1 / 3)
+    assert popularity["mrr"] == pytest.approx(6 / 7)
+    assert popularity["ndcg@5"] == popularity["ndcg@10"] == pytest.approx((5 + 2 / math.log2(3)) / 7)
+    assert result["n_times"] == 6 and result["n_impressions"] == 7
+    # the scorer by number: 2: N5 N4 N3 -> AUC 1/2, MRR 1/2; 3: [N5] N4 -> 1, 1; 4: [N6] N4 -> 1, 1
+    assert result["auc"] == pytest.approx((0.5 + 1 + 1) / 3) and result["mrr"] == pytest.approx((4 + 0.5 + 1 + 1) / 7)
+    assert set(result["baselines"]) == {"random", "popularity", "tfidf", "section share"}
+    assert result["bootstrap"]["baseline"] == max(result["baselines"], key=lambda b: result["baselines"][b]["auc"])
+    assert result["bootstrap"]["low"] <= result["bootstrap"]["auc_difference"] <= result["bootstrap"]["high"]
+
+
+def test_mind_section_share_baseline_by_hand(tmp_path):
+    news, behaviors = _replay_log(tmp_path)
+    score = section_share_scorer(read_mind_news(news))
+    # archive: sports 3/6, finance, news, lifestyle 1/6 each; a reader of N1 and N3:
+    assert score(["N1", "N3"], ["N6", "N3", "N4"]) == pytest.approx([(1 + 3 / 6) / 3, (1 + 1 / 6) / 3, (0 + 1 / 6) / 3])
+    assert score([], ["N6", "N5"]) == pytest.approx([3 / 6, 1 / 6])
+
+
 # ---------------------------------------------------------------- popularity
 def _three_stories():
     published = "2026-10-01T08:00:00+00:00"
@@ -189,7 +234,8 @@ def test_cli_evaluate_labels_and_mind(capsys):
     assert payload["n_queries"] == 62 and payload["precision"] > 0.85
     assert main(["evaluate", "mind", "--news", str(MIND / "news.tsv"), "--behaviors", str(MIND / "behaviors.tsv")]) == 0
     out = capsys.readouterr().out
-    assert "auc" in out and "ndcg@10" in out and "n_impressions" in out
+    assert "auc" in out and "ndcg@10" in out and "5 impressions" in out
+    assert all(name in out for name in ("library", "random", "popularity", "tfidf", "section share", "bootstrap"))
 
 
 def test_cli_evaluate_popularity_and_recommendations_on_files(tmp_path, capsys, tiny_articles):

@@ -1,7 +1,8 @@
 """The MIND news-recommendation benchmark: rank the candidates of each impression.
 
-MIND (Wu et al. 2020, *MIND: A Large-scale Dataset for News Recommendation*) logs what
-Microsoft News showed its readers and what they clicked. Two tab-separated files, no header:
+MIND (Wu et al. 2020, *MIND: A Large-scale Dataset for News Recommendation*; licensed by
+Microsoft for non-commercial research) logs what Microsoft News showed its readers and what
+they clicked. Two tab-separated files, no header:
 
 * ``news.tsv``: news id, category, subcategory, title, abstract, url, title entities,
   abstract entities;
@@ -12,19 +13,27 @@ Microsoft News showed its readers and what they clicked. Two tab-separated files
 A system scores every candidate of an impression; per impression the benchmark computes
 AUC, MRR, nDCG@5 and nDCG@10 from the scores and labels (:func:`~recommender.evaluation.metrics.auc`,
 :func:`~recommender.evaluation.metrics.mrr_impression`, :func:`~recommender.evaluation.metrics.ndcg_impression`
-reproduce MIND's ``evaluate.py``) and averages them over impressions.
+reproduce MIND's ``evaluate.py``) and averages them over impressions. Tied scores are broken
+at random (seeded), for every scorer alike.
 
 How the library is scored
 -------------------------
 :func:`evaluate_mind` fits a :class:`~recommender.Recommender` on the news (title = title,
-body = abstract or the title when there is none, section = category, one fixed publication
-time, so freshness is the same for all), records every news item's clicks in the users'
-histories as reactions (one per user, so popularity never sees the impressions' labels),
-and scores candidates with the Recommendation blend of :mod:`recommender._recommend` for a
-reader with that history and no current article (:func:`blend_scorer`): the history and
-popularity signals, each scaled by its best value over the whole site. Diversification
-(maximal marginal relevance) orders a list; it is not a per-candidate score, so it plays
-no part here. Any other scorer can be passed as ``score_fn(history, candidates)``.
+body = abstract or the title when there is none, section = category, tags = [subcategory],
+one publication time an hour before the first impression, so freshness is the same for all)
+and **replays the log in time order**: the candidates of each impression are scored with
+what the site would have known then, and only afterwards are its clicks recorded as
+reactions (``click`` events at the impression's time). Popularity therefore comes from clicks
+strictly before an impression, never from the impression's own labels nor from later ones;
+impressions at the same time see none of each other's clicks. Histories are used as given.
+
+The library's score is the relevance the Recommendation list ranks candidates by before
+diversification (:func:`blend_scorer`: the same code as :meth:`~recommender.Recommender.recommend`,
+for a reader with that history and no current article). Beside it run the baselines of
+:mod:`recommender.evaluation.baselines` (random, TF-IDF to the history, section share) and
+popularity as of the impression's time, and optionally a paired bootstrap interval of the
+library's AUC minus the best baseline's. Any other scorer can be passed as
+``score_fn(history, candidates)``.
 """
 
 from __future__ import annotations
@@ -34,25 +43,34 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._options import BlendWeights
-from .._ranking import ranking_window
-from .._recommend import reading_profile
 from .._checks import check_now
-from .._time import epoch_seconds
-from .metrics import auc, mean_over_queries, mrr_impression, ndcg_impression
-from ..exceptions import InvalidInputError, InvalidOptionError, UnknownArticleError
 from .._model import Recommender
-from .._popularity import HOUR
+from .._options import PopularityOptions
+from ..exceptions import InvalidInputError, InvalidOptionError, UnknownArticleError
+from .baselines import Scorer, paired_bootstrap, random_scorer, section_share_scorer, tfidf_scorer
+from .metrics import auc, mean_over_queries, mrr_impression, ndcg_impression
 
-__all__ = ["Impression", "blend_scorer", "evaluate_mind", "read_mind_behaviors", "read_mind_news"]
+__all__ = ["Impression", "blend_scorer", "evaluate_mind", "impression_time", "read_mind_behaviors", "read_mind_news"]
 
 PUBLISHED_AT = datetime(2019, 11, 1, tzinfo=timezone.utc)
-NOW = PUBLISHED_AT + timedelta(hours=1)
+"""Publication time of the news when the log has no usable times."""
+
+PUBLISHED_BEFORE = timedelta(hours=1)
+"""How long before the first impression every news item counts as published."""
+
+TIME_FORMAT = "%m/%d/%Y %I:%M:%S %p"
+"""MIND's impression time format (US dates, 12-hour clock; taken as UTC)."""
+
+METRICS = ("auc", "mrr", "ndcg@5", "ndcg@10")
+
+BASELINES = ("random", "popularity", "tfidf", "section share")
+"""The baselines :func:`evaluate_mind` runs beside the library, in report order."""
 
 ScoreFn = Callable[[Sequence[str], Sequence[str]], Sequence[float]]
 
@@ -101,7 +119,7 @@ def _rows(path: str | os.PathLike, min_fields: int) -> list[tuple[int, list[str]
     return rows
 
 
-def read_mind_news(path: str | os.PathLike) -> list[dict[str, Any]]:
+def read_mind_news(path: str | os.PathLike, *, published_at: datetime = PUBLISHED_AT) -> list[dict[str, Any]]:
     """Article dicts from a MIND ``news.tsv`` (see the module docstring for the mapping)."""
     articles = []
     for _, fields in _rows(path, 4):
@@ -109,7 +127,7 @@ def read_mind_news(path: str | os.PathLike) -> list[dict[str, Any]]:
         abstract = fields[4].strip() if len(fields) > 4 else ""
         articles.append({
             "id": news_id, "title": title, "body": abstract or title or f"{category} {subcategory}",
-            "published_at": PUBLISHED_AT, "section": category or None, "tags": [subcategory] if subcategory else [],
+            "published_at": published_at, "section": category or None, "tags": [subcategory] if subcategory else [],
         })
     return articles
 
@@ -134,60 +152,61 @@ def read_mind_behaviors(path: str | os.PathLike) -> list[Impression]:
     return impressions
 
 
-def blend_scorer(model: Recommender, *, now: datetime = NOW) -> Callable[[Sequence[str], Sequence[str]], np.ndarray]:
-    """``score(history, candidates)``: the Recommendation blend's relevance of each candidate.
+def impression_time(impression: Impression) -> datetime:
+    """The impression's time as a UTC datetime.
 
-    Mirrors the relevance of :func:`recommender._recommend.recommendation_list` for a reader with
-    ``history`` and no current article: ``w_history * cos(profile) / max cos(profile)
-    + w_popularity * popular / max popular + w_freshness * 2 ** (-age / half-life)``, the
-    maxima over the whole site, cosines below ``min_similarity`` or at a near-duplicate
-    level counting 0. History ids the model does not hold are ignored; an unknown
-    candidate raises :class:`~recommender.exceptions.UnknownArticleError`.
+    Raises
+    ------
+    InvalidInputError
+        When the time is not in MIND's format (``11/15/2019 8:55:22 AM``).
     """
-    index, catalog, popularity = model.index_, model.catalog_, model.popularity_
-    weights = BlendWeights(**{name: float(value) for name, value in (model.blend_weights or {}).items()})
-    moment = float(epoch_seconds(check_now(now)))
-    window = ranking_window(popularity, catalog, moment)
-    popular = np.zeros(len(catalog))
-    popular[window] = popularity.scores(window, catalog.published[window].astype(np.float64), moment, "popular")
-    if popular.max(initial=0.0) > 0:
-        popular /= popular.max()
-    age_hours = np.maximum(moment - catalog.published, 0) / HOUR
-    freshness = np.exp2(-age_hours / float(model.freshness_half_life_hours))
-    base = weights.popularity * popular + weights.freshness * freshness
-    low, high = float(model.min_similarity), float(model.duplicate_threshold)
-    profiles: dict[tuple[str, ...], tuple[Any, float]] = {}
-
-    def masked(cosines: np.ndarray) -> np.ndarray:
-        cosines = np.asarray(cosines, dtype=np.float64)
-        return np.where((cosines < low) | (cosines >= high), 0.0, cosines)
-
-    def score(history: Sequence[str], candidates: Sequence[str]) -> np.ndarray:
-        rows = catalog.rows(candidates)
-        key = tuple(history)
-        if key not in profiles:
-            profile = reading_profile(index, catalog.known_rows(key), float(model.history_half_life))
-            top = 0.0 if profile is None else float(masked(index.scores(profile)).max(initial=0.0))
-            profiles[key] = (profile, top)
-        profile, top = profiles[key]
-        if profile is None or top <= 0:
-            return base[rows].copy()
-        cosines = masked((index.vectors[rows] @ profile.T).toarray().ravel())
-        return base[rows] + weights.history * cosines / top
-    return score
+    try:
+        return datetime.strptime(impression.time, TIME_FORMAT).replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise InvalidInputError(f"impression time {impression.time!r} is not like '11/15/2019 8:55:22 AM'",
+                                source=impression.source) from None
 
 
-def _history_clicks(impressions: Sequence[Impression], known: set[str]) -> list[dict[str, Any]]:
-    """One click reaction per (user, news) pair of the histories, dated at publication."""
-    pairs = {(imp.user_id, news) for imp in impressions for news in imp.history if news in known}
-    counts = Counter(news for _, news in pairs)
-    return [{"article_id": news, "reaction": "click", "count": n, "at": PUBLISHED_AT}
-            for news, n in sorted(counts.items())]
+def blend_scorer(model: Recommender, *, now: datetime | None = None) -> Callable[[Sequence[str], Sequence[str]], np.ndarray]:
+    """``score(history, candidates)``: the Recommendation relevance of each candidate.
+
+    The relevance :meth:`~recommender.Recommender.recommend` ranks candidates by before
+    diversification, for a reader with ``history`` and no current article, at ``now`` (the
+    latest publication time when ``None``). History ids the model does not hold are
+    ignored; an unknown candidate raises :class:`~recommender.exceptions.UnknownArticleError`.
+    """
+    if now is None:
+        now = max(datetime.fromisoformat(model.article_metadata(i)["published_at"]) for i in model.article_ids)
+    moment = check_now(now)
+    return lambda history, candidates: model._relevance(candidates, history, moment)
+
+
+def popularity_scorer(model: Recommender, now: datetime) -> Scorer:
+    """``score(history, candidates)``: the popular score of each candidate at ``now`` (history unused)."""
+    return lambda history, candidates: model._relevance(candidates, (), now, signal="popularity")
+
+
+def _untied(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Ranks of ``scores`` (0 = lowest), equal scores ordered at random."""
+    ranks = np.empty(len(scores))
+    ranks[np.lexsort((rng.random(len(scores)), scores))] = np.arange(len(scores))
+    return ranks
+
+
+def _figures(scores: np.ndarray, labels: Sequence[int]) -> tuple[float, float, float, float]:
+    return (auc(scores, labels), mrr_impression(scores, labels), ndcg_impression(scores, labels, 5),
+            ndcg_impression(scores, labels, 10))
+
+
+def _clicks(impressions: Sequence[Impression], at: datetime) -> list[dict[str, Any]]:
+    counts = Counter(news for imp in impressions for news, label in zip(imp.candidates, imp.labels) if label)
+    return [{"article_id": news, "reaction": "click", "count": n, "at": at} for news, n in sorted(counts.items())]
 
 
 def evaluate_mind(news_path: str | os.PathLike, behaviors_path: str | os.PathLike, *,
-                  score_fn: ScoreFn | None = None, **recommender_options: Any) -> dict[str, Any]:
-    """AUC, MRR, nDCG@5 and nDCG@10 averaged over impressions, as MIND computes them.
+                  score_fn: ScoreFn | None = None, baselines: bool = True, bootstrap: int = 0,
+                  random_state: int | None = 0, **recommender_options: Any) -> dict[str, Any]:
+    """AUC, MRR, nDCG@5 and nDCG@10 averaged over impressions, replaying the log in time order.
 
     Parameters
     ----------
@@ -195,38 +214,71 @@ def evaluate_mind(news_path: str | os.PathLike, behaviors_path: str | os.PathLik
         MIND ``news.tsv`` and ``behaviors.tsv`` (with click labels: train or dev set).
     score_fn : callable, optional
         ``score_fn(history, candidates) -> scores`` (one float per candidate, higher = more
-        likely clicked). By default a ``Recommender(**recommender_options)`` is fitted on the
-        news and the history clicks and scored with :func:`blend_scorer`.
+        likely clicked). By default a ``Recommender(**recommender_options)`` fitted on the
+        news, scored with :func:`blend_scorer` at each impression's time, its popularity
+        fed by the clicks of earlier impressions.
+    baselines : bool, default=True
+        Also score the :data:`BASELINES`.
+    bootstrap : int, default=0
+        Resamples of a paired bootstrap of the AUC difference between the scorer and the best
+        baseline (0: none).
+    random_state : int or None, default=0
+        Seed of random tie-breaking, the random baseline and the bootstrap.
 
     Returns
     -------
     dict
-        ``auc``, ``mrr``, ``ndcg@5``, ``ndcg@10`` (means over impressions; an impression without
-        a click or without a non-click has no AUC and is skipped for it), ``n_impressions``,
-        ``n_news``.
+        ``auc``, ``mrr``, ``ndcg@5``, ``ndcg@10`` of the scorer (means over impressions; an
+        impression without a click or without a non-click has no AUC and is skipped for it),
+        ``n_impressions``, ``n_news``, ``n_times`` (distinct impression times; 1 means the log
+        has no order to replay, so popularity sees no clicks); with ``baselines``, ``baselines``
+        (name -> the four figures); with ``bootstrap``, ``bootstrap`` (``baseline``: the best
+        baseline by AUC, ``auc_difference``, ``low``, ``high``: the 95 % interval).
     """
-    news = read_mind_news(news_path)
-    impressions = read_mind_behaviors(behaviors_path)
-    if score_fn is None:
-        known = {article["id"] for article in news}
-        model = Recommender(**recommender_options).fit(news, reactions=_history_clicks(impressions, known))
-        score_fn = blend_scorer(model)
-    elif recommender_options:
+    if score_fn is not None and recommender_options:
         raise InvalidOptionError("Recommender options have no effect with score_fn; pass one or the other")
-    figures: dict[str, list[float]] = {"auc": [], "mrr": [], "ndcg@5": [], "ndcg@10": []}
-    for impression in impressions:
-        try:
-            scores = np.asarray(score_fn(list(impression.history), list(impression.candidates)), dtype=np.float64)
-        except UnknownArticleError as error:
-            raise InvalidInputError(f"candidate {error.article_id!r} is not in the news file",
-                                    source=impression.source) from None
-        if scores.shape != (len(impression.candidates),):
-            raise InvalidOptionError(f"score_fn returned shape {scores.shape} for "
-                                     f"{len(impression.candidates)} candidates")
-        figures["auc"].append(auc(scores, impression.labels))
-        figures["mrr"].append(mrr_impression(scores, impression.labels))
-        figures["ndcg@5"].append(ndcg_impression(scores, impression.labels, 5))
-        figures["ndcg@10"].append(ndcg_impression(scores, impression.labels, 10))
-    result: dict[str, Any] = {name: mean_over_queries(values) for name, values in figures.items()}
-    result.update(n_impressions=len(impressions), n_news=len(news))
+    impressions = read_mind_behaviors(behaviors_path)
+    times = [impression_time(impression) for impression in impressions]
+    start = min(times) - PUBLISHED_BEFORE
+    news = read_mind_news(news_path, published_at=start)
+    span = max(times) - start
+    recommender_options.setdefault("ranking_max_age", max(PopularityOptions.ranking_max_age, span + PUBLISHED_BEFORE))
+    model = Recommender(**recommender_options).fit(news) if score_fn is None or baselines else None
+    others: dict[str, Callable[[datetime], Scorer]] = {}
+    if baselines:
+        fixed = {"random": random_scorer(random_state), "tfidf": tfidf_scorer(news),
+                 "section share": section_share_scorer(news)}
+        others = {name: (lambda now, scorer=fixed[name]: scorer) for name in fixed}
+        others["popularity"] = lambda now: popularity_scorer(model, now)
+    rng = np.random.default_rng(random_state)
+    figures: dict[str, list[tuple[float, ...]]] = {name: [] for name in ("model", *others)}
+    order = sorted(range(len(impressions)), key=times.__getitem__)
+    for now, group in groupby(order, key=times.__getitem__):
+        batch = [impressions[i] for i in group]
+        scorers = {"model": score_fn or blend_scorer(model, now=now)} | {name: make(now) for name, make in others.items()}
+        for impression in batch:
+            for name, scorer in scorers.items():
+                try:
+                    scores = np.asarray(scorer(list(impression.history), list(impression.candidates)), dtype=np.float64)
+                except (UnknownArticleError, KeyError) as error:
+                    missing = getattr(error, "article_id", error.args[0] if error.args else "?")
+                    raise InvalidInputError(f"candidate {missing!r} is not in the news file",
+                                            source=impression.source) from None
+                if scores.shape != (len(impression.candidates),):
+                    raise InvalidOptionError(f"score_fn returned shape {scores.shape} for "
+                                             f"{len(impression.candidates)} candidates")
+                figures[name].append(_figures(_untied(scores, rng), impression.labels))
+        if model is not None:
+            model.record_reactions(_clicks(batch, now), now=now)  # after scoring: later impressions only
+    summary = {name: {metric: mean_over_queries(values[i] for values in rows) for i, metric in enumerate(METRICS)}
+               for name, rows in figures.items()}
+    result: dict[str, Any] = dict(summary.pop("model"))
+    result.update(n_impressions=len(impressions), n_news=len(news), n_times=len(set(times)))
+    if baselines:
+        result["baselines"] = {name: summary[name] for name in BASELINES}
+    if baselines and bootstrap:
+        best = max(BASELINES, key=lambda name: summary[name]["auc"])
+        mean, low, high = paired_bootstrap([m[0] - b[0] for m, b in zip(figures["model"], figures[best])],
+                                           n_resamples=bootstrap, random_state=random_state)
+        result["bootstrap"] = {"baseline": best, "auc_difference": mean, "low": low, "high": high}
     return result

@@ -42,14 +42,15 @@ from ..exceptions import InvalidInputError, InvalidOptionError
 from .mind import evaluate_mind
 from .._model import Recommender
 from .._reactions import load_reactions
+from .._recommend import SIGNALS
 
 __all__ = ["BASELINES", "daily_splits", "evaluate_labels", "evaluate_mind", "evaluate_popularity",
            "evaluate_recommendations", "other_story_reader", "story_labels"]
 
 #: Blend weights of the two Recommendation baselines of :func:`evaluate_recommendations`.
 BASELINES = {
-    "popularity_only": {"article": 0.0, "history": 0.0, "popularity": 1.0, "freshness": 0.0},
-    "similarity_only": {"article": 1.0, "history": 0.0, "popularity": 0.0, "freshness": 0.0},
+    "popularity_only": {name: float(name == "popularity") for name in SIGNALS},
+    "similarity_only": {name: float(name == "article") for name in SIGNALS},
 }
 
 
