@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import cProfile
 import ctypes
 import gc
@@ -133,7 +134,13 @@ def single_query_methods(X, XT, rec, row_of_id, ids):
                                 dtype=np.int64))
     if rec.profiles_ is not None:  # the same model scored by TF-IDF cosine alone: the cost of the anchored score
         plain = copy.copy(rec)
-        plain._state = rec._state.replace(profiles=None)
+        plain._state = dataclasses.replace(rec._state, profiles=None)
+        anchored = copy.copy(rec)  # and by the anchored score without the core term (core_weight=0)
+        anchored_profiles = copy.copy(rec.profiles_)
+        anchored_profiles.core_weight = np.float32(0.0)
+        anchored._state = dataclasses.replace(rec._state, profiles=anchored_profiles)
+        methods["ours: Recommender.related, anchored score only (core_weight=0)"] = (
+            0.0, lambda q: np.array([row_of_id[h.article_id] for h in anchored.related(ids[q], k=K)], dtype=np.int64))
         methods["ours: Recommender.related, TF-IDF cosine only (neighbours=0)"] = (
             0.0, lambda q: np.array([row_of_id[h.article_id] for h in plain.related(ids[q], k=K)], dtype=np.int64))
     methods["scipy: X[q] @ X.T (naive, as written)"] = (0.0, lambda q: _best((X[q] @ X.T).toarray().ravel(), q))

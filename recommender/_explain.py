@@ -5,7 +5,7 @@ Pure computation: arrays in, strings out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,15 +24,19 @@ def query_weights(query: sp.csr_matrix, n_terms: int) -> np.ndarray:
     return weights
 
 
+def _products(weights: np.ndarray, index: CosineIndex, rows: Sequence[int]) -> tuple[np.ndarray, ...]:
+    """Each of ``rows``' terms: its row position, term and product with the query's weight."""
+    lengths, indices, data = index.gather(np.asarray(rows, dtype=np.int64))
+    return np.repeat(np.arange(len(rows)), lengths), indices, weights[indices] * data
+
+
 def shared_terms(weights: np.ndarray, index: CosineIndex, rows: Sequence[int], terms: np.ndarray,
-                 n: int) -> list[tuple[str, ...]]:
+                 n: int, products: tuple[np.ndarray, ...] | None = None) -> list[tuple[str, ...]]:
     """For each of ``rows``, the ``n`` terms contributing most to its dot product with a
     query (dense ``weights``, see :func:`query_weights`); ties by term order."""
     if n <= 0 or not len(rows):
         return [()] * len(rows)
-    lengths, indices, data = index.gather(np.asarray(rows, dtype=np.int64))
-    products = weights[indices] * data
-    owner = np.repeat(np.arange(len(rows)), lengths)
+    owner, indices, products = _products(weights, index, rows) if products is None else products
     shared = np.flatnonzero(products > 0)
     order = shared[np.lexsort((indices[shared], -products[shared], owner[shared]))]
     owners = owner[order]
@@ -45,11 +49,21 @@ def shared_terms(weights: np.ndarray, index: CosineIndex, rows: Sequence[int], t
 
 
 def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix, index: CosineIndex,
-                   catalog: Catalog, terms: np.ndarray, explain_terms: int, tiers: Sequence[str]) -> list[Hit]:
-    """Hits for chosen ``(row, score)`` pairs (with their story ``tiers``), each explained by the
-    terms it shares with the query."""
+                   catalog: Catalog, terms: np.ndarray, explain_terms: int,
+                   tier_of: Callable[[np.ndarray], list[str]] | None = None) -> list[Hit]:
+    """Hits for chosen ``(row, score)`` pairs, each explained by the terms it shares with the query.
+
+    ``tier_of`` maps the hits' TF-IDF cosines with the query (computed here from the same
+    products as the explanations, so no second pass) to their story tiers.
+    """
     rows = [row for row, _ in chosen]
-    weights = query_weights(query_vector, len(terms)) if explain_terms else None
-    explained = shared_terms(weights, index, rows, terms, explain_terms) if weights is not None else [()] * len(rows)
+    explained: list[tuple[str, ...]] = [()] * len(rows)
+    tiers = [""] * len(rows)
+    if rows and (explain_terms or tier_of is not None):
+        weights = query_weights(query_vector, len(terms))
+        products = _products(weights, index, rows)
+        explained = shared_terms(weights, index, rows, terms, explain_terms, products)
+        if tier_of is not None:
+            tiers = tier_of(np.bincount(products[0], weights=products[2], minlength=len(rows)))
     return [Hit(article_id, score, f"shares {', '.join(words)}" if words else "similar text", words, tier)
             for article_id, (_, score), words, tier in zip(catalog.ids_of(rows), chosen, explained, tiers)]

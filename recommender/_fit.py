@@ -18,7 +18,8 @@ from ._catalog import Catalog
 from ._index import CosineIndex
 from ._options import RelatedOptions, TextOptions
 from ._popularity import PopularityConfig, PopularityState
-from ._profiles import NeighbourProfiles, neighbour_profiles
+from ._profile_search import neighbour_profiles
+from ._profiles import NeighbourProfiles
 from ._state import ModelState
 from ._vectorize import TextVectorizer
 

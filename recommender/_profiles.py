@@ -39,16 +39,15 @@ Pure computation: arrays in, arrays out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from ._segments import should_fold
 
-__all__ = ["NeighbourProfiles", "neighbour_profiles"]
+__all__ = ["NeighbourProfiles"]
 
 FOLD_MIN_ENTRIES = 5_000
 """Posting corrections (entries) an overlay holds before it is folded (see recommender._segments)."""
@@ -264,47 +263,61 @@ class NeighbourProfiles:
             self._core_stats = _core_stats(self.rows, self.core)
         return self._core_stats
 
-    def core_overlap(self, queries: sp.csr_matrix, query_kth: np.ndarray, query_norms: np.ndarray) -> sp.csr_matrix:
-        """Core overlap of query profiles with every row: CSR (k, n) of float32 in (0, 1].
+    def core_overlap(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, query_kth: np.ndarray,
+                     query_norms: np.ndarray) -> sp.csr_matrix:
+        """Core overlap of query profiles (CSR parts, ``k`` rows) with every row: CSR (k, n), float32.
 
         ``core(a) . core(b) / (c_a c_b)``, where a profile's core is its entries at or above
         its core threshold and ``c`` its core norm. Nonzero only where the profiles overlap,
-        so it never adds a candidate the profile overlap does not hold. One function for every
-        path, so a pair's value is the same bit for bit wherever it is computed.
+        so it never adds a candidate the profile overlap does not hold. Every path (single
+        and batch lists, texts, :meth:`block_scores`) calls this one function, and each sum
+        runs over a pair's shared core neighbours in row order, in float32: a pair's value is
+        the same bit for bit wherever it is computed.
         """
-        k, n = queries.shape[0], self.n_rows
-        if self.core == 0 or queries.nnz == 0:
+        k, n = len(indptr) - 1, self.n_rows
+        if self.core == 0 or len(indices) == 0:
             return sp.csr_matrix((k, n), dtype=np.float32)
         core_kth, core_norms = self.core_stats()
-        owner = np.repeat(np.arange(k), np.diff(queries.indptr))
-        keep = queries.data >= np.asarray(query_kth, np.float32)[owner]
-        columns = np.unique(queries.indices[keep])
-        heads = sp.csr_matrix((queries.data[keep], np.searchsorted(columns, queries.indices[keep]),
-                               np.concatenate([[0], np.cumsum(np.bincount(owner[keep], minlength=k))])),
-                              shape=(k, len(columns)))
-        postings = self.select_postings(columns)  # (c, b): q_b[c], for the rows b whose profile holds c
-        in_core = postings.data >= core_kth[postings.indices]
-        postings = sp.csr_matrix((postings.data * in_core, postings.indices, postings.indptr), shape=postings.shape)
-        product = sp.csr_matrix(heads @ postings)
-        product.eliminate_zeros()
-        product.sort_indices()
-        rows_of = np.repeat(np.arange(k), np.diff(product.indptr))
-        product.data = (product.data.astype(np.float32)
-                        / (np.asarray(query_norms, np.float32)[rows_of] * core_norms[product.indices]))
-        return product
+        owner = np.repeat(np.arange(k), np.diff(indptr))
+        keep = data >= np.asarray(query_kth, np.float32)[owner]
+        owner, columns, weights = owner[keep], np.asarray(indices)[keep], np.asarray(data, np.float32)[keep]
+        postings = self.postings  # row c: the rows b whose profile holds c, and q_b[c]
+        starts = postings.indptr[columns].astype(np.int64)
+        lengths = postings.indptr[columns + 1].astype(np.int64) - starts
+        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        other, value = postings.indices[at].astype(np.int64), postings.data[at]
+        in_core = value >= core_kth[other]
+        entry = np.repeat(np.arange(len(columns)), lengths)[in_core]  # query entries in row order
+        other = other[in_core]
+        product = weights[entry] * value[in_core]  # float32
+        order = np.lexsort((entry, other, owner[entry]))
+        pair_owner, pair_other, product = owner[entry][order], other[order], product[order]
+        first = np.flatnonzero(np.r_[True, (pair_owner[1:] != pair_owner[:-1]) | (pair_other[1:] != pair_other[:-1])])
+        sums = product[first].copy()
+        counts = np.diff(np.r_[first, len(product)])
+        for step in range(1, int(counts.max(initial=1))):  # at most `core` terms: add them in order, in float32
+            more = counts > step
+            sums[more] += product[first[more] + step]
+        pair_owner, pair_other = pair_owner[first], pair_other[first]
+        values = sums / (np.asarray(query_norms, np.float32)[pair_owner] * core_norms[pair_other])
+        row_pointer = np.concatenate([[0], np.cumsum(np.bincount(pair_owner, minlength=k))])
+        return sp.csr_matrix((values.astype(np.float32), pair_other, row_pointer), shape=(k, n))
 
     def core_of_rows(self, rows: np.ndarray) -> sp.csr_matrix:
         """:meth:`core_overlap` of indexed ``rows`` with every row."""
         core_kth, core_norms = self.core_stats()
         rows = np.asarray(rows, dtype=np.int64)
-        return self.core_overlap(self.select(rows), core_kth[rows], core_norms[rows])
+        if len(rows) == 1 and self.core:  # one row: its profile as views, no matrix built
+            indices, data = self.row(int(rows[0]))
+            return self.core_overlap(np.array([0, len(indices)]), indices, data, core_kth[rows], core_norms[rows])
+        selected = self.select(rows)
+        return self.core_overlap(selected.indptr, selected.indices, selected.data, core_kth[rows], core_norms[rows])
 
     def core_of_profile(self, profile: tuple[np.ndarray, np.ndarray]) -> sp.csr_matrix:
         """:meth:`core_overlap` of one profile ``(indices, cosines)`` (a text's) with every row."""
         indices, data = profile
         kth, norm = _core_of(data, self.core)
-        query = sp.csr_matrix((np.asarray(data, np.float32), indices, [0, len(indices)]), shape=(1, self.n_rows))
-        return self.core_overlap(query, np.array([kth]), np.array([norm]))
+        return self.core_overlap(np.array([0, len(indices)]), indices, data, np.array([kth]), np.array([norm]))
 
     # ------------------------------------------------------------------ scoring
     def overlap(self, profiles: sp.csr_matrix) -> sp.csr_matrix:
@@ -341,9 +354,10 @@ class NeighbourProfiles:
             scores[core.indices] += self.core_weight * core.data
         return scores
 
-    def for_row(self, row: int, cosines: np.ndarray) -> np.ndarray:
-        """Anchored scores of an indexed row with every row."""
-        return self.anchored(cosines, self.row(row), float(self.norms[row]), self.core_of_rows(np.array([row])))
+    def for_row(self, row: int, cosines: np.ndarray, core: sp.csr_matrix | None = None) -> np.ndarray:
+        """Related scores of an indexed row with every row (``core``: its :meth:`core_of_rows`, if at hand)."""
+        core = self.core_of_rows(np.array([row])) if core is None else core
+        return self.anchored(cosines, self.row(row), float(self.norms[row]), core)
 
     def newcomer_profile(self, cosines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The profile of a text that is not indexed: among its top ``m`` rows, those whose
@@ -353,10 +367,12 @@ class NeighbourProfiles:
         keep.sort()
         return keep.astype(np.int32), cosines[keep].astype(np.float32)
 
-    def for_text(self, cosines: np.ndarray) -> np.ndarray:
-        """Anchored scores of a text that is not indexed, under the newcomer rule."""
+    def for_text(self, cosines: np.ndarray, core: sp.csr_matrix | None = None) -> np.ndarray:
+        """Related scores of a text that is not indexed, under the newcomer rule (``core``: its
+        :meth:`core_of_profile`, if at hand)."""
         profile = self.newcomer_profile(cosines)
-        return self.anchored(cosines, profile, float(_norm(profile[1])), self.core_of_profile(profile))
+        core = self.core_of_profile(profile) if core is None else core
+        return self.anchored(cosines, profile, float(_norm(profile[1])), core)
 
     def block_scores(self, rows: np.ndarray, cosines: sp.csr_matrix) -> sp.csr_matrix:
         """Anchored scores of indexed ``rows`` with every row, from their TF-IDF ``cosines``
@@ -458,101 +474,3 @@ class NeighbourProfiles:
         else:
             grown._delta = None
         return grown
-
-
-def neighbour_profiles(
-    vectors: sp.csr_matrix,
-    postings: sp.csr_matrix,
-    m: int,
-    *,
-    n_threads: int = 1,
-    block_size: int | None = None,
-    progress: Callable[[int], None] | None = None,
-    run_blocks: Callable[[Callable[..., Any], list[tuple]], Iterable[Any]] | None = None,
-    core: int = 0,
-    core_weight: float = 0.0,
-) -> NeighbourProfiles:
-    """Every row's ``m`` most similar other rows by cosine: the fit-time profiles.
-
-    Uses ``sparse_dot_topn`` (C++ top-n sparse product) when installed, else a blocked
-    ``vectors[block] @ postings`` with a partial sort; both are exact.
-
-    Parameters
-    ----------
-    vectors : scipy.sparse.csr_matrix of shape (n, n_terms)
-        Unit-length rows.
-    postings : scipy.sparse.csr_matrix of shape (n_terms, n)
-        Transpose of ``vectors``.
-    m : int
-    n_threads : int, default=1
-        Threads of each block's product.
-    block_size : int or None
-        Rows per product; default keeps a dense block under ~128 MB.
-    progress : callable or None
-        Called with the number of rows finished after each block.
-    run_blocks : callable or None
-        ``run_blocks(function, arguments)`` returns ``function(*args)`` for each tuple of
-        ``arguments``, in order: a way to spread the blocks over processes or a cluster
-        (see :meth:`recommender.Recommender.fit`). ``None`` runs them here, one by one.
-    """
-    n = vectors.shape[0]
-    if block_size is None:
-        block_size = int(max(16, min(4096, 32_000_000 // max(n, 1))))
-    arguments = [(vectors, postings, start, min(n, start + block_size), m, n_threads) for start in range(0, n, block_size)]
-    results = (run_blocks or _one_by_one)(profile_rows, arguments)
-    indptr, indices, data = [np.zeros(1, np.int64)], [], []
-    for counts, columns, cosines in results:
-        indices.append(columns)
-        data.append(cosines)
-        indptr.append(indptr[-1][-1] + np.cumsum(counts))
-        if progress is not None:
-            progress(len(counts))
-    rows = sp.csr_matrix((np.concatenate(data) if data else np.zeros(0, np.float32),
-                          np.concatenate(indices) if indices else np.zeros(0, np.int32),
-                          np.concatenate(indptr)), shape=(n, n))
-    rows.has_sorted_indices = True
-    return NeighbourProfiles(rows, m, core=core, core_weight=core_weight)
-
-
-def _one_by_one(function: Callable[..., Any], arguments: list[tuple]) -> Iterable[Any]:
-    return (function(*args) for args in arguments)
-
-
-def profile_rows(vectors: sp.csr_matrix, postings: sp.csr_matrix, start: int, stop: int, m: int,
-                 n_threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Profiles of rows ``start`` to ``stop - 1`` (see :func:`neighbour_profiles`).
-
-    Returns
-    -------
-    counts : ndarray of int64, shape (stop - start,)
-        Profile length of each row.
-    columns : ndarray of int32
-        Each row's neighbours in column order, one row after the other.
-    cosines : ndarray of float32
-        Their cosines.
-    """
-    try:
-        from sparse_dot_topn import sp_matmul_topn
-    except ImportError:  # pragma: no cover - exercised where sparse_dot_topn is missing
-        sp_matmul_topn = None
-    own = np.arange(start, stop)
-    if sp_matmul_topn is not None:
-        block = sp.csr_matrix(sp_matmul_topn(vectors[start:stop], postings, top_n=m + 1, n_threads=n_threads))
-        entry_row = np.repeat(np.arange(stop - start), np.diff(block.indptr))
-        keep = (block.indices != own[entry_row]) & (block.data > 0)
-        rows_of, cols, vals = entry_row[keep], block.indices[keep], block.data[keep]
-    else:
-        dense = (vectors[start:stop] @ postings).toarray()
-        dense[np.arange(stop - start), own] = 0
-        rows_of, cols = np.nonzero(dense)
-        vals = dense[rows_of, cols]
-    # best m per row (ties by column), vectorised: sort by row, then score down, then column
-    order = np.lexsort((cols, -vals, rows_of))
-    rows_of, cols, vals = rows_of[order], cols[order], vals[order]
-    counts = np.bincount(rows_of, minlength=stop - start)
-    rank = np.arange(len(rows_of)) - np.repeat(np.cumsum(counts) - counts, counts)
-    keep = rank < m
-    rows_of, cols, vals = rows_of[keep], cols[keep], vals[keep]
-    counts = np.bincount(rows_of, minlength=stop - start)
-    order = np.lexsort((cols, rows_of))  # sorted columns within each row
-    return counts.astype(np.int64), cols[order].astype(np.int32), vals[order].astype(np.float32)

@@ -37,8 +37,7 @@ from ._related import (
     related_text_rows,
     resolve_strategy,
     similarity_matrix,
-    tiers_for_row,
-    tiers_for_text,
+    story_tiers,
 )
 from ._state import ModelState
 from ._time import epoch_seconds, parse_datetime
@@ -124,10 +123,10 @@ class ListQueries:
             section_code=int(state.catalog.section_codes[row]), same_section=same_section,
             published=int(state.catalog.published[row]), max_age_seconds=check_max_age(max_age),
         )
-        chosen = related_rows(state, row, query, self.strategy)
-        tiers = tiers_for_row(state, row, [hit_row for hit_row, _ in chosen])
-        return explained_hits(chosen, state.index.row_vector(row), state.index, state.catalog,
-                              state.vectorizer.display_terms_, query.explain_terms, tiers)
+        found = related_rows(state, row, query, self.strategy)
+        return explained_hits(found.hits, state.index.row_vector(row), state.index, state.catalog,
+                              state.vectorizer.display_terms_, query.explain_terms,
+                              story_tiers(found.core, [hit_row for hit_row, _ in found.hits]))
 
     def similarity(self, article_ids: Iterable[str], other_ids: Iterable[str] | None = None) -> np.ndarray:
         """The Related score between indexed articles, as a dense matrix.
@@ -236,10 +235,9 @@ class ListQueries:
             section_code=state.catalog.section_code(check_section(section)), same_section=same_section,
             published=published, max_age_seconds=max_age_seconds,
         )
-        chosen = related_text_rows(state, vector, query)
-        tiers = tiers_for_text(state, vector, [hit_row for hit_row, _ in chosen])
-        return explained_hits(chosen, vector, state.index, state.catalog, state.vectorizer.display_terms_,
-                              query.explain_terms, tiers)
+        found = related_text_rows(state, vector, query)
+        return explained_hits(found.hits, vector, state.index, state.catalog, state.vectorizer.display_terms_,
+                              query.explain_terms, story_tiers(found.core, [hit_row for hit_row, _ in found.hits]))
 
     def _related_query(self, k: int, *, same_section: Any, **context: Any) -> RelatedQuery:
         return RelatedQuery(k=k, duplicate_threshold=self.duplicate_threshold, min_similarity=self.min_similarity,

@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from recommender import Recommender
-from recommender._profiles import neighbour_profiles
+from recommender._profile_search import neighbour_profiles
 from recommender.evaluation.synthetic import generate_articles
 from recommender._vectorize import TextVectorizer
 
@@ -196,7 +196,7 @@ def test_fit_on_a_dask_cluster_equals_a_local_fit(monkeypatch, tmp_path):
 
     import joblib
 
-    from recommender import _profiles as profiles
+    from recommender import _profile_search as profiles
     from recommender.cli import main
 
     articles = list(generate_articles(300, seed=5))

@@ -13,6 +13,7 @@ Near-duplicates are skipped by :mod:`recommender._distinct`, shared with the oth
 from .query import RelatedQuery, filtered_out
 from .search import (
     STRATEGIES,
+    Found,
     block_rows,
     related_arrays,
     related_block,
@@ -21,7 +22,7 @@ from .search import (
     resolve_strategy,
     similarity_matrix,
 )
-from .tier import tiers_for_row, tiers_for_text
+from .tier import story_tiers
 
-__all__ = ["STRATEGIES", "RelatedQuery", "block_rows", "filtered_out", "related_arrays", "related_block",
-           "related_rows", "related_text_rows", "resolve_strategy", "similarity_matrix", "tiers_for_row", "tiers_for_text"]
+__all__ = ["STRATEGIES", "Found", "RelatedQuery", "block_rows", "filtered_out", "related_arrays", "related_block",
+           "related_rows", "related_text_rows", "resolve_strategy", "similarity_matrix", "story_tiers"]

@@ -54,7 +54,7 @@ class _Scored(NamedTuple):
 
 def pruned_lists(
     state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
-    filtered_out: np.ndarray | None = None,
+    filtered_out: np.ndarray | None = None, core: sp.csr_matrix | None = None,
 ) -> list[list[tuple[int, float]] | None]:
     """Related lists of ``rows`` from the profiles where score bounds prove them exact; ``None`` elsewhere.
 
@@ -67,6 +67,8 @@ def pruned_lists(
     duplicate_threshold, min_similarity : float
     filtered_out : ndarray of bool, shape (n_rows,), optional
         Rows a section or age filter rules out, the same for every row of the block.
+    core : scipy.sparse.csr_matrix of shape (n, n_rows), optional
+        The rows' :meth:`~recommender._profiles.NeighbourProfiles.core_of_rows`, if at hand.
 
     Returns
     -------
@@ -83,7 +85,7 @@ def pruned_lists(
         return [None] * len(rows)
     overlap = profiles.overlap(selected)  # indices unsorted within rows: sorting them costs more than the rest
     at = _entries_of(overlap, known, state.index.n_rows)
-    core = _core_terms(state, rows, overlap)
+    core = _core_terms(state, rows, overlap, core)
     if core is None:
         return [None] * len(rows)
     scored_known = _known_candidates(state, rows, known, known_position, overlap, at, core, duplicate_threshold,
@@ -94,7 +96,8 @@ def pruned_lists(
     return _settled(state, rows, k, duplicate_threshold, min_similarity, scored_known, scored_close, left_max)
 
 
-def _core_terms(state: ModelState, rows: np.ndarray, overlap: sp.csr_matrix) -> np.ndarray | None:
+def _core_terms(state: ModelState, rows: np.ndarray, overlap: sp.csr_matrix,
+                core: sp.csr_matrix | None) -> np.ndarray | None:
     """The weighted core overlap of each profile-overlap entry (0 for most): the score's second
     term, aligned with ``overlap.data``; ``None`` if a core entry has no overlap entry (it
     cannot happen in exact arithmetic; the block then takes the full product)."""
@@ -102,7 +105,7 @@ def _core_terms(state: ModelState, rows: np.ndarray, overlap: sp.csr_matrix) -> 
     terms = np.zeros(overlap.nnz, dtype=np.float32)
     if not profiles.core_weight:
         return terms
-    core = profiles.core_of_rows(rows)
+    core = profiles.core_of_rows(rows) if core is None else core
     where = _entries_of(overlap, core, state.index.n_rows)
     if (where < 0).any():
         return None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,7 +37,7 @@ from .full import full_list, full_lists
 from .pruned import pruned_lists
 from .query import RelatedQuery, filtered_out
 
-__all__ = ["STRATEGIES", "block_rows", "related_arrays", "related_block", "related_rows", "related_text_rows",
+__all__ = ["STRATEGIES", "Found", "block_rows", "related_arrays", "related_block", "related_rows", "related_text_rows",
            "resolve_strategy", "similarity_matrix"]
 
 STRATEGIES = ("auto", "profiles", "full")
@@ -87,24 +88,36 @@ def resolve_strategy(strategy: str, state: ModelState) -> str:
     return "full"
 
 
-def related_rows(state: ModelState, row: int, query: RelatedQuery, strategy: str) -> list[tuple[int, float]]:
-    """The Related list of indexed ``row``: up to ``query.k`` ``(row, score)`` pairs, best first."""
+class Found(NamedTuple):
+    """A Related list: ``hits``, up to ``k`` ``(row, score)`` pairs best first, and the query's
+    ``core`` overlap with every row (one CSR row; ``None`` without profiles), for the story tier."""
+
+    hits: list[tuple[int, float]]
+    core: sp.csr_matrix | None
+
+
+def related_rows(state: ModelState, row: int, query: RelatedQuery, strategy: str) -> Found:
+    """The Related list of indexed ``row``."""
+    profiles = state.profiles
+    core = profiles.core_of_rows(np.array([row])) if profiles is not None else None  # once per query
     if resolve_strategy(strategy, state) == "profiles" and not len(query.exclude_rows):
         k = min(query.k, state.index.n_rows)
         chosen = pruned_lists(state, np.array([row], dtype=np.int64), k, query.duplicate_threshold,
-                              query.min_similarity, filtered_out(state.catalog, query))[0]
+                              query.min_similarity, filtered_out(state.catalog, query), core)[0]
         if chosen is not None:
-            return chosen
+            return Found(chosen, core)
     cosines = state.index.scores(state.index.row_vector(row))
-    scores = state.profiles.for_row(row, cosines) if state.profiles is not None else cosines
-    return full_list(state, scores, cosines, query)
+    scores = profiles.for_row(row, cosines, core) if profiles is not None else cosines
+    return Found(full_list(state, scores, cosines, query), core)
 
 
-def related_text_rows(state: ModelState, vector: sp.csr_matrix, query: RelatedQuery) -> list[tuple[int, float]]:
+def related_text_rows(state: ModelState, vector: sp.csr_matrix, query: RelatedQuery) -> Found:
     """The Related list of a text that is not indexed (its TF-IDF ``vector``): always the full product."""
     cosines = state.index.scores(vector)
-    scores = state.profiles.for_text(cosines) if state.profiles is not None else cosines
-    return full_list(state, scores, cosines, query)
+    if state.profiles is None:
+        return Found(full_list(state, cosines, cosines, query), None)
+    core = state.profiles.core_of_profile(state.profiles.newcomer_profile(cosines))
+    return Found(full_list(state, state.profiles.for_text(cosines, core), cosines, query), core)
 
 
 def similarity_matrix(state: ModelState, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
