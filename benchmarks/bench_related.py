@@ -14,6 +14,7 @@ import argparse
 import copy
 import cProfile
 import ctypes
+import dataclasses
 import gc
 import io
 import json
@@ -133,7 +134,7 @@ def single_query_methods(X, XT, rec, row_of_id, ids):
                                 dtype=np.int64))
     if rec.profiles_ is not None:  # the same model scored by TF-IDF cosine alone: the cost of the anchored score
         plain = copy.copy(rec)
-        plain._state = rec._state.replace(profiles=None)
+        plain._state = dataclasses.replace(rec._state, profiles=None)
         methods["ours: Recommender.related, TF-IDF cosine only (neighbours=0)"] = (
             0.0, lambda q: np.array([row_of_id[h.article_id] for h in plain.related(ids[q], k=K)], dtype=np.int64))
     methods["scipy: X[q] @ X.T (naive, as written)"] = (0.0, lambda q: _best((X[q] @ X.T).toarray().ravel(), q))
