@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import secrets
 import shutil
@@ -234,10 +235,15 @@ def _regular_file(file_path: Path) -> None:
         raise CorruptArtifactError(f"{file_path}: not a regular file")
 
 
+def _no_constant(name: str) -> None:
+    """JSON has no NaN or Infinity; Python's reader accepts them, a model never writes them."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _manifest(directory: Path) -> dict[str, Any]:
     _regular_file(directory / MANIFEST)
     try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise CorruptArtifactError(f"{directory / MANIFEST}: not valid JSON ({type(error).__name__})") from None
     except OSError as error:
@@ -294,6 +300,26 @@ def read(path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) ->
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _check_npy_header(file_path: Path) -> None:
+    """Refuse a ``.npy`` file whose header does not describe exactly the bytes that follow it:
+    a header claiming 10**11 items would otherwise allocate (or map) that much before failing."""
+    with open(file_path, "rb") as handle:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            raise CorruptArtifactError(f"{file_path}: unsupported .npy version {version}")
+        data_offset = handle.tell()
+    if dtype.hasobject or dtype.itemsize == 0:
+        raise CorruptArtifactError(f"{file_path}: holds {dtype} items; a model holds plain numeric arrays")
+    expected = data_offset + math.prod(shape) * dtype.itemsize
+    actual = file_path.stat().st_size
+    if expected != actual:
+        raise CorruptArtifactError(f"{file_path}: header describes {expected:,} bytes, the file has {actual:,}")
+
+
 def _read_version(directory: Path, *, mmap: bool, verify: bool) -> tuple[dict, dict, dict]:
     manifest = _manifest(directory)
     arrays: dict[str, np.ndarray] = {}
@@ -310,12 +336,13 @@ def _read_version(directory: Path, *, mmap: bool, verify: bool) -> tuple[dict, d
             if verify and _sha256(file_path) != facts.get("sha256"):
                 raise CorruptArtifactError(f"{file_path}: checksum mismatch (the file was altered or damaged)")
             if suffix == "npy":
+                _check_npy_header(file_path)
                 array = np.load(file_path, mmap_mode="r" if mmap else None, allow_pickle=False)
                 # a plain ndarray view of the mapping: np.memmap's Python-level indexing hooks
                 # cost microseconds on every slice, and the view keeps the mapping alive
                 arrays[key] = array.view(np.ndarray) if isinstance(array, np.memmap) else array
             elif suffix == "json":
-                documents[key] = json.loads(file_path.read_text(encoding="utf-8"))
+                documents[key] = json.loads(file_path.read_text(encoding="utf-8"), parse_constant=_no_constant)
             else:
                 raise CorruptArtifactError(f"{file_path}: unexpected file type (a model holds .npy and .json files)")
         except CorruptArtifactError:
