@@ -6,6 +6,7 @@ Each check returns the cleaned value or raises
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,6 +16,7 @@ from .exceptions import InvalidOptionError
 
 __all__ = [
     "check_choice",
+    "check_path",
     "check_exclude",
     "check_k",
     "check_max_age",
@@ -23,10 +25,10 @@ __all__ = [
     "check_section",
 ]
 
-def check_k(k: Any) -> int:
-    """A positive integer list length."""
+def check_k(k: Any, name: str = "k") -> int:
+    """A positive integer list length (or another count, named ``name``)."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InvalidOptionError(f"k must be a positive integer, got {k!r}")
+        raise InvalidOptionError(f"{name} must be a positive integer, got {k!r}")
     return int(k)
 
 
@@ -85,3 +87,13 @@ def check_exclude(exclude: Any, name: str = "exclude") -> list[str]:
         except TypeError:
             raise InvalidOptionError(f"{name} holds {type(item).__name__} items; ids are strings") from None
     return items
+
+
+def check_path(path: Any, name: str = "path") -> str | os.PathLike:
+    """A file-system path: a string or path-like object without NUL characters."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidOptionError(f"{name} must be a file path (str or os.PathLike), got {type(path).__name__}")
+    text = os.fspath(path)
+    if isinstance(text, bytes) or "\x00" in text:
+        raise InvalidOptionError(f"{name} {text!r} is not a usable path (bytes or a NUL character)")
+    return path

@@ -51,7 +51,7 @@ import numpy as np
 
 from .exceptions import ArtifactError, CorruptArtifactError, IncompatibleArtifactError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "publish", "read", "resolve"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "publish", "read", "read_manifest", "resolve"]
 
 logger = logging.getLogger(__name__)
 
@@ -318,6 +318,11 @@ def _check_npy_header(file_path: Path) -> None:
     actual = file_path.stat().st_size
     if expected != actual:
         raise CorruptArtifactError(f"{file_path}: header describes {expected:,} bytes, the file has {actual:,}")
+
+
+def read_manifest(directory: str | os.PathLike) -> dict[str, Any]:
+    """The manifest of a version directory (see :func:`resolve`), checked for its format only."""
+    return _manifest(Path(directory))
 
 
 def _read_version(directory: Path, *, mmap: bool, verify: bool) -> tuple[dict, dict, dict]:

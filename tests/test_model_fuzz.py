@@ -39,6 +39,8 @@ from recommender import _store as store
 from recommender.datasets import sample_articles_path, sample_reactions_path
 from recommender.exceptions import CorruptArtifactError, IncompatibleArtifactError
 
+from .conftest import reseal
+
 SEED = 20261130
 TRIALS = int(os.environ.get("MODEL_FUZZ_TRIALS", "240"))
 NOW = datetime(2026, 11, 28, 23, tzinfo=timezone.utc)
@@ -65,15 +67,6 @@ def pristine(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("fuzz") / "model"
     rec.save(root)
     return store.resolve(root)
-
-
-def _reseal(version: Path) -> None:
-    """Rewrite every checksum and size so that the mutation passes the checksum check."""
-    manifest = json.loads((version / "manifest.json").read_text())
-    for name in manifest["files"]:
-        if (version / name).exists():
-            manifest["files"][name] = {"sha256": store._sha256(version / name), "bytes": (version / name).stat().st_size}
-    (version / "manifest.json").write_text(json.dumps(manifest))
 
 
 class Mutation:
@@ -236,7 +229,7 @@ def test_crafted_models_are_refused_or_served_safely(pristine, tmp_path):
         shutil.copytree(pristine, version)
         mutation = _build(version, kind, seed)
         mutation.apply()
-        _reseal(version)
+        reseal(version)
         try:
             rec = Recommender.load(version, verify=True)
         except (CorruptArtifactError, IncompatibleArtifactError):
@@ -302,7 +295,7 @@ def test_verify_false_cannot_be_crashed_by_index_arrays(pristine, tmp_path):
         if number == 8:
             array = array.astype(np.int8)
         np.save(version / f"{name}.npy", array, allow_pickle=False)
-        _reseal(version)
+        reseal(version)
         paths.append(str(version))
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     done = subprocess.run([sys.executable, "-c", CHILD, *paths], capture_output=True, text=True, env=env, timeout=300)
