@@ -6,7 +6,6 @@ Each check returns the cleaned value or raises
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -16,7 +15,6 @@ from .exceptions import InvalidOptionError
 
 __all__ = [
     "check_choice",
-    "check_path",
     "check_exclude",
     "check_k",
     "check_max_age",
@@ -88,12 +86,3 @@ def check_exclude(exclude: Any, name: str = "exclude") -> list[str]:
             raise InvalidOptionError(f"{name} holds {type(item).__name__} items; ids are strings") from None
     return items
 
-
-def check_path(path: Any, name: str = "path") -> str | os.PathLike:
-    """A file-system path: a string or path-like object without NUL characters."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise InvalidOptionError(f"{name} must be a file path (str or os.PathLike), got {type(path).__name__}")
-    text = os.fspath(path)
-    if isinstance(text, bytes) or "\x00" in text:
-        raise InvalidOptionError(f"{name} {text!r} is not a usable path (bytes or a NUL character)")
-    return path

@@ -22,7 +22,7 @@ from . import _options as options
 from . import _state as transitions
 from . import _store as store
 from ._articles import Article, load_articles
-from ._checks import check_exclude, check_now, check_path
+from ._checks import check_exclude, check_now
 from ._fit import fit_state
 from ._options import PopularityOptions, RecommendOptions, RelatedOptions, TextOptions
 from ._persist import from_artifact, to_artifact
@@ -332,7 +332,7 @@ class Recommender(ListQueries):
     # ------------------------------------------------------------------ storage
     def save(self, path: str | os.PathLike) -> None:
         """Publish the fitted model at ``path`` atomically (see :mod:`recommender._store`)."""
-        store.publish(check_path(path), **to_artifact(self._fitted(), options.to_json(self.get_params())))
+        store.publish(store.check_path(path), **to_artifact(self._fitted(), options.to_json(self.get_params())))
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) -> Recommender:
@@ -350,7 +350,7 @@ class Recommender(ListQueries):
         ------
         CorruptArtifactError, IncompatibleArtifactError
         """
-        manifest, arrays, documents = store.read(check_path(path), mmap=mmap, verify=verify)
+        manifest, arrays, documents = store.read(store.check_path(path), mmap=mmap, verify=verify)
         try:
             model = cls(**options.from_json(manifest["config"]))
             options.validate(model.get_params())

@@ -40,7 +40,7 @@ import numpy as np
 
 from . import _store as store
 from ._related import block_rows
-from ._checks import check_k, check_now, check_path
+from ._checks import check_k, check_now
 from .exceptions import ArtifactError, InvalidOptionError
 from ._model import Recommender
 
@@ -232,13 +232,13 @@ def precompute(
         if now is None:
             raise InvalidOptionError("pages=True needs a fixed now, so that reruns and resumes agree")
         now = check_now(now)
-    version = store.resolve(check_path(model, "model"))
+    version = store.resolve(store.check_path(model, "model"))
     manifest = store.read_manifest(version)
     # the article count comes from the verified arrays, never from the manifest alone
     n_articles = len(Recommender.load(version, mmap=True, verify=True).catalog_)
     blocks = block_rows(n_articles, block_size)
-    out = _target(check_path(out, "out"))
-    jsonl = _target(check_path(jsonl, "jsonl")) if jsonl is not None else None
+    out = _target(store.check_path(out, "out"))
+    jsonl = _target(store.check_path(jsonl, "jsonl")) if jsonl is not None else None
     partial = out.with_name(out.name + ".partial")
     fingerprint = {"model": str(version), "created_at": manifest["created_at"], "k": k, "pages": pages,
                    "now": now.isoformat() if now else None, "block_size": block_size}

@@ -49,9 +49,9 @@ from typing import Any
 
 import numpy as np
 
-from .exceptions import ArtifactError, CorruptArtifactError, IncompatibleArtifactError
+from .exceptions import ArtifactError, CorruptArtifactError, IncompatibleArtifactError, InvalidOptionError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "publish", "read", "read_manifest", "resolve"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "check_path", "publish", "read", "read_manifest", "resolve"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,16 @@ VERSIONS = "versions"
 STAGING_PREFIX = ".tmp-"
 STALE_AFTER = 3600.0
 _READ_ATTEMPTS = 50  # a reader starts again while writers keep pruning the version it read
+
+
+def check_path(path: Any, name: str = "path") -> str | os.PathLike:
+    """A file-system path: a string or path-like object without NUL characters."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidOptionError(f"{name} must be a file path (str or os.PathLike), got {type(path).__name__}")
+    text = os.fspath(path)
+    if isinstance(text, bytes) or "\x00" in text:
+        raise InvalidOptionError(f"{name} {text!r} is not a usable path (bytes or a NUL character)")
+    return path
 
 
 def _sha256(path: Path) -> str:
