@@ -144,17 +144,21 @@ def check_counts(counts: Any, *, articles: int, terms: int, nnz: int, pending: i
         raise ValueError(f"manifest counts neighbours={neighbours!r} but the neighbours option is {configured!r}")
 
 
+def _strings(values: Any) -> bool:
+    """A list of str (JSON gives exact types: no subclasses to allow for)."""
+    return isinstance(values, list) and set(map(type, values)) <= {str}
+
+
 def check_documents(documents: Mapping[str, Any]) -> None:
     """Terms are unique strings (display terms strings of the same number); sections unique
     strings or null; growth non-negative integers."""
     terms = documents["terms"]
-    if not isinstance(terms, list) or not all(isinstance(term, str) for term in terms):
+    if not _strings(terms):
         raise ValueError("terms are not a list of strings")
     if len(set(terms)) != len(terms):
         raise ValueError("a term is listed twice")
     display = documents.get("display_terms")
-    if display is not None and (not isinstance(display, list) or len(display) != len(terms)
-                                or not all(isinstance(term, str) for term in display)):
+    if display is not None and (not _strings(display) or len(display) != len(terms)):
         raise ValueError("display terms are not one string per term")
     sections = documents.get("sections", [])
     if (not isinstance(sections, list) or not all(s is None or isinstance(s, str) for s in sections)
