@@ -30,6 +30,7 @@ import re
 __all__ = ["html_to_text", "looks_like_html"]
 
 _TAG_OPEN = re.compile(r"<[A-Za-z!/?]")
+_TAG_LIKE = re.compile(r"<[A-Za-z!/]")  # what looks_like_html counts as the start of a tag
 _ENTITY = re.compile(r"&(?:[A-Za-z]{2,8}|#\d{1,7}|#x[0-9A-Fa-f]{1,6});")
 _TAG_NAME = re.compile(r"[A-Za-z][^\t\n\r\f />\x00]*")
 _TAG_END_OR_QUOTE = re.compile(r"[>\"']")
@@ -50,7 +51,7 @@ def looks_like_html(text: str) -> bool:
     A tag is ``<`` before a letter, ``!`` or ``/`` with a ``>`` somewhere after it: the
     first such ``<`` decides, since any later one has fewer ``>`` after it.
     """
-    opening = re.search(r"<[A-Za-z!/]", text)
+    opening = _TAG_LIKE.search(text)
     if opening is not None and text.find(">", opening.end()) >= 0:
         return True
     return _ENTITY.search(text) is not None

@@ -348,7 +348,14 @@ class Recommender(ListQueries):
 
         Raises
         ------
-        CorruptArtifactError, IncompatibleArtifactError
+        CorruptArtifactError
+            A file missing, altered, or holding values no saved model holds (see
+            ``docs/reliability.md``: types, shapes, index ranges and counts are checked even
+            with ``verify=False``).
+        IncompatibleArtifactError
+            A format version this release does not read.
+        InvalidOptionError
+            ``path`` is not a path (``None``, bytes, a NUL character).
         """
         manifest, arrays, documents = store.read(store.check_path(path), mmap=mmap, verify=verify)
         try:

@@ -145,8 +145,7 @@ def _pending(entries: Any) -> tuple[Reaction, ...]:
         article_id, reaction, count, at = entry
         if not (isinstance(article_id, str) and isinstance(reaction, str) and (at is None or isinstance(at, str))):
             raise ValueError("a pending reaction has fields of the wrong type")
-        pending.append(to_reaction({"article_id": article_id, "reaction": reaction, "count": count,
-                                    "at": at if at is not None else None}))
+        pending.append(to_reaction({"article_id": article_id, "reaction": reaction, "count": count, "at": at}))
     return tuple(pending)
 
 

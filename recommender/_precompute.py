@@ -16,6 +16,14 @@ with its block number, into ``OUT.partial``:
   flushed and renamed over ``OUT`` with :func:`os.replace`: readers see the old file or the
   new one, never a half-written one. The JSONL export is published the same way.
 
+Outputs are only ever *regular* files: a device, FIFO or directory at the output path is
+refused, never replaced. While a run writes ``OUT`` it holds ``OUT.lock``; a second run on the
+same output stops at once. Write failures (a full or read-only disk) raise
+:class:`~recommender.exceptions.ArtifactError` and leave the previous output in place. The
+parent loads the model with every check (:mod:`recommender._artifact_checks`) and takes the
+number of articles from its arrays; workers load the same version directory with
+``verify=False``, whose structural checks still keep any file content from crashing them.
+
 Table ``lists(list, article_id, rank, item_id, score)``: ``list`` is ``"related"`` or, with
 ``pages=True``, also ``"ranking"`` and ``"recommendation"`` (each article's page for an
 anonymous reader at ``now``, with no story twice on a page). ``rank`` starts at 1.

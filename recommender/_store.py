@@ -24,7 +24,9 @@ writers prune the version a reader is reading, :func:`read` starts again from th
 ``current``. A loaded model needs no files (arrays in memory, or mapped: POSIX mappings
 outlive their files).
 
-Nothing is unpickled: arrays load with ``allow_pickle=False``; manifest file names must
+Nothing is unpickled: arrays load with ``allow_pickle=False``, after their ``.npy`` header is
+checked to describe exactly the bytes of the file (a header cannot make a load allocate or map
+more than the file holds); JSON ``NaN`` and ``Infinity`` are refused; manifest file names must
 be plain names of regular files (no symbolic links) in the version directory. A missing,
 truncated or altered file raises :class:`~recommender.exceptions.CorruptArtifactError`
 naming it; an unknown format :class:`~recommender.exceptions.IncompatibleArtifactError`;

@@ -42,6 +42,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
                                                      "published_at": NOW}) + "\n")
     (root / "outdir").mkdir()
     (root / "jsonldir").mkdir()
+    os.mkfifo(root / "fifo")  # a special file made here: a regression must not replace a real device
     return {"root": root, "model": model, "articles": sample_articles_path()}
 
 
@@ -69,6 +70,7 @@ def _cases(f: dict[str, Path]) -> list[list[str]]:
         ["build", articles, "--out", str(root / "m1"), "--title-weight", "-1"],
         ["build", articles, "--out", str(root / "m1"), "--duplicate-threshold", "inf"],
         ["build", articles, "--out", str(root / "m1"), "--n-jobs", "0"],
+        ["build", articles, "--out", str(root / "m1"), "--dask", "nonsense"],
         ["build", articles, "--out", str(root / "m1"), "--reactions", str(root / "absent.csv")],
         ["build", articles, "--out", str(root / "m1"), "--reactions", str(root / "plain.jsonl.gz")],
         ["related", "--model", model, "some-id", "--max-age-days", "nan"],
@@ -93,9 +95,10 @@ def _cases(f: dict[str, Path]) -> list[list[str]]:
         ["precompute", "--model", model, "--out", out, "--block-size", "0"],
         ["precompute", "--model", model, "--out", "/etc/passwd/x.sqlite"],
         ["precompute", "--model", model, "--out", str(root / "outdir")],
-        ["precompute", "--model", model, "--out", "/dev/full"],
-        ["precompute", "--model", model, "--out", "/dev/null"],
+        ["precompute", "--model", model, "--out", str(root / "fifo")],  # stands for /dev/full: not a regular file
+        ["precompute", "--model", model, "--out", out, "--jsonl", str(root / "fifo")],
         ["precompute", "--model", model, "--out", "/proc/lists.sqlite"],  # a file system that takes no files
+        ["precompute", "--model", model, "--out", "/sys/lists.sqlite"],  # read-only, even for root
         ["precompute", "--model", model, "--out", out, "--jsonl", str(root / "jsonldir")],
         ["precompute", "--model", model, "--out", out, "--pages"],
         ["precompute", "--model", model, "--out", out, "--pages", "--now", "2026-11-28"],
@@ -135,7 +138,7 @@ def test_hostile_invocations_print_one_line(files, capsys):
         status, err = _run(argv, capsys)
         _check(argv, status, err)
     assert not (files["root"] / "m1").exists()  # no failed build left a model behind
-    assert Path("/dev/full").is_char_device() and Path("/dev/null").is_char_device()
+    assert (files["root"] / "fifo").is_fifo()
 
 
 def test_build_with_dask_but_without_dask_installed(files, capsys, monkeypatch):

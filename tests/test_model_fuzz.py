@@ -20,7 +20,6 @@ must not crash (the structural checks run without checksums too). The seed is fi
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
@@ -188,7 +187,7 @@ def _document_mutation(rng: random.Random, version: Path) -> Mutation:
     return Mutation(f"document {name}: change {number} of DOCUMENT_CHANGES", apply, refuse)
 
 
-def _mutations(version: Path, count: int) -> list[tuple[int, str]]:
+def _mutations(version: Path, count: int) -> list[tuple[int, str, float]]:
     rng = random.Random(SEED)
     plans = []
     for trial in range(count):

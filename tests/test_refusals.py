@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 from datetime import datetime, timedelta, timezone
 
@@ -203,8 +204,103 @@ def test_arrays_of_a_foreign_dtype_are_refused_even_without_verify(version, name
 
 
 def test_precompute_replaces_only_regular_files(saved, tmp_path):
-    for target in ("/dev/null", tmp_path):
+    """A FIFO made here stands for a device such as /dev/full (never test on a real device:
+    a regression would replace it)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for target in (fifo, tmp_path):
         with pytest.raises(ArtifactError, match="regular files"):
             precompute(saved, target, progress=False)
     with pytest.raises(ArtifactError, match="regular files"):
-        precompute(saved, tmp_path / "ok.sqlite", jsonl="/dev/null", progress=False)
+        precompute(saved, tmp_path / "ok.sqlite", jsonl=fifo, progress=False)
+    assert fifo.is_fifo() and not (tmp_path / "ok.sqlite").exists()
+
+
+@pytest.fixture(scope="module")
+def saved_non_ascii(tmp_path_factory):
+    extra = {"id": "zurich", "title": "Zürich café strike", "body": "Café workers in Zürich strike over pay.",
+             "published_at": PUBLISHED, "section": "world"}
+    rec = Recommender().fit([*load_articles(sample_articles_path()), extra])
+    rec.record_reactions([{"article_id": "later", "reaction": "good", "count": 2}])
+    root = tmp_path_factory.mktemp("crafted") / "model"
+    rec.save(root)
+    return store.resolve(root)
+
+
+def _array(name, change):
+    def edit(version):
+        array = np.load(version / f"{name}.npy")
+        array = change(array.copy()) if change(array.copy()) is not None else array
+        np.save(version / f"{name}.npy", array)
+    return edit
+
+
+def _set(name, index, value):
+    def change(array):
+        array[index] = value
+        return array
+    return _array(name, change)
+
+
+def _document(name, change):
+    def edit(version):
+        document = json.loads((version / f"{name}.json").read_text())
+        document = change(document)
+        (version / f"{name}.json").write_text(json.dumps(document))
+    return edit
+
+
+def _split_first_character(version):
+    """Move the start of the non-ASCII title onto the second byte of its 'ü'."""
+    ids = json.loads(json.dumps(Recommender.load(version).article_ids))
+    row = ids.index("zurich")
+    offsets = np.load(version / "catalog_titles_offsets.npy")
+    offsets[row] += 2  # "Z" is one byte, "ü" two: +2 lands inside "ü"
+    np.save(version / "catalog_titles_offsets.npy", offsets)
+
+
+def _scaled_vectors(version):
+    for name in ("vectors_data", "postings_data"):
+        np.save(version / f"{name}.npy", np.load(version / f"{name}.npy") * 2)
+
+
+def _reversed_first_row(version):
+    indices, indptr = np.load(version / "vectors_indices.npy"), np.load(version / "vectors_indptr.npy")
+    indices[indptr[0]:indptr[1]] = indices[indptr[0]:indptr[1]][::-1].copy()
+    np.save(version / "vectors_indices.npy", indices)
+
+
+CRAFTED = {
+    "catalogue id row out of range": _set("catalog_id_rows", 0, 10**6),
+    "catalogue publication order out of range": _set("catalog_by_published", 0, -10**9),
+    "title offsets split a UTF-8 character": _split_first_character,
+    "2-D IDF": _array("idf", lambda a: a.reshape(-1, 1)),
+    "NaN IDF": _set("idf", 0, np.nan),
+    "negative IDF": _set("idf", 0, -1.0),
+    "NaN vector weight": _set("vectors_data", 0, np.nan),
+    "infinite profile cosine": _set("profiles_data", 0, np.inf),
+    "vectors not unit length": _scaled_vectors,
+    "postings that are not the transpose": _set("postings_data", 0, 0.123),
+    "unsorted column indices": _reversed_first_row,
+    "negative popularity mass": _array("popularity_mass", lambda a: (a.__setitem__((0, 0), -1.0), a)[1]),
+    "infinite popularity time": _set("popularity_last", 0, np.inf),
+    "non-string term": _document("terms", lambda d: [17, *d[1:]]),
+    "duplicate term": _document("terms", lambda d: [d[1], *d[1:]]),
+    "string growth": _document("growth", lambda d: "x"),
+    "growth of a string number": _document("growth", lambda d: {**d, "added": "3"}),
+    "duplicate section": _document("sections", lambda d: [d[1], *d[1:]]),
+    "negative pending count": _document("pending_reactions", lambda d: [[d[0][0], d[0][1], -4, d[0][3]]]),
+    "pending reaction of the wrong shape": _document("pending_reactions", lambda d: [["a", "b"]]),
+}
+
+
+@pytest.mark.parametrize("what", CRAFTED)
+def test_values_no_saved_model_holds_are_refused_at_load(saved_non_ascii, tmp_path, what):
+    version = tmp_path / "version"
+    shutil.copytree(saved_non_ascii, version)
+    CRAFTED[what](version)
+    reseal(version)
+    with pytest.raises(CorruptArtifactError):
+        Recommender.load(version)
+    with pytest.raises(CorruptArtifactError):
+        Recommender.load(version, mmap=True)
