@@ -31,6 +31,7 @@ __all__ = ["Catalog", "StringColumn"]
 
 # joins a row's details: url ("" for none), published_at, tags; validation keeps NUL out of all three
 _SEPARATOR = "\x00"
+_UTF8_CONTINUATION_MASK, _UTF8_CONTINUATION = 0xC0, 0x80  # bytes 10xxxxxx continue a character
 
 
 def id_hash(article_id: str) -> int:
@@ -70,16 +71,24 @@ class StringColumn:
     def __iter__(self) -> Iterator[str]:
         return iter(self.take(np.arange(len(self))))
 
-    def check(self, name: str) -> None:
-        """Raise ``ValueError`` unless the arrays describe a column of UTF-8 strings."""
+    def check_bounds(self, name: str) -> None:
+        """Raise ``ValueError`` unless the offsets cut the byte array into consecutive strings."""
         offsets = self.offsets
         if (self.blob.ndim != 1 or offsets.ndim != 1 or len(offsets) == 0 or offsets[0] != 0
-                or offsets[-1] != len(self.blob) or bool((np.diff(offsets) < 0).any())):
+                or offsets[-1] != len(self.blob) or bool((offsets[1:] < offsets[:-1]).any())):
             raise ValueError(f"{name} offsets do not describe its byte array")
+
+    def check(self, name: str) -> None:
+        """Raise ``ValueError`` unless the arrays describe a column of UTF-8 strings, each
+        starting on a character boundary."""
+        self.check_bounds(name)
         try:
             self.blob.tobytes().decode("utf-8")
         except UnicodeDecodeError:
             raise ValueError(f"{name} is not UTF-8 text") from None
+        starts = self.offsets[:-1][self.offsets[:-1] < len(self.blob)]
+        if bool(((self.blob[starts] & _UTF8_CONTINUATION_MASK) == _UTF8_CONTINUATION).any()):
+            raise ValueError(f"{name} offsets split a UTF-8 character")
 
 
 class Catalog:
@@ -148,8 +157,16 @@ class Catalog:
         kinds = [(column.blob, "u1") for column in columns] + [(column.offsets, "i8") for column in columns] + [
             (parts["catalog_id_hashes"], "u8"), (parts["catalog_id_rows"], "i8"), (parts["catalog_sections"], "i4"),
             (parts["catalog_published"], "i8"), (parts["catalog_by_published"], "i8")]
-        if any(array.dtype != np.dtype(kind) for array, kind in kinds):
+        if any(array.dtype != np.dtype(kind) or array.ndim != 1 for array, kind in kinds):
             raise ValueError("catalogue arrays have unexpected types")
+        # row numbers and offsets index other arrays: checked even without verify
+        for name, rows in (("id rows", parts["catalog_id_rows"]), ("publication order", parts["catalog_by_published"])):
+            if n and (int(rows.min()) < 0 or int(rows.max()) >= n):
+                raise ValueError(f"catalogue {name} out of range")
+        for name, column in zip(("ids", "titles", "details"), columns):
+            column.check_bounds(f"catalogue {name}")
+        if n and (int(parts["catalog_sections"].min()) < -1 or int(parts["catalog_sections"].max()) >= len(section_names)):
+            raise ValueError("catalogue section codes out of range")
         catalog._columns, catalog.removed, catalog._n_removed = columns, removed, int(removed.sum())
         catalog._hashes, catalog._hash_rows = parts["catalog_id_hashes"], parts["catalog_id_rows"]
         catalog.section_codes, catalog.published = parts["catalog_sections"], parts["catalog_published"]
@@ -164,6 +181,13 @@ class Catalog:
     def _check(self, n_sections: int) -> None:
         for name, column in zip(("ids", "titles", "details"), self._columns):
             column.check(f"catalogue {name}")
+        if any(bool((column.blob == ord(_SEPARATOR)).any()) for column in self._columns[:2]):
+            raise ValueError("catalogue ids or titles hold a NUL character")
+        details = self._columns[2]
+        separators = np.flatnonzero(details.blob == ord(_SEPARATOR))
+        per_row = np.diff(np.searchsorted(separators, details.offsets))
+        if bool((per_row < 1).any()):  # url and published_at at least
+            raise ValueError("catalogue details lack their url and publication fields")
         ids = list(self._columns[0])
         hashes = np.fromiter((id_hash(i) for i in ids), dtype=np.uint64, count=len(ids))
         n = len(ids)
@@ -173,8 +197,6 @@ class Catalog:
         live = [i for i, gone in zip(ids, self.removed.tolist()) if not gone]
         if len(set(live)) != len(live):
             raise ValueError("an article id is held twice")
-        if n and (int(self.section_codes.min()) < -1 or int(self.section_codes.max()) >= n_sections):
-            raise ValueError("catalogue section codes out of range")
         if not (np.array_equal(np.sort(self.by_published), np.arange(n))
                 and bool((np.diff(self.published[self.by_published]) >= 0).all())):
             raise ValueError("catalogue publication order is not sorted")

@@ -23,10 +23,10 @@ __all__ = [
     "check_section",
 ]
 
-def check_k(k: Any) -> int:
-    """A positive integer list length."""
+def check_k(k: Any, name: str = "k") -> int:
+    """A positive integer list length (or another count, named ``name``)."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InvalidOptionError(f"k must be a positive integer, got {k!r}")
+        raise InvalidOptionError(f"{name} must be a positive integer, got {k!r}")
     return int(k)
 
 
@@ -85,3 +85,4 @@ def check_exclude(exclude: Any, name: str = "exclude") -> list[str]:
         except TypeError:
             raise InvalidOptionError(f"{name} holds {type(item).__name__} items; ids are strings") from None
     return items
+

@@ -350,7 +350,7 @@ class Recommender(ListQueries):
     # ------------------------------------------------------------------ storage
     def save(self, path: str | os.PathLike) -> None:
         """Publish the fitted model at ``path`` atomically (see :mod:`recommender._store`)."""
-        store.publish(path, **to_artifact(self._fitted(), options.to_json(self.get_params())))
+        store.publish(store.check_path(path), **to_artifact(self._fitted(), options.to_json(self.get_params())))
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) -> Recommender:
@@ -366,9 +366,16 @@ class Recommender(ListQueries):
 
         Raises
         ------
-        CorruptArtifactError, IncompatibleArtifactError
+        CorruptArtifactError
+            A file missing, altered, or holding values no saved model holds (see
+            ``docs/reliability.md``: types, shapes, index ranges and counts are checked even
+            with ``verify=False``).
+        IncompatibleArtifactError
+            A format version this release does not read.
+        InvalidOptionError
+            ``path`` is not a path (``None``, bytes, a NUL character).
         """
-        manifest, arrays, documents = store.read(path, mmap=mmap, verify=verify)
+        manifest, arrays, documents = store.read(store.check_path(path), mmap=mmap, verify=verify)
         try:
             model = cls(**options.from_json(manifest["config"]))
             options.validate(model.get_params())

@@ -10,19 +10,19 @@ consistency and rebuilds the state. No pickle anywhere, and no file I/O here
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from . import _artifact_checks as checks
 from ._catalog import Catalog
 from ._index import CosineIndex
 from ._options import RelatedOptions
 from ._popularity import PopularityConfig, PopularityState
 from ._profiles import NeighbourProfiles
-from ._reactions import Reaction
-from ._state import Growth, ModelState
+from ._reactions import Reaction, to_reaction
+from ._state import MAX_PENDING_REACTIONS, Growth, ModelState
 from ._vectorize import TextVectorizer
 
 __all__ = ["from_artifact", "to_artifact"]
@@ -81,10 +81,19 @@ def to_artifact(fitted: ModelState, config: dict[str, Any]) -> dict[str, Any]:
 def from_artifact(
     manifest: dict, arrays: dict[str, np.ndarray], documents: dict[str, Any], popularity: PopularityConfig, verify: bool
 ) -> ModelState:
-    """Rebuild the fitted parts; ``KeyError``/``TypeError``/``ValueError`` mean an inconsistent artifact."""
+    """Rebuild the fitted parts; ``KeyError``/``TypeError``/``ValueError`` mean an inconsistent artifact.
+
+    Types, shapes, index ranges and the manifest's counts are always checked (nothing a file
+    holds can crash the process); the values too with ``verify`` (:mod:`recommender._artifact_checks`).
+    """
+    checks.check_dtypes(arrays)
+    if verify:
+        checks.check_documents(documents)
     terms = documents["terms"]
     vectorizer = TextVectorizer.from_state(manifest["vectorizer"], terms, arrays["idf"],
                                            documents.get("display_terms"))
+    if verify and not (np.isfinite(vectorizer.idf_).all() and (vectorizer.idf_ > 0).all()):
+        raise ValueError("IDF weights must be finite and positive")
     if "articles" in documents:  # format versions 1 and 2: one JSON record per article
         # parts added within format version 1 default to "nothing removed"
         records = documents["articles"]
@@ -98,13 +107,16 @@ def from_artifact(
     shape = (len(catalog), len(terms))
     vectors = _csr(arrays, "vectors", shape, verify)
     postings = _csr(arrays, "postings", shape[::-1], verify)
+    if verify:
+        checks.check_vectors(vectors, postings)
     mass, last = arrays["popularity_mass"], arrays["popularity_last"]
     if mass.shape != (shape[0], 4) or last.shape != (shape[0],):
         raise ValueError(f"popularity arrays have shapes {mass.shape} and {last.shape} for {shape[0]} articles")
-    pending = tuple(
-        Reaction(str(a), str(r), int(c), datetime.fromisoformat(t) if t else None)
-        for a, r, c, t in documents["pending_reactions"]
-    )
+    if verify:
+        checks.check_popularity(mass, last)
+    pending = _pending(documents["pending_reactions"])
+    checks.check_counts(manifest.get("counts", {}), articles=shape[0], terms=shape[1], nnz=vectors.nnz,
+                        pending=len(pending), configured=manifest["config"].get("neighbours"))
     profiles = None
     m = manifest.get("counts", {}).get("neighbours", 0)  # 0 in models saved before profiles existed
     if m:
@@ -119,10 +131,26 @@ def from_artifact(
                                      core=config.get("core_neighbours", RelatedOptions.LEGACY["core_neighbours"]),
                                      core_weight=config.get("core_weight", RelatedOptions.LEGACY["core_weight"]))
         if verify:
+            checks.check_profile_values(kth, norms, outside)
             _check_profiles(profiles, rows, profile_postings, manifest["config"].get("neighbours"))
     return ModelState(vectorizer, CosineIndex(vectors, postings), catalog,
                       PopularityState.from_arrays(popularity, mass, last), profiles, pending,
                       Growth(**documents.get("growth", {"fitted": shape[0]})))
+
+
+def _pending(entries: Any) -> tuple[Reaction, ...]:
+    """Reactions waiting for their article, validated as when they were recorded."""
+    if not isinstance(entries, list) or len(entries) > MAX_PENDING_REACTIONS:
+        raise ValueError(f"pending reactions are not a list of at most {MAX_PENDING_REACTIONS:,}")
+    pending = []
+    for entry in entries:
+        if not isinstance(entry, list) or len(entry) != 4:
+            raise ValueError("a pending reaction is not [article_id, reaction, count, at]")
+        article_id, reaction, count, at = entry
+        if not (isinstance(article_id, str) and isinstance(reaction, str) and (at is None or isinstance(at, str))):
+            raise ValueError("a pending reaction has fields of the wrong type")
+        pending.append(to_reaction({"article_id": article_id, "reaction": reaction, "count": count, "at": at}))
+    return tuple(pending)
 
 
 def _check_profiles(profiles: NeighbourProfiles, rows: sp.csr_matrix, postings: sp.csr_matrix, configured: Any) -> None:
@@ -146,17 +174,7 @@ def _check_profiles(profiles: NeighbourProfiles, rows: sp.csr_matrix, postings: 
 
 def _csr(arrays: dict[str, np.ndarray], prefix: str, shape: tuple[int, int], verify: bool) -> sp.csr_matrix:
     data, indices, indptr = (arrays[f"{prefix}_{part}"] for part in ("data", "indices", "indptr"))
-    if verify:
-        ok = (
-            indptr.ndim == indices.ndim == data.ndim == 1
-            and len(indptr) == shape[0] + 1
-            and len(indices) == len(data) == indptr[-1]
-            and indptr[0] == 0
-            and bool(np.all(np.diff(indptr) >= 0))
-            and (len(indices) == 0 or (int(indices.min()) >= 0 and int(indices.max()) < shape[1]))
-        )
-        if not ok:
-            raise ValueError(f"{prefix} matrix arrays do not describe a {shape} CSR matrix")
+    checks.check_csr(prefix, data, indices, indptr, shape, verify)
     matrix = sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
     matrix.has_sorted_indices = True
     return matrix

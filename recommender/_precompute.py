@@ -16,6 +16,14 @@ with its block number, into ``OUT.partial``:
   flushed and renamed over ``OUT`` with :func:`os.replace`: readers see the old file or the
   new one, never a half-written one. The JSONL export is published the same way.
 
+Outputs are only ever *regular* files: a device, FIFO or directory at the output path is
+refused, never replaced. While a run writes ``OUT`` it holds ``OUT.lock``; a second run on the
+same output stops at once. Write failures (a full or read-only disk) raise
+:class:`~recommender.exceptions.ArtifactError` and leave the previous output in place. The
+parent loads the model with every check (:mod:`recommender._artifact_checks`) and takes the
+number of articles from its arrays; workers load the same version directory with
+``verify=False``, whose structural checks still keep any file content from crashing them.
+
 Table ``lists(list, article_id, rank, item_id, score)``: ``list`` is ``"related"`` or, with
 ``pages=True``, also ``"ranking"`` and ``"recommendation"`` (each article's page for an
 anonymous reader at ``now``, with no story twice on a page). ``rank`` starts at 1.
@@ -24,9 +32,11 @@ anonymous reader at ``now``, with no story twice on a page). ``rank`` starts at 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import sqlite3
+import stat
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,9 +137,15 @@ def dask_backend(address: str | None):
     if address is None:
         yield
         return
-    from dask.distributed import Client  # the dask extra
-
-    with Client(address), joblib.parallel_config(backend="dask"):
+    try:
+        from dask.distributed import Client  # the dask extra
+    except ImportError:
+        raise InvalidOptionError("--dask needs Dask: pip install 'recommender[dask]'") from None
+    try:
+        client = Client(address)
+    except (OSError, ValueError) as error:  # unreachable scheduler (TimeoutError), malformed address
+        raise InvalidOptionError(f"cannot use the Dask scheduler at {address!r}: {error}") from None
+    with client, joblib.parallel_config(backend="dask"):
         yield
 
 
@@ -217,43 +233,98 @@ def precompute(
     -------
     PrecomputeReport
     """
-    k, block_size = check_k(k), check_k(block_size)
+    k, block_size = check_k(k), check_k(block_size, "block_size")
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0):
+        raise InvalidOptionError(f"n_jobs must be None, a positive number of workers or -1 (all cores), got {n_jobs!r}")
     if pages:
         if now is None:
             raise InvalidOptionError("pages=True needs a fixed now, so that reruns and resumes agree")
         now = check_now(now)
-    version = store.resolve(model)
-    manifest, _, _ = store.read(version, mmap=True, verify=True)
-    n_articles = int(manifest["counts"]["articles"])
+    version = store.resolve(store.check_path(model, "model"))
+    manifest = store.read_manifest(version)
+    # the article count comes from the verified arrays, never from the manifest alone
+    n_articles = len(Recommender.load(version, mmap=True, verify=True).catalog_)
     blocks = block_rows(n_articles, block_size)
-    out = Path(out)
-    if out.is_dir():
-        raise ArtifactError(f"{out} is a directory; give a file name such as lists.sqlite")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = _target(store.check_path(out, "out"))
+    jsonl = _target(store.check_path(jsonl, "jsonl")) if jsonl is not None else None
     partial = out.with_name(out.name + ".partial")
     fingerprint = {"model": str(version), "created_at": manifest["created_at"], "k": k, "pages": pages,
                    "now": now.isoformat() if now else None, "block_size": block_size}
-    conn, done = _open_partial(partial, fingerprint)
-    resumed = len(done)
-    written = 0
-    tasks = (joblib.delayed(_block_task)(str(version), number, rows, k, pages, now)
-             for number, rows in enumerate(blocks) if number not in done)
-    try:
-        with dask_backend(dask), _progress(len(blocks), resumed, progress) as bar:
-            for number, rows in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):
-                with conn:
-                    conn.executemany("INSERT INTO lists VALUES (?, ?, ?, ?, ?)", rows)
-                    conn.execute("INSERT INTO done_blocks VALUES (?)", (number,))
-                written += len(rows)
-                if bar is not None:
-                    bar.update(1)
-        with conn:
-            conn.execute("CREATE INDEX IF NOT EXISTS lists_by_article ON lists (list, article_id, rank)")
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", (datetime.now().astimezone().isoformat(),))
-        conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to publish
-    finally:
-        conn.close()
-    _fsync_replace(partial, out)
+    with _writing(out, "cannot write the output"), _exclusive(out):
+        conn, done = _open_partial(partial, fingerprint)
+        resumed = len(done)
+        written = 0
+        tasks = (joblib.delayed(_block_task)(str(version), number, rows, k, pages, now)
+                 for number, rows in enumerate(blocks) if number not in done)
+        try:
+            with dask_backend(dask), _progress(len(blocks), resumed, progress) as bar:
+                for number, rows in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):
+                    with conn:
+                        conn.executemany("INSERT INTO lists VALUES (?, ?, ?, ?, ?)", rows)
+                        conn.execute("INSERT INTO done_blocks VALUES (?)", (number,))
+                    written += len(rows)
+                    if bar is not None:
+                        bar.update(1)
+            with conn:
+                conn.execute("CREATE INDEX IF NOT EXISTS lists_by_article ON lists (list, article_id, rank)")
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)",
+                             (datetime.now().astimezone().isoformat(),))
+            conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to publish
+        finally:
+            conn.close()
+        _fsync_replace(partial, out)
     if jsonl is not None:
-        export_jsonl(out, Path(jsonl))
-    return PrecomputeReport(n_articles, len(blocks), resumed, written, out, Path(jsonl) if jsonl else None)
+        with _writing(jsonl, "cannot write the JSON lines"), _exclusive(jsonl):
+            export_jsonl(out, jsonl)
+    return PrecomputeReport(n_articles, len(blocks), resumed, written, out, jsonl)
+
+
+def _target(path: str | os.PathLike) -> Path:
+    """An output path: a regular file or nothing yet, in a directory that exists or can be made.
+
+    Only regular files are ever replaced: a device (``/dev/full``), a FIFO or a directory
+    at that name is refused, not swapped for an SQLite file."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:  # e.g. a parent that is a file (ENOTDIR), no permission
+        raise ArtifactError(f"{path}: cannot write here ({error.strerror or error})") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = "a directory; give a file name such as lists.sqlite" if stat.S_ISDIR(mode) else "not a regular file"
+        raise ArtifactError(f"{path} is {kind}; precompute only replaces regular files")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ArtifactError(f"{path}: cannot create its directory ({error.strerror or error})") from None
+    return path
+
+
+@contextlib.contextmanager
+def _writing(path: Path, what: str):
+    """Write errors (disk full, read-only file system, no permission) as :class:`ArtifactError`;
+    the file at ``path`` stays as it was."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as error:
+        if isinstance(error, ArtifactError):
+            raise
+        raise ArtifactError(f"{path}: {what} ({type(error).__name__}: {error})") from None
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path):
+    """Hold ``PATH.lock`` for the block: a second run on the same output stops at once with
+    :class:`ArtifactError` instead of writing the same partial file."""
+    lock = path.with_name(path.name + ".lock")
+    handle = open(lock, "a+b")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ArtifactError(f"{path}: another run is writing this output; wait for it or choose another "
+                                f"file") from None
+        yield
+    finally:
+        handle.close()

@@ -168,13 +168,15 @@ class ListQueries:
         Returns
         -------
         ids : ndarray of object, shape (n, k)
-            ``""`` where a list is shorter than ``k``.
+            ``""`` where a list is shorter than ``k``. A ``k`` above the number of other
+            articles is lowered to it.
         scores : ndarray of float32, shape (n, k)
             ``nan`` where a list is shorter than ``k``.
         """
         state = self._fitted()
-        k = check_k(k)
-        block_size = check_k(block_size)
+        # a list holds at most every other article: a larger k would only widen the arrays
+        k = min(check_k(k), max(1, len(state.catalog) - 1))
+        block_size = check_k(block_size, "block_size")
         rows = (np.flatnonzero(~state.catalog.removed) if article_ids is None
                 else state.catalog.rows(check_exclude(article_ids)))
         resolve_strategy(self.strategy, state)  # a bad strategy fails before any work

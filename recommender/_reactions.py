@@ -14,6 +14,7 @@ the future is decided where the reactions are recorded (:meth:`Recommender.recor
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,7 @@ from ._articles import is_missing
 
 from ._time import parse_datetime
 from .exceptions import InvalidInputError
-from ._readers import iter_records
+from ._readers import DATAFRAME_SOURCE, iter_records
 
 __all__ = ["MAX_COUNT", "Reaction", "load_reactions", "to_reaction"]
 
@@ -101,7 +102,9 @@ def to_reaction(record: Any, *, source: str | None = None, line: int | None = No
     try:
         article_id = _name(record, "article_id")
         reaction = _name(record, "reaction")
-        count = _count(record.get("count"))
+        if source != DATAFRAME_SOURCE and isinstance(record.get("count"), float) and math.isnan(record["count"]):
+            raise ValueError("count is NaN; give a whole number, or leave it out for a single press")
+        count = _count(record.get("count"))  # in a DataFrame, NaN marks a missing cell
         at = None if is_missing(record.get("at")) else parse_datetime(record["at"], what="at")
         if "count" not in record and at is None:
             raise ValueError("an event needs 'at'; a count record needs 'count'")

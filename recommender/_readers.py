@@ -15,15 +15,17 @@ import gzip
 import io
 import json
 import os
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from .exceptions import InvalidInputError
 
-__all__ = ["RawRecord", "iter_records"]
+__all__ = ["DATAFRAME_SOURCE", "RawRecord", "iter_records"]
 
 RawRecord = tuple[str, int, Any]
+DATAFRAME_SOURCE = "<dataframe>"  # the source of DataFrame rows, where NaN marks a missing cell
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 _CSV_SUFFIXES = (".csv",)
@@ -48,7 +50,7 @@ def iter_records(source: Any) -> Iterator[RawRecord]:
         yield from _iter_file(Path(source))
     elif hasattr(source, "to_dict") and hasattr(source, "columns"):
         for position, row in enumerate(source.to_dict(orient="records"), start=1):
-            yield "<dataframe>", position, row
+            yield DATAFRAME_SOURCE, position, row
     elif isinstance(source, (bytes, Mapping)) or not isinstance(source, Iterable):
         raise InvalidInputError(
             f"expected a file path, a DataFrame or an iterable of records, got {type(source).__name__}"
@@ -68,15 +70,24 @@ def _iter_file(path: Path) -> Iterator[RawRecord]:
             "cannot tell the format from the file name; use a .jsonl or .csv suffix (optionally .gz)",
             source=name,
         )
+    if "\x00" in name:
+        raise InvalidInputError("a file name cannot hold a NUL character", source=repr(name))
     try:
         raw = gzip.open(path, "rb") if compressed else open(path, "rb")
     except OSError as error:
         raise InvalidInputError(f"cannot open: {error.strerror or error}", source=name) from error
     with raw:
-        if kind in _CSV_SUFFIXES:
-            yield from _iter_csv(raw, name)
-        else:
-            yield from _iter_jsonl(raw, name)
+        try:
+            if kind in _CSV_SUFFIXES:
+                yield from _iter_csv(raw, name)
+            else:
+                yield from _iter_jsonl(raw, name)
+        except EOFError:  # gzip: the compressed stream stops before its end marker
+            raise InvalidInputError("the compressed data ends early (a truncated .gz file); records after "
+                                    "the last one read are missing", source=name) from None
+        except (OSError, zlib.error) as error:  # not gzip data (BadGzipFile), a damaged stream, a read error
+            what = "not gzip data or damaged" if compressed and not isinstance(error, IsADirectoryError) else "unreadable"
+            raise InvalidInputError(f"{what}: {error}", source=name) from None
 
 
 _NOT_UTF8 = "not valid UTF-8; re-encode the file as UTF-8"
@@ -95,8 +106,29 @@ def _is_garbled(text: str) -> bool:
     return False
 
 
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> None:
+    """``NaN``, ``Infinity``: Python's JSON reader accepts them, JSON has no such values."""
+    raise _NotJson(f"malformed JSON: {name} is not a JSON value (write null, or a number)")
+
+
+def _split_lines(raw: io.BufferedIOBase) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines ending at ``\n``, ``\r\n`` or a lone ``\r`` (as universal newlines:
+    a file whose records are separated by ``\r`` alone has one line per record)."""
+    number = 0
+    for line in raw:
+        body = line[:-1] if line.endswith(b"\n") else line
+        body = body[:-1] if body.endswith(b"\r") else body
+        for part in body.split(b"\r"):
+            number += 1
+            yield number, part
+
+
 def _iter_jsonl(raw: io.BufferedIOBase, name: str) -> Iterator[RawRecord]:
-    for number, line in enumerate(raw, start=1):
+    for number, line in _split_lines(raw):
         text = _decode(line, number).strip()
         if not text:
             continue
@@ -104,7 +136,9 @@ def _iter_jsonl(raw: io.BufferedIOBase, name: str) -> Iterator[RawRecord]:
             yield name, number, InvalidInputError(_NOT_UTF8, source=name, line=number)
             continue
         try:
-            record = json.loads(text)
+            record = json.loads(text, parse_constant=_no_constant)
+        except _NotJson as error:
+            record = InvalidInputError(str(error), source=name, line=number)
         except json.JSONDecodeError as error:
             record = InvalidInputError(f"malformed JSON: {error.msg} at column {error.colno}", source=name, line=number)
         except RecursionError:

@@ -24,7 +24,9 @@ writers prune the version a reader is reading, :func:`read` starts again from th
 ``current``. A loaded model needs no files (arrays in memory, or mapped: POSIX mappings
 outlive their files).
 
-Nothing is unpickled: arrays load with ``allow_pickle=False``; manifest file names must
+Nothing is unpickled: arrays load with ``allow_pickle=False``, after their ``.npy`` header is
+checked to describe exactly the bytes of the file (a header cannot make a load allocate or map
+more than the file holds); JSON ``NaN`` and ``Infinity`` are refused; manifest file names must
 be plain names of regular files (no symbolic links) in the version directory. A missing,
 truncated or altered file raises :class:`~recommender.exceptions.CorruptArtifactError`
 naming it; an unknown format :class:`~recommender.exceptions.IncompatibleArtifactError`;
@@ -37,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import secrets
 import shutil
@@ -48,9 +51,9 @@ from typing import Any
 
 import numpy as np
 
-from .exceptions import ArtifactError, CorruptArtifactError, IncompatibleArtifactError
+from .exceptions import ArtifactError, CorruptArtifactError, IncompatibleArtifactError, InvalidOptionError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "publish", "read", "resolve"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "check_path", "publish", "read", "read_manifest", "resolve"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,16 @@ VERSIONS = "versions"
 STAGING_PREFIX = ".tmp-"
 STALE_AFTER = 3600.0
 _READ_ATTEMPTS = 50  # a reader starts again while writers keep pruning the version it read
+
+
+def check_path(path: Any, name: str = "path") -> str | os.PathLike:
+    """A file-system path: a string or path-like object without NUL characters."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidOptionError(f"{name} must be a file path (str or os.PathLike), got {type(path).__name__}")
+    text = os.fspath(path)
+    if isinstance(text, bytes) or "\x00" in text:
+        raise InvalidOptionError(f"{name} {text!r} is not a usable path (bytes or a NUL character)")
+    return path
 
 
 def _sha256(path: Path) -> str:
@@ -234,10 +247,15 @@ def _regular_file(file_path: Path) -> None:
         raise CorruptArtifactError(f"{file_path}: not a regular file")
 
 
+def _no_constant(name: str) -> None:
+    """JSON has no NaN or Infinity; Python's reader accepts them, a model never writes them."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _manifest(directory: Path) -> dict[str, Any]:
     _regular_file(directory / MANIFEST)
     try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise CorruptArtifactError(f"{directory / MANIFEST}: not valid JSON ({type(error).__name__})") from None
     except OSError as error:
@@ -294,6 +312,31 @@ def read(path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) ->
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _check_npy_header(file_path: Path) -> None:
+    """Refuse a ``.npy`` file whose header does not describe exactly the bytes that follow it:
+    a header claiming 10**11 items would otherwise allocate (or map) that much before failing."""
+    with open(file_path, "rb") as handle:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            raise CorruptArtifactError(f"{file_path}: unsupported .npy version {version}")
+        data_offset = handle.tell()
+    if dtype.hasobject or dtype.itemsize == 0:
+        raise CorruptArtifactError(f"{file_path}: holds {dtype} items; a model holds plain numeric arrays")
+    expected = data_offset + math.prod(shape) * dtype.itemsize
+    actual = file_path.stat().st_size
+    if expected != actual:
+        raise CorruptArtifactError(f"{file_path}: header describes {expected:,} bytes, the file has {actual:,}")
+
+
+def read_manifest(directory: str | os.PathLike) -> dict[str, Any]:
+    """The manifest of a version directory (see :func:`resolve`), checked for its format only."""
+    return _manifest(Path(directory))
+
+
 def _read_version(directory: Path, *, mmap: bool, verify: bool) -> tuple[dict, dict, dict]:
     manifest = _manifest(directory)
     arrays: dict[str, np.ndarray] = {}
@@ -310,12 +353,13 @@ def _read_version(directory: Path, *, mmap: bool, verify: bool) -> tuple[dict, d
             if verify and _sha256(file_path) != facts.get("sha256"):
                 raise CorruptArtifactError(f"{file_path}: checksum mismatch (the file was altered or damaged)")
             if suffix == "npy":
+                _check_npy_header(file_path)
                 array = np.load(file_path, mmap_mode="r" if mmap else None, allow_pickle=False)
                 # a plain ndarray view of the mapping: np.memmap's Python-level indexing hooks
                 # cost microseconds on every slice, and the view keeps the mapping alive
                 arrays[key] = array.view(np.ndarray) if isinstance(array, np.memmap) else array
             elif suffix == "json":
-                documents[key] = json.loads(file_path.read_text(encoding="utf-8"))
+                documents[key] = json.loads(file_path.read_text(encoding="utf-8"), parse_constant=_no_constant)
             else:
                 raise CorruptArtifactError(f"{file_path}: unexpected file type (a model holds .npy and .json files)")
         except CorruptArtifactError:

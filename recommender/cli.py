@@ -31,6 +31,9 @@ from ._readers import iter_records
 __all__ = ["main"]
 
 WIDTH = 78
+MAX_AGE_DAYS = 100 * 365  # --max-age-days: a century covers any archive; timedelta holds up to 999,999,999 days
+INTERRUPTED = 130  # the shell's status for a process stopped by Ctrl-C
+BUG_PREFIX = "unexpected error (a bug):"
 
 
 def _hits_json(article_id: str | None, hits: list[Hit]) -> str:
@@ -286,9 +289,28 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error printed as one line (exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _days(text: str) -> float:
+    """A finite, non-negative number of days that a ``timedelta`` can hold."""
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of days, got {text!r}") from None
+    if not (math.isfinite(days) and 0 <= days <= MAX_AGE_DAYS):
+        raise argparse.ArgumentTypeError(f"expected a number of days from 0 to {MAX_AGE_DAYS:,}, got {text!r}")
+    return days
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="recommender", description="Related, Ranking and Recommendation lists for news sites.")
+    parser = _Parser(prog="recommender", description="Related, Ranking and Recommendation lists for news sites.")
     parser.add_argument("--version", action="version", version=f"recommender {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="fit the bundled sample corpus and print article pages")
@@ -320,7 +342,7 @@ def _parser() -> argparse.ArgumentParser:
     section = related.add_mutually_exclusive_group()
     section.add_argument("--same-section", dest="same_section", action="store_const", const=True, default=None)
     section.add_argument("--other-section", dest="same_section", action="store_const", const=False)
-    related.add_argument("--max-age-days", type=float, help="only stories within this many days")
+    related.add_argument("--max-age-days", type=_days, help="only stories within this many days")
     related.add_argument("--exclude", help="comma-separated ids to leave out")
     related.add_argument("--json", action="store_true", help="print JSON")
     related.set_defaults(handler=_cmd_related)
@@ -387,17 +409,37 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    Every error prints one line on stderr: status 1 for errors of the library
+    (:class:`~recommender.RecommenderError`), 2 for usage errors. ``--debug`` shows the traceback.
+    An exception of any other type is a bug: it is reported as such, also on one line.
+    """
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)
     except RecommenderError as error:
+        if args.debug:
+            raise
         message = str(error) if not isinstance(error, KeyError) else error.__str__()
-        print(f"recommender: error: {message}", file=sys.stderr)
+        print(f"recommender: error: {_one_line(message)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        print("recommender: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except Exception as error:  # noqa: BLE001  report, not rewrap: a bug should not print a wall of text
+        if args.debug:
+            raise
+        print(f"recommender: {BUG_PREFIX} {type(error).__name__}: {_one_line(str(error))} "
+              f"(rerun with --debug for the traceback, and please report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -38,15 +38,15 @@ def test_exception_tree():
 LAYERS = {
     "foundation": {"exceptions", "_checks", "_time", "_options", "_segments"},
     "input": {"_markup", "_readers", "_text", "_articles", "_reactions"},
-    "vectors and state": {"_vectorize", "_index", "_profiles", "_profile_search", "_catalog", "_popularity", "_reaction_policy",
-                          "_hits", "_distinct", "_explain", "_state"},
+    "vectors and state": {"_vectorize", "_index", "_profiles", "_profile_search", "_catalog", "_popularity",
+                          "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_artifact_checks"},
     "lists": {"_related", "_ranking", "_recommend", "_reader", "_fit"},
     "model and storage": {"_persist", "_store", "_queries", "_model", "datasets"},
     "jobs and edges": {"_precompute", "evaluation", "cli", "__init__", "__main__"},
 }
 PURE = {"_segments", "_profile_search", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
         "_popularity", "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_related", "_ranking",
-        "_recommend", "_reader", "_persist"}
+        "_recommend", "_reader", "_persist", "_artifact_checks"}
 IO_MODULES = {"os", "io", "pathlib", "json", "sys", "logging.config", "tqdm", "tqdm.auto", "sqlite3", "shutil"}
 
 
