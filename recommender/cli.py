@@ -25,8 +25,11 @@ from .datasets import sample_articles_path, sample_reactions_path, sample_storie
 from .exceptions import InvalidOptionError, RecommenderError
 from ._hits import Hit
 from ._model import Recommender
+from ._options import PageSizes, PopularityOptions, RelatedOptions, TextOptions
 from ._reactions import load_reactions
 from ._readers import iter_records
+
+_PAGE = PageSizes()  # list lengths: the defaults of the library calls
 
 __all__ = ["main"]
 
@@ -324,8 +327,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("articles", help="articles as JSONL or CSV (optionally .gz)")
     build.add_argument("--out", required=True, help="model directory to publish to")
     build.add_argument("--reactions", help="reactions as CSV or JSONL: events or counts")
-    build.add_argument("--title-weight", type=float, default=2.0)
-    build.add_argument("--duplicate-threshold", type=float, default=0.8)
+    build.add_argument("--title-weight", type=float, default=TextOptions.title_weight)
+    build.add_argument("--duplicate-threshold", type=float, default=RelatedOptions.duplicate_threshold)
     build.add_argument("--lenient", action="store_true", help="skip and report bad records instead of stopping")
     build.add_argument("--n-jobs", type=int, default=None,
                        help="threads of the neighbour search (-1: all cores); with --dask, workers")
@@ -335,7 +338,7 @@ def _parser() -> argparse.ArgumentParser:
     related = commands.add_parser("related", help="Related list for an article id or a new text")
     related.add_argument("article_id", nargs="?", help="indexed article id")
     related.add_argument("--model", required=True, help="model directory written by build")
-    related.add_argument("-k", type=int, default=10)
+    related.add_argument("-k", type=int, default=_PAGE.related)
     related.add_argument("--title", help="title of a text that is not indexed")
     related.add_argument("--body", help="body of a text that is not indexed")
     related.add_argument("--section", help="section of that text")
@@ -351,7 +354,7 @@ def _parser() -> argparse.ArgumentParser:
     recommend.add_argument("--model", required=True, help="model directory written by build")
     recommend.add_argument("--article", help="id of the article being read")
     recommend.add_argument("--history", help="comma-separated ids read before, oldest first")
-    recommend.add_argument("-k", type=int, default=8)
+    recommend.add_argument("-k", type=int, default=_PAGE.recommendation)
     recommend.add_argument("--now", help="site time, ISO 8601 with zone (default: the current time)")
     recommend.add_argument("--json", action="store_true", help="print JSON")
     recommend.set_defaults(handler=_cmd_recommend)
@@ -370,7 +373,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ranking = commands.add_parser("ranking", help="most popular (or trending) stories now")
     ranking.add_argument("--model", required=True, help="model directory written by build")
-    ranking.add_argument("-k", type=int, default=8)
+    ranking.add_argument("-k", type=int, default=_PAGE.ranking)
     ranking.add_argument("--section", help="only this section")
     ranking.add_argument("--now", help="site time, ISO 8601 with zone (default: the current time)")
     ranking.add_argument("--mode", choices=["popular", "trending"], default="popular")
@@ -385,7 +388,7 @@ def _parser() -> argparse.ArgumentParser:
     labels.add_argument("--label-field", default="story", help="field holding the label (default: story)")
     labels.add_argument("--synthetic", type=int, metavar="N", help="use N synthetic articles with known stories")
     labels.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpus")
-    labels.add_argument("-k", type=int, default=10)
+    labels.add_argument("-k", type=int, default=_PAGE.related)
     mind = protocols.add_parser("mind", help="MIND click benchmark: AUC, MRR, nDCG@5, nDCG@10")
     mind.add_argument("--news", required=True, help="MIND news.tsv")
     mind.add_argument("--behaviors", required=True, help="MIND behaviors.tsv (train or dev: with labels)")
@@ -396,7 +399,7 @@ def _parser() -> argparse.ArgumentParser:
     popularity.add_argument("--reactions", help="reaction events file (default: sample reactions)")
     popularity.add_argument("--split", action="append", help="split time, ISO 8601 with zone (repeatable; "
                             "default: daily at 12:00 UTC)")
-    popularity.add_argument("--half-life-hours", type=float, default=6.0)
+    popularity.add_argument("--half-life-hours", type=float, default=PopularityOptions.half_life_hours)
     recs = protocols.add_parser("recommendations", help="diversity, coverage, popularity bias vs baselines")
     recs.add_argument("--articles", help="articles file (default: sample corpus)")
     recs.add_argument("--label-field", default="story", help="story field, to simulate a reader's history")
