@@ -18,6 +18,7 @@ from .exceptions import (
 )
 from ._reaction_policy import ReactionReport
 from ._hits import Hit, Page
+from ._options import PageSizes
 from ._model import Recommender
 from ._reactions import Reaction, load_reactions
 
@@ -35,6 +36,7 @@ __all__ = [
     "InvalidOptionError",
     "NotFittedError",
     "Page",
+    "PageSizes",
     "Reaction",
     "ReactionReport",
     "Recommender",

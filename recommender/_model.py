@@ -220,7 +220,8 @@ class Recommender(ListQueries):
         return ReactionPolicy(self.reaction_weights, self.unknown_reactions)
 
     # ------------------------------------------------------------------ fitting and updates
-    def fit(self, articles: Iterable[Article | dict] | str | os.PathLike, reactions: Any = None) -> Recommender:
+    def fit(self, articles: Iterable[Article | dict] | str | os.PathLike, reactions: Any = None, *,
+            now: datetime | None = None) -> Recommender:
         """Learn the vocabulary, index every article and record reactions.
 
         Parameters
@@ -229,13 +230,18 @@ class Recommender(ListQueries):
             Validated with :func:`~recommender.load_articles`; ids must be unique.
         reactions : iterable of Reaction or dict, DataFrame, path, or None
             Validated with :func:`~recommender.load_reactions`, then recorded as by
-            :meth:`record_reactions` (at the current time).
+            :meth:`record_reactions` at ``now``.
+        now : datetime or None
+            Timezone-aware site time at which ``reactions`` are recorded (later ones are
+            refused as in the future); ``None`` is the current time. Pass a fixed time for
+            historical or sample data, e.g. :data:`recommender.datasets.SAMPLE_NOW`.
 
         Returns
         -------
         self
         """
         options.validate(self.get_params())
+        moment = epoch_seconds(check_now(now))  # a bad now fails before any work
         articles = load_articles(articles)
         if not articles:
             raise InvalidInputError("cannot fit on zero articles")
@@ -243,8 +249,7 @@ class Recommender(ListQueries):
         state = fit_state(articles, text, related, self._popularity_config(), self.n_jobs)
         report = ReactionReport()
         if reactions is not None:
-            now = epoch_seconds(check_now(None))
-            state, report = transitions.with_reactions(state, load_reactions(reactions), self._reaction_policy(), now)
+            state, report = transitions.with_reactions(state, load_reactions(reactions), self._reaction_policy(), moment)
         self._lock = threading.Lock()
         self._state = state
         self.reaction_report_ = report

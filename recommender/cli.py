@@ -14,14 +14,13 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from . import __version__
 from ._articles import load_articles
 from ._time import parse_datetime
-from .datasets import sample_articles_path, sample_reactions_path, sample_stories
+from .datasets import SAMPLE_NOW, sample_articles_path, sample_reactions_path, sample_stories
 from .exceptions import InvalidOptionError, RecommenderError
 from ._hits import Hit
 from ._model import Recommender
@@ -34,7 +33,7 @@ WIDTH = 78
 
 
 def _hits_json(article_id: str | None, hits: list[Hit]) -> str:
-    return json.dumps({"article_id": article_id, "hits": [asdict(hit) for hit in hits]}, ensure_ascii=False)
+    return json.dumps({"article_id": article_id, "hits": [hit.to_dict() for hit in hits]}, ensure_ascii=False)
 
 
 def _print_list(rec: Recommender, heading: str, hits: list[Hit], out) -> None:
@@ -42,10 +41,9 @@ def _print_list(rec: Recommender, heading: str, hits: list[Hit], out) -> None:
     if not hits:
         print("   (nothing found)", file=out)
     for rank, hit in enumerate(hits, start=1):
-        meta = rec.article_metadata(hit.article_id)
-        title = meta["title"] or hit.article_id
+        title = hit.title or hit.article_id
         title = title if len(title) <= 52 else title[:51] + "…"
-        section = (meta["section"] or "-")[:13]
+        section = (hit.section or "-")[:13]
         print(f"  {rank:>2}. {title:<52} {section:<13} {hit.score:4.2f}", file=out)
         if hit.explanation:
             print(f"      {hit.explanation}", file=out)
@@ -84,9 +82,9 @@ def _demo_ids(rec: Recommender, is_sample: bool, count: int) -> list[str]:
 def _cmd_demo(args: argparse.Namespace) -> int:
     path = Path(args.articles) if args.articles else sample_articles_path()
     reactions = load_reactions(args.reactions or sample_reactions_path()) if args.reactions or not args.articles else []
-    # The site's clock for the demo: just after the last reaction, so the output never changes.
+    # The site's clock for the demo: the sample's, or just after the last reaction, so the output never changes.
     stamps = [r.at for r in reactions if r.at is not None]
-    now = max(stamps) if stamps else None
+    now = max(stamps) if args.reactions and stamps else SAMPLE_NOW if args.articles is None else None
     rec = Recommender().fit(load_articles(path))
     report = rec.record_reactions(reactions, now=now)
     ids = args.article or _demo_ids(rec, args.articles is None, 3)
@@ -178,7 +176,6 @@ def _cmd_related(args: argparse.Namespace) -> int:
     return 0
 
 
-SAMPLE_NOW = datetime(2026, 11, 28, 23, tzinfo=timezone.utc)  # just after the sample's last reaction
 
 
 def _jsonable(value):

@@ -10,7 +10,7 @@ from recommender import exceptions
 
 PUBLIC = {
     "Article", "ArticleLimits", "ArtifactError", "CorruptArtifactError", "DuplicateArticleError", "Hit",
-    "IncompatibleArtifactError", "InvalidInputError", "InvalidOptionError", "NotFittedError", "Page", "Reaction",
+    "IncompatibleArtifactError", "InvalidInputError", "InvalidOptionError", "NotFittedError", "Page", "PageSizes", "Reaction",
     "ReactionReport", "Recommender", "RecommenderError", "StemmerUnavailableError", "UnknownArticleError",
     "load_articles", "load_reactions",
 }
