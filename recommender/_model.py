@@ -252,6 +252,7 @@ class Recommender(ListQueries):
             state, report = transitions.with_reactions(state, load_reactions(reactions), self._reaction_policy(), moment)
         self._lock = threading.Lock()
         self._state = state
+        self._version = None
         self.reaction_report_ = report
         return self
 
@@ -353,9 +354,30 @@ class Recommender(ListQueries):
     popularity_ = property(lambda self: self._fitted().popularity, doc="The PopularityState.")
 
     # ------------------------------------------------------------------ storage
-    def save(self, path: str | os.PathLike) -> None:
-        """Publish the fitted model at ``path`` atomically (see :mod:`recommender._store`)."""
-        store.publish(path, **to_artifact(self._fitted(), options.to_json(self.get_params())))
+    def save(self, path: str | os.PathLike, *, keep: int = 2, retain_seconds: float = store.RETAIN_SECONDS) -> None:
+        """Publish the fitted model at ``path`` atomically (see :mod:`recommender._store`).
+
+        Parameters
+        ----------
+        path : path-like
+            The model directory; the new version becomes its ``current`` one.
+        keep : int, default=2
+            Older versions kept besides the new and the current one.
+        retain_seconds : float, default=900
+            Versions published less than this long ago are kept whatever ``keep`` says, so
+            serving processes that have not switched yet keep their files.
+        """
+        version = store.publish(path, **to_artifact(self._fitted(), options.to_json(self.get_params())),
+                                keep=keep, retain_seconds=retain_seconds)
+        self._version = version.name
+
+    @property
+    def version(self) -> str | None:
+        """The name of the version directory this model was loaded from or last saved to
+        (it starts with its publishing time, e.g. ``20261129T151700123456Z-3f2a9c``);
+        ``None`` for a model never saved."""
+        self._fitted()
+        return getattr(self, "_version", None)
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) -> Recommender:
@@ -383,4 +405,5 @@ class Recommender(ListQueries):
             raise CorruptArtifactError(f"{where}: inconsistent model ({type(error).__name__}: {error})") from None
         model._lock = threading.Lock()
         model._state = state
+        model._version = manifest["version"]
         return model

@@ -10,7 +10,7 @@ from recommender import exceptions
 
 PUBLIC = {
     "Article", "ArticleLimits", "ArtifactError", "CorruptArtifactError", "DuplicateArticleError", "Hit",
-    "IncompatibleArtifactError", "InvalidInputError", "InvalidOptionError", "NotFittedError", "Page", "PageSizes", "Reaction",
+    "IncompatibleArtifactError", "InvalidInputError", "InvalidOptionError", "ModelHandle", "NotFittedError", "Page", "PageSizes", "Reaction",
     "ReactionReport", "Recommender", "RecommenderError", "StemmerUnavailableError", "UnknownArticleError",
     "load_articles", "load_reactions",
 }
@@ -42,6 +42,7 @@ LAYERS = {
                           "_hits", "_distinct", "_explain", "_state"},
     "lists": {"_related", "_ranking", "_recommend", "_reader", "_fit"},
     "model and storage": {"_persist", "_store", "_queries", "_model", "datasets"},
+    "serving": {"_handle"},
     "jobs and edges": {"_precompute", "evaluation", "cli", "__init__", "__main__"},
 }
 PURE = {"_segments", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
