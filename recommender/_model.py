@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -367,9 +367,22 @@ class Recommender(ListQueries):
             Versions published less than this long ago are kept whatever ``keep`` says, so
             serving processes that have not switched yet keep their files.
         """
-        version = store.publish(path, **to_artifact(self._fitted(), options.to_json(self.get_params())),
-                                keep=keep, retain_seconds=retain_seconds)
+        state = self._fitted()
+        artifact = to_artifact(state, options.to_json(self.get_params()))
+        artifact["metadata"] = {**artifact["metadata"], "log_position": state.log_position}
+        version = store.publish(path, **artifact, keep=keep, retain_seconds=retain_seconds)
         self._version = version.name
+
+    @property
+    def log_position_(self) -> int:
+        """The last entry of the shared update log this model absorbed (0: none; see
+        :class:`~recommender.ModelHandle`); saved with the model."""
+        return self._fitted().log_position
+
+    def _adopt(self, state: transitions.ModelState) -> None:
+        """Serve ``state`` from now on (a state built by replaying the update log)."""
+        with self._lock:
+            self._state = state
 
     @property
     def version(self) -> str | None:
@@ -400,6 +413,7 @@ class Recommender(ListQueries):
             model = cls(**options.from_json(manifest["config"]))
             options.validate(model.get_params())
             state = from_artifact(manifest, arrays, documents, model._popularity_config(), verify)
+            state = replace(state, log_position=int(manifest.get("log_position", 0)))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             where = store.resolve(path)
             raise CorruptArtifactError(f"{where}: inconsistent model ({type(error).__name__}: {error})") from None

@@ -42,10 +42,10 @@ LAYERS = {
                           "_hits", "_distinct", "_explain", "_state"},
     "lists": {"_related", "_ranking", "_recommend", "_reader", "_fit"},
     "model and storage": {"_persist", "_store", "_queries", "_model", "datasets"},
-    "serving": {"_handle"},
+    "serving": {"_entries", "_updates", "_handle"},
     "jobs and edges": {"_precompute", "evaluation", "cli", "__init__", "__main__"},
 }
-PURE = {"_segments", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
+PURE = {"_entries", "_segments", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
         "_popularity", "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_related", "_ranking",
         "_recommend", "_reader", "_persist"}
 IO_MODULES = {"os", "io", "pathlib", "json", "sys", "logging.config", "tqdm", "tqdm.auto", "sqlite3", "shutil"}
