@@ -1,4 +1,4 @@
-"""Command line: ``recommender demo | build | related | recommend | ranking | evaluate``.
+"""Command line: ``recommender demo | build | related | recommend | ranking | precompute | serve | evaluate``.
 
 ``recommender evaluate {lee,labels,mind,popularity,recommendations}`` runs the offline
 protocols of :mod:`recommender.evaluation.protocols` and prints a small table (see ``docs/quality.md``).
@@ -283,6 +283,40 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import copy
+    import ipaddress
+    import os
+
+    try:
+        import uvicorn
+        import uvicorn.config
+
+        from . import _serve
+    except ImportError:
+        raise RecommenderError("recommender serve needs the serve extra: pip install 'recommender[serve]'") from None
+    token = args.token or os.environ.get(_serve.ENVIRONMENT["token"]) or None
+    try:
+        loopback = args.host == "localhost" or ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and token is None:
+        raise InvalidOptionError(f"binding {args.host} exposes the write endpoints beyond this machine; "
+                                 f"give --token (or {_serve.ENVIRONMENT['token']})")
+    if args.workers < 1:
+        raise InvalidOptionError(f"--workers must be at least 1, got {args.workers}")
+    Recommender.load(args.model, mmap=True)  # a model that does not load fails here, not in every worker
+    os.environ[_serve.ENVIRONMENT["model"]] = str(Path(args.model).resolve())
+    os.environ[_serve.ENVIRONMENT["staleness"]] = str(args.staleness)
+    if token is not None:
+        os.environ[_serve.ENVIRONMENT["token"]] = token
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["recommender"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    uvicorn.run("recommender._serve:app_from_environment", factory=True, host=args.host, port=args.port,
+                workers=args.workers, access_log=False, log_config=log_config)  # own request log: no query strings
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recommender", description="Related, Ranking and Recommendation lists for news sites.")
     parser.add_argument("--version", action="version", version=f"recommender {__version__}")
@@ -351,6 +385,17 @@ def _parser() -> argparse.ArgumentParser:
     ranking.add_argument("--mode", choices=["popular", "trending"], default="popular")
     ranking.add_argument("--json", action="store_true", help="print JSON")
     ranking.set_defaults(handler=_cmd_ranking)
+
+    serve = commands.add_parser("serve", help="serve the lists as JSON over HTTP (needs the serve extra)")
+    serve.add_argument("--model", required=True, help="model directory written by build")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (they share the mapped model)")
+    serve.add_argument("--token", help="bearer token the write endpoints require (required beyond loopback; "
+                       "or set RECOMMENDER_SERVE_TOKEN)")
+    serve.add_argument("--staleness", type=float, default=1.0,
+                       help="seconds within which updates posted to one worker reach the others")
+    serve.set_defaults(handler=_cmd_serve)
 
     evaluate = commands.add_parser("evaluate", help="offline quality figures (see docs/quality.md)")
     protocols = evaluate.add_subparsers(dest="protocol", required=True)
