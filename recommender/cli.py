@@ -136,6 +136,7 @@ def _cmd_precompute(args: argparse.Namespace) -> int:
 
     report = precompute(
         args.model, args.out, k=args.k, pages=args.pages, now=_parse_now(args.now), jsonl=args.jsonl,
+        jsonl_fields=args.jsonl_fields,
         n_jobs=args.n_jobs, block_size=args.block_size, dask=args.dask,
     )
     resumed = f", {report.blocks_resumed} resumed" if report.blocks_resumed else ""
@@ -369,6 +370,8 @@ def _parser() -> argparse.ArgumentParser:
     pre.add_argument("--model", required=True, help="model directory written by build")
     pre.add_argument("--out", required=True, help="SQLite file to publish (atomically)")
     pre.add_argument("--jsonl", help="also export JSON lines to this file")
+    pre.add_argument("--jsonl-fields", action="store_true",
+                     help="give the JSON lines' items title, url, section and published_at")
     pre.add_argument("-k", type=int, default=10, help="Related list length")
     pre.add_argument("--pages", action="store_true", help="also Ranking and Recommendation of each page")
     pre.add_argument("--now", help="site time for --pages, ISO 8601 with zone")
