@@ -10,7 +10,9 @@ site clock just after the last reaction, and times, over the same random article
 * ``related() + ranking() + recommend()``: the three lists called separately (no cross-list
   exclusions: what a site would do without ``page()``);
 * ``ModelHandle.model``: the per-request cost of a handle checking ``current`` (every access,
-  ``check_interval=0``), and ``ModelHandle.refresh()`` picking up a new version (mmap load).
+  ``check_interval=0``), and ``ModelHandle.refresh()`` picking up a new version (mmap load);
+* the shared update log: appending a one-reaction update, a poll that finds nothing, and a
+  poll folding one entry another handle appended.
 
 Prints median and p99 in milliseconds as a table and, with ``--json``, as JSON.
 """
@@ -86,6 +88,20 @@ def main() -> None:
             handle.refresh()
             reloads.append((time.perf_counter() - start) * 1000)
         figures["refresh() to a new version"] = summary(reloads)
+        shared = ModelHandle(directory, updates=True, staleness=0)
+        article_id = ids[0]
+        reaction = [{"article_id": article_id, "reaction": "good", "at": now.isoformat()}]
+        figures["update log: record_reactions (1)"] = summary(
+            timed(lambda: shared.record_reactions(reaction, now=now), [()] * 50))
+        figures["update log: poll, nothing new"] = summary(timed(lambda: shared.poll(), [()] * 1000))
+        other = ModelHandle(directory, updates=True, staleness=0)
+        folds = []
+        for _ in range(20):
+            shared.record_reactions(reaction, now=now)
+            start = time.perf_counter()
+            other.poll()
+            folds.append((time.perf_counter() - start) * 1000)
+        figures["update log: poll, fold 1 entry"] = summary(folds)
     print(f"{args.articles:,} articles, {len(reactions):,} reactions, fit {fit_seconds:.0f} s, "
           f"{args.queries} requests with a 3-item history")
     print(f"  {'':<34}{'median ms':>10}{'p99 ms':>10}")
