@@ -38,6 +38,7 @@ import numpy as np
 
 from . import _store as store
 from ._related import block_rows
+from ._catalog import Catalog
 from ._checks import check_k, check_now
 from .exceptions import ArtifactError, InvalidOptionError
 from ._model import Recommender
@@ -152,7 +153,7 @@ def _fsync_replace(source: Path, target: Path) -> None:
         os.close(directory)
 
 
-def export_jsonl(database: Path, target: Path, catalog: Any = None) -> None:
+def export_jsonl(database: Path, target: Path, catalog: Catalog | None = None) -> None:
     """Write one JSON line per (list, article) from a finished SQLite output, atomically;
     with the model's ``catalog``, items also carry ``title``, ``url``, ``section`` and
     ``published_at``."""
