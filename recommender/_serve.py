@@ -60,6 +60,9 @@ ENVIRONMENT = {"model": "RECOMMENDER_SERVE_MODEL", "token": "RECOMMENDER_SERVE_T
 MAX_BODY_BYTES = 20_000_000
 """Largest request body accepted (a batch of articles with their text)."""
 
+MAX_K = 100
+"""Longest list a request may ask for (a public endpoint must bound its work)."""
+
 
 class _BadRequest(Exception):
     """A parameter or body the endpoint cannot use (400)."""
@@ -78,9 +81,12 @@ def _int(request: Request, name: str, default: int) -> int:
     if value is None:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise InvalidOptionError(f"{name} must be an integer, got {value!r}") from None
+    if not 1 <= number <= MAX_K:
+        raise InvalidOptionError(f"{name} must be between 1 and {MAX_K}, got {number}")
+    return number
 
 
 def _now(request: Request):

@@ -110,6 +110,8 @@ def test_errors_are_json(server):
     assert call(base, "GET", "/articles/no-such-id/related") == (404, {"error": "unknown article id 'no-such-id'"})
     status, body = call(base, "GET", f"/articles/{model.article_ids[0]}/related?k=zero")
     assert status == 400 and "k must be an integer" in body["error"]
+    status, body = call(base, "GET", "/ranking?k=100000")
+    assert status == 400 and "between 1 and 100" in body["error"]
     status, body = call(base, "GET", "/ranking?mode=sideways")
     assert status == 400 and "mode" in body["error"]
     status, body = call(base, "GET", "/nowhere")
