@@ -18,7 +18,9 @@ from .exceptions import (
 )
 from ._reaction_policy import ReactionReport
 from ._hits import Hit, Page
+from ._options import PageSizes
 from ._model import Recommender
+from ._handle import ModelHandle
 from ._reactions import Reaction, load_reactions
 
 __version__ = "0.1.0"
@@ -33,8 +35,10 @@ __all__ = [
     "IncompatibleArtifactError",
     "InvalidInputError",
     "InvalidOptionError",
+    "ModelHandle",
     "NotFittedError",
     "Page",
+    "PageSizes",
     "Reaction",
     "ReactionReport",
     "Recommender",

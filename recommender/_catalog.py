@@ -362,6 +362,25 @@ class Catalog:
             return self._columns[0].take(rows)
         return [self.id(row) for row in rows.tolist()]
 
+    def display(self, rows: Sequence[int] | np.ndarray) -> list[dict]:
+        """What a page renders of ``rows``, in one pass: ``article_id``, ``title``, ``url``
+        (``None`` for none), ``section`` and ``published_at`` (the ISO 8601 text), as
+        :class:`~recommender.Hit` fields."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return []
+        if rows.max() < len(self._columns[0]):
+            ids, titles, details = (column.take(rows) for column in self._columns)
+        else:
+            listed = rows.tolist()
+            ids, titles, details = ([self._value(part, row) for row in listed] for part in range(3))
+        cards = []
+        for row, article_id, title, detail in zip(rows.tolist(), ids, titles, details):
+            url, published_at = detail.split(_SEPARATOR, 2)[:2]
+            cards.append({"article_id": article_id, "title": title, "url": url or None,
+                          "section": self.section(row), "published_at": published_at})
+        return cards
+
     def ids(self) -> list[str]:
         """Ids of every row, in row order (removed rows included)."""
         return [*self._columns[0], *self._tail[0]]

@@ -14,6 +14,7 @@ import numpy as np
 from .exceptions import InvalidOptionError
 
 __all__ = [
+    "article_id_of",
     "check_choice",
     "check_exclude",
     "check_k",
@@ -22,6 +23,15 @@ __all__ = [
     "check_same_section",
     "check_section",
 ]
+
+def article_id_of(value: Any) -> Any:
+    """An article id as the catalogue holds it: an integer (``int`` or NumPy integer, not a
+    bool) becomes its decimal string, as :func:`~recommender.load_articles` stores ``{"id": 1}``;
+    anything else is returned unchanged (a string, or a value no article can have)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    return value
+
 
 def check_k(k: Any, name: str = "k") -> int:
     """A positive integer list length (or another count, named ``name``)."""
@@ -72,7 +82,8 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
 
 
 def check_exclude(exclude: Any, name: str = "exclude") -> list[str]:
-    """A collection of hashable ids (a lone string is refused: it would be read letter by letter)."""
+    """A collection of hashable ids (a lone string is refused: it would be read letter by letter),
+    integers turned into strings by :func:`article_id_of`."""
     if isinstance(exclude, (str, bytes)):
         raise InvalidOptionError(f"{name} must be a collection of ids, not a single string; wrap it in a list")
     try:
@@ -84,5 +95,4 @@ def check_exclude(exclude: Any, name: str = "exclude") -> list[str]:
             hash(item)
         except TypeError:
             raise InvalidOptionError(f"{name} holds {type(item).__name__} items; ids are strings") from None
-    return items
-
+    return [article_id_of(item) for item in items]

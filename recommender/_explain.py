@@ -65,5 +65,6 @@ def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix,
         explained = shared_terms(weights, index, rows, terms, explain_terms, products)
         if tier_of is not None:
             tiers = tier_of(np.bincount(products[0], weights=products[2], minlength=len(rows)))
-    return [Hit(article_id, score, f"shares {', '.join(words)}" if words else "similar text", words, tier)
-            for article_id, (_, score), words, tier in zip(catalog.ids_of(rows), chosen, explained, tiers)]
+    return [Hit(score=float(score), explanation=f"shares {', '.join(words)}" if words else "similar text",
+                terms=words, tier=tier, **card)
+            for card, (_, score), words, tier in zip(catalog.display(rows), chosen, explained, tiers)]

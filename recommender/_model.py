@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -220,7 +220,8 @@ class Recommender(ListQueries):
         return ReactionPolicy(self.reaction_weights, self.unknown_reactions)
 
     # ------------------------------------------------------------------ fitting and updates
-    def fit(self, articles: Iterable[Article | dict] | str | os.PathLike, reactions: Any = None) -> Recommender:
+    def fit(self, articles: Iterable[Article | dict] | str | os.PathLike, reactions: Any = None, *,
+            now: datetime | None = None) -> Recommender:
         """Learn the vocabulary, index every article and record reactions.
 
         Parameters
@@ -229,13 +230,18 @@ class Recommender(ListQueries):
             Validated with :func:`~recommender.load_articles`; ids must be unique.
         reactions : iterable of Reaction or dict, DataFrame, path, or None
             Validated with :func:`~recommender.load_reactions`, then recorded as by
-            :meth:`record_reactions` (at the current time).
+            :meth:`record_reactions` at ``now``.
+        now : datetime or None
+            Timezone-aware site time at which ``reactions`` are recorded (later ones are
+            refused as in the future); ``None`` is the current time. Pass a fixed time for
+            historical or sample data, e.g. :data:`recommender.datasets.SAMPLE_NOW`.
 
         Returns
         -------
         self
         """
         options.validate(self.get_params())
+        moment = epoch_seconds(check_now(now))  # a bad now fails before any work
         articles = load_articles(articles)
         if not articles:
             raise InvalidInputError("cannot fit on zero articles")
@@ -243,10 +249,10 @@ class Recommender(ListQueries):
         state = fit_state(articles, text, related, self._popularity_config(), self.n_jobs)
         report = ReactionReport()
         if reactions is not None:
-            now = epoch_seconds(check_now(None))
-            state, report = transitions.with_reactions(state, load_reactions(reactions), self._reaction_policy(), now)
+            state, report = transitions.with_reactions(state, load_reactions(reactions), self._reaction_policy(), moment)
         self._lock = threading.Lock()
         self._state = state
+        self._version = None
         self.reaction_report_ = report
         return self
 
@@ -348,9 +354,43 @@ class Recommender(ListQueries):
     popularity_ = property(lambda self: self._fitted().popularity, doc="The PopularityState.")
 
     # ------------------------------------------------------------------ storage
-    def save(self, path: str | os.PathLike) -> None:
-        """Publish the fitted model at ``path`` atomically (see :mod:`recommender._store`)."""
-        store.publish(store.check_path(path), **to_artifact(self._fitted(), options.to_json(self.get_params())))
+    def save(self, path: str | os.PathLike, *, keep: int = 2, retain_seconds: float = store.RETAIN_SECONDS) -> None:
+        """Publish the fitted model at ``path`` atomically (see :mod:`recommender._store`).
+
+        Parameters
+        ----------
+        path : path-like
+            The model directory; the new version becomes its ``current`` one.
+        keep : int, default=2
+            Older versions kept besides the new and the current one.
+        retain_seconds : float, default=900
+            Versions published less than this long ago are kept whatever ``keep`` says, so
+            serving processes that have not switched yet keep their files.
+        """
+        state = self._fitted()
+        artifact = to_artifact(state, options.to_json(self.get_params()))
+        artifact["metadata"] = {**artifact["metadata"], "log_position": state.log_position}
+        version = store.publish(store.check_path(path), **artifact, keep=keep, retain_seconds=retain_seconds)
+        self._version = version.name
+
+    @property
+    def log_position_(self) -> int:
+        """The last entry of the shared update log this model absorbed (0: none; see
+        :class:`~recommender.ModelHandle`); saved with the model."""
+        return self._fitted().log_position
+
+    def _adopt(self, state: transitions.ModelState) -> None:
+        """Serve ``state`` from now on (a state built by replaying the update log)."""
+        with self._lock:
+            self._state = state
+
+    @property
+    def version(self) -> str | None:
+        """The name of the version directory this model was loaded from or last saved to
+        (it starts with its publishing time, e.g. ``20261129T151700123456Z-3f2a9c``);
+        ``None`` for a model never saved."""
+        self._fitted()
+        return getattr(self, "_version", None)
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) -> Recommender:
@@ -380,9 +420,11 @@ class Recommender(ListQueries):
             model = cls(**options.from_json(manifest["config"]))
             options.validate(model.get_params())
             state = from_artifact(manifest, arrays, documents, model._popularity_config(), verify)
+            state = replace(state, log_position=int(manifest.get("log_position", 0)))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             where = store.resolve(path)
             raise CorruptArtifactError(f"{where}: inconsistent model ({type(error).__name__}: {error})") from None
         model._lock = threading.Lock()
         model._state = state
+        model._version = manifest["version"]
         return model

@@ -225,7 +225,13 @@ class RecommendOptions:
 
 @dataclass(frozen=True)
 class PageSizes:
-    """How many items each list of a page holds by default."""
+    """How many items each list of a page holds (:meth:`~recommender.Recommender.page`'s ``sizes``).
+
+    Examples
+    --------
+    >>> PageSizes(related=5)
+    PageSizes(related=5, ranking=8, recommendation=8)
+    """
 
     related: int = 10
     ranking: int = 8

@@ -48,6 +48,7 @@ import numpy as np
 
 from . import _store as store
 from ._related import block_rows
+from ._catalog import Catalog
 from ._checks import check_k, check_now
 from .exceptions import ArtifactError, InvalidOptionError
 from ._model import Recommender
@@ -168,8 +169,21 @@ def _fsync_replace(source: Path, target: Path) -> None:
         os.close(directory)
 
 
-def export_jsonl(database: Path, target: Path) -> None:
-    """Write one JSON line per (list, article) from a finished SQLite output, atomically."""
+def export_jsonl(database: Path, target: Path, catalog: Catalog | None = None) -> None:
+    """Write one JSON line per (list, article) from a finished SQLite output, atomically;
+    with the model's ``catalog``, items also carry ``title``, ``url``, ``section`` and
+    ``published_at``."""
+    shown: dict[str, dict] = {}
+
+    def item_of(item: str, score: float) -> dict:
+        if catalog is None:
+            return {"id": item, "score": score}
+        if item not in shown:
+            card = catalog.display([catalog.row(item)])[0]
+            del card["article_id"]
+            shown[item] = card
+        return {"id": item, "score": score, **shown[item]}
+
     partial = target.with_name(target.name + ".partial")
     conn = sqlite3.connect(database)
     try:
@@ -181,7 +195,7 @@ def export_jsonl(database: Path, target: Path) -> None:
                     if current:
                         out.write(json.dumps({"list": current[0], "article_id": current[1], "items": items}) + "\n")
                     current, items = (name, article_id), []
-                items.append({"id": item, "score": score})
+                items.append(item_of(item, score))
             if current:
                 out.write(json.dumps({"list": current[0], "article_id": current[1], "items": items}) + "\n")
     finally:
@@ -197,6 +211,7 @@ def precompute(
     pages: bool = False,
     now: datetime | None = None,
     jsonl: str | os.PathLike | None = None,
+    jsonl_fields: bool = False,
     n_jobs: int | None = None,
     block_size: int = 256,
     dask: str | None = None,
@@ -220,6 +235,9 @@ def precompute(
         Site time for ``pages``; required then, so that reruns give the same output.
     jsonl : path-like, optional
         Also export the lists as JSON lines.
+    jsonl_fields : bool, default=False
+        Give the JSON lines' items what a page renders: ``title``, ``url``, ``section``,
+        ``published_at`` (from the model's catalogue; one lookup per distinct item).
     n_jobs : int or None
         Worker processes; ``None`` means 1 unless inside a joblib backend context, ``-1`` all cores.
     block_size : int, default=256
@@ -275,7 +293,8 @@ def precompute(
         _fsync_replace(partial, out)
     if jsonl is not None:
         with _writing(jsonl, "cannot write the JSON lines"), _exclusive(jsonl):
-            export_jsonl(out, jsonl)
+            catalog = Recommender.load(version, mmap=True, verify=False).catalog_ if jsonl_fields else None
+            export_jsonl(out, jsonl, catalog)
     return PrecomputeReport(n_articles, len(blocks), resumed, written, out, jsonl)
 
 

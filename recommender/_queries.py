@@ -16,6 +16,7 @@ import numpy as np
 
 from ._articles import ArticleLimits
 from ._checks import (
+    article_id_of,
     check_choice,
     check_exclude,
     check_k,
@@ -79,7 +80,7 @@ class ListQueries:
     def article_metadata(self, article_id: str) -> dict[str, Any]:
         """Stored metadata of an article: id, title, section, url, tags, published_at."""
         catalog = self._fitted().catalog
-        return catalog.record(catalog.row(article_id))
+        return catalog.record(catalog.row(article_id_of(article_id)))
 
     def related(
         self,
@@ -117,7 +118,7 @@ class ListQueries:
     def _related_in(self, state: ModelState, article_id: str, k: int, *, same_section: bool | None = None,
                     max_age: timedelta | None = None, exclude: Iterable[str] = ()) -> list[Hit]:
         k = check_k(k)
-        row = state.catalog.row(article_id)
+        row = state.catalog.row(article_id_of(article_id))
         query = self._related_query(
             k, exclude_rows=state.catalog.known_rows(check_exclude(exclude)), query_row=row,
             section_code=int(state.catalog.section_codes[row]), same_section=same_section,
@@ -326,7 +327,7 @@ class ListQueries:
         history_rows = state.catalog.known_rows(check_exclude(history, "history"))
         article_vector = None
         if article_id is not None:
-            row = state.catalog.row(article_id)
+            row = state.catalog.row(article_id_of(article_id))
             article_vector = state.index.row_vector(row)
             avoid = np.append(avoid, row)
         return RecommendQuery(
@@ -355,30 +356,68 @@ class ListQueries:
         if signal is not None:
             check_choice(signal, "signal", SIGNALS)
             query = replace(query, weights=BlendWeights(**{name: float(name == signal) for name in SIGNALS}))
-        rows = state.catalog.rows(candidates)
+        rows = state.catalog.rows(check_exclude(candidates, "candidates"))
         site = SiteScores.of(state.index, state.catalog, state.popularity, query)
         return relevance_signals(site, rows, state.index, state.catalog, query).sum(axis=1)
 
-    def page(self, article_id: str, history: Iterable[str] = (), now: datetime | None = None) -> Page:
+    def page(
+        self,
+        article_id: str,
+        history: Iterable[str] = (),
+        now: datetime | None = None,
+        *,
+        sizes: PageSizes | None = None,
+        related_k: int | None = None,
+        ranking_k: int | None = None,
+        recommendation_k: int | None = None,
+        same_section: bool | None = None,
+        max_age: timedelta | None = None,
+        exclude: Iterable[str] = (),
+    ) -> Page:
         """The three lists under an article: Related (10), Ranking (8), Recommendation (8).
 
         No story appears twice on the page, nor a near-duplicate of a story already on it,
         nor the page's own article; each list is back-filled from its next candidates.
+        One fitted state serves the whole page, even while writers publish new ones.
+
+        Parameters
+        ----------
+        article_id : str
+        history : iterable of str
+            As in :meth:`recommend`.
+        now : datetime or None
+            Timezone-aware; ``None`` is the current time.
+        sizes : PageSizes or None
+            List lengths (default ``PageSizes()``: 10, 8, 8).
+        related_k, ranking_k, recommendation_k : int or None
+            Override one length of ``sizes``.
+        same_section, max_age : optional
+            Related filters, as in :meth:`related`.
+        exclude : iterable of str
+            Ids that may appear on none of the three lists.
 
         Returns
         -------
         Page
         """
-        state = self._fitted()  # one state for the whole page, even while writers publish new ones
+        sizes = sizes if sizes is not None else _PAGE
+        if not isinstance(sizes, PageSizes):
+            raise InvalidOptionError(f"sizes must be a PageSizes, got {type(sizes).__name__}")
+        related_k = check_k(sizes.related if related_k is None else related_k)
+        ranking_k = check_k(sizes.ranking if ranking_k is None else ranking_k)
+        recommendation_k = check_k(sizes.recommendation if recommendation_k is None else recommendation_k)
+        state = self._fitted()
         moment = float(epoch_seconds(check_now(now)))
+        article_id = article_id_of(article_id)
         row = state.catalog.row(article_id)
-        related = self._related_in(state, article_id, _PAGE.related)
-        taken = np.append(state.catalog.rows(h.article_id for h in related), row)
+        excluded = state.catalog.known_rows(check_exclude(exclude))
+        related = self._related_in(state, article_id, related_k, same_section=same_section, max_age=max_age,
+                                   exclude=state.catalog.ids_of(excluded))
+        taken = np.concatenate([excluded, state.catalog.rows(h.article_id for h in related), [row]]).astype(np.int64)
         ranking = ranking_list(state.popularity, state.index, state.catalog, RankingQuery(
-            k=_PAGE.ranking, now=moment, mode="popular", section_code=None,
+            k=ranking_k, now=moment, mode="popular", section_code=None,
             exclude_rows=taken, duplicate_threshold=self.duplicate_threshold,
         ))
         taken = np.append(taken, state.catalog.rows(h.article_id for h in ranking))
-        recommendation = self._recommend(state, article_id, history, _PAGE.recommendation, moment, taken)
+        recommendation = self._recommend(state, article_id, history, recommendation_k, moment, taken)
         return Page(related, ranking, recommendation)
-

@@ -15,7 +15,7 @@ from ._hits import Hit
 from ._index import CosineIndex
 from ._popularity import HOUR, PopularityState
 
-__all__ = ["RankingQuery", "ranking_list", "ranking_window"]
+__all__ = ["TRENDING_FROM", "RankingQuery", "explanations", "ranking_list", "ranking_window"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +66,60 @@ def ranking_list(state: PopularityState, index: CosineIndex, catalog: Catalog, q
         window = window[catalog.section_codes[window] == query.section_code]
     window = window[~catalog.removed[window]]
     scores = state.scores(window, catalog.published[window].astype(np.float64), query.now, query.mode)
-    hits = []
-    for row, score in best_distinct(window, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows):
-        if query.mode == "trending":
-            explanation = f"trending: {score:.1f}x its usual reaction rate"
-        else:
-            section = catalog.section(row)
-            total = state.totals(np.array([row]))[0]
-            explanation = f"popular{' in ' + section if section else ''}: {total:g} weighted reactions"
-        hits.append(Hit(catalog.id(row), score, explanation))
-    return hits
+    chosen = best_distinct(window, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows)
+    rows = np.array([row for row, _ in chosen], dtype=np.int64)
+    texts = explanations(state, catalog, rows, np.array([score for _, score in chosen]), query)
+    return [Hit(score=float(score), explanation=text, **card)
+            for (_, score), text, card in zip(chosen, texts, catalog.display(rows))]
 
+
+def explanations(state: PopularityState, catalog: Catalog, rows: np.ndarray, scores: np.ndarray,
+                 query: RankingQuery) -> list[str]:
+    """Why each of ``rows`` is on the list, stating the figure that orders it.
+
+    * popular (exponential decay): the decayed reaction mass the score uses ("36 recent
+      reactions": each reaction counts half after ``half_life_hours``, a quarter after twice
+      that) and the smoothed rate it is ordered by ("about 4.2 an hour");
+    * popular (gravity decay): the weighted reactions and the age they are divided by;
+    * trending: how the story's recent rate compares with its own usual rate ("trending" from
+      :data:`TRENDING_FROM` times it, "slowing" below its inverse, "steady" between).
+    """
+    if not len(rows):
+        return []
+    masses = state.masses_at(rows, query.now)
+    ages = np.maximum(query.now - catalog.published[rows].astype(np.float64), 0.0) / HOUR
+    texts = []
+    for position, row in enumerate(rows.tolist()):
+        section = catalog.section(row)
+        where = f" in {section}" if section else ""
+        score = float(scores[position])
+        if query.mode == "trending":
+            if score >= TRENDING_FROM:
+                texts.append(f"trending{where}: reactions {score:.1f}x as fast as usual for it")
+            elif score > 1 / TRENDING_FROM:
+                texts.append(f"steady{where}: reactions at its usual pace")
+            else:
+                texts.append(f"slowing{where}: reactions at {score:.0%} of its usual pace")
+        elif state.config.decay == "gravity":
+            texts.append(f"popular{where}: {_count(masses[position, 3])} reactions in {_hours(ages[position])}")
+        else:
+            mass = masses[position, 0]
+            recent = f"{_count(mass)} recent reactions" if mass >= 1 else "under one recent reaction"
+            texts.append(f"popular{where}: {recent}, about {_rate(score)} an hour")
+    return texts
+
+
+TRENDING_FROM = 1.05
+"""Trending ratio from which a story is said to be trending (below it: its usual pace or slower)."""
+
+
+def _count(value: float) -> str:
+    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
+
+
+def _rate(value: float) -> str:
+    return f"{value:.2g}" if value < 10 else f"{value:,.0f}"
+
+
+def _hours(hours: float) -> str:
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"

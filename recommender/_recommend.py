@@ -237,7 +237,9 @@ def recommendation_list(
     scale = max(site.article.max(initial=0.0), site.history.max(initial=0.0))
     chosen = _mmr(rows, relevance, site.article[rows], index, query, scale if scale > 0 else 1.0)
     weights = query_weights(query.article_vector, len(terms)) if query.article_vector is not None else None
-    return [_explain(rows[i], relevance[i], signals[i], index, catalog, terms, weights, query) for i in chosen]
+    explained = [_explain(rows[i], signals[i], index, catalog, terms, weights, query) for i in chosen]
+    return [Hit(score=float(relevance[i]), explanation=explanation, terms=shared, **card)
+            for i, (explanation, shared), card in zip(chosen, explained, catalog.display(rows[chosen]))]
 
 
 def _mmr(rows: np.ndarray, relevance: np.ndarray, to_article: np.ndarray, index: CosineIndex,
@@ -273,8 +275,9 @@ def _mmr(rows: np.ndarray, relevance: np.ndarray, to_article: np.ndarray, index:
     return chosen
 
 
-def _explain(row: int, score: float, signals: np.ndarray, index: CosineIndex, catalog: Catalog,
-             terms: np.ndarray, weights: np.ndarray | None, query: RecommendQuery) -> Hit:
+def _explain(row: int, signals: np.ndarray, index: CosineIndex, catalog: Catalog, terms: np.ndarray,
+             weights: np.ndarray | None, query: RecommendQuery) -> tuple[str, tuple[str, ...]]:
+    """Why ``row`` is recommended (the signal contributing most) and the terms it shares."""
     section = f" in {catalog.section(row)}" if catalog.section(row) else ""
     strongest = SIGNALS[int(np.argmax(signals))]
     shared: tuple[str, ...] = ()
@@ -291,4 +294,4 @@ def _explain(row: int, score: float, signals: np.ndarray, index: CosineIndex, ca
         explanation = f"popular{section}"
     else:
         explanation = f"new{section}"
-    return Hit(catalog.id(row), float(score), explanation, shared)
+    return explanation, shared

@@ -75,6 +75,7 @@ class ModelState:
     profiles: NeighbourProfiles | None = None
     pending: tuple[Reaction, ...] = ()
     growth: Growth = field(default=None)  # type: ignore[assignment]  # None: nothing added since the fit
+    log_position: int = 0  # the last entry of the shared update log folded in (see recommender._updates)
 
     def __post_init__(self) -> None:
         if self.growth is None:

@@ -16,8 +16,11 @@ file is flushed to disk, the directory is renamed into ``versions/``, and only t
 ``current`` switched with one atomic :func:`os.replace` of a symbolic link. A writer killed
 at any moment leaves either the old or the new version current, never a mix.
 
-Housekeeping after each publish: finished versions beyond ``keep`` are pruned, oldest
-first, never the new one nor what ``current`` points to by then. Leftovers of a killed
+Retention, after each publish: a finished version is deleted only when it is neither the new
+one nor what ``current`` points to by then, ``keep`` newer finished versions exist besides
+those two, and it was published at least ``retain_seconds`` ago (15 minutes by default) — so a
+serving process that has not yet switched (see :class:`~recommender.ModelHandle`, which checks
+``current`` every second by default) keeps its files for longer than it can lag. Leftovers of a killed
 writer (``versions/.tmp-*``, ``.current.*``) are ignored by readers and deleted once
 untouched for ``stale_after`` seconds (an hour: a concurrent writer is left alone). If
 writers prune the version a reader is reading, :func:`read` starts again from the new
@@ -53,7 +56,8 @@ import numpy as np
 
 from .exceptions import ArtifactError, CorruptArtifactError, IncompatibleArtifactError, InvalidOptionError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "check_path", "publish", "read", "read_manifest", "resolve"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "RETAIN_SECONDS", "check_path", "current_version", "publish", "read",
+           "read_manifest", "resolve"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +73,9 @@ CURRENT = "current"
 VERSIONS = "versions"
 STAGING_PREFIX = ".tmp-"
 STALE_AFTER = 3600.0
+RETAIN_SECONDS = 900.0
+"""Versions published less than this long ago are never pruned (readers may still be switching)."""
+_NAME_TIME = "%Y%m%dT%H%M%S%fZ"  # how a version name starts: its publishing time
 _READ_ATTEMPTS = 50  # a reader starts again while writers keep pruning the version it read
 
 
@@ -105,6 +112,7 @@ def publish(
     documents: dict[str, Any],
     metadata: dict[str, Any],
     keep: int = 2,
+    retain_seconds: float = RETAIN_SECONDS,
     stale_after: float = STALE_AFTER,
 ) -> Path:
     """Write a new version of the artifact at ``path`` and make it current atomically.
@@ -120,7 +128,9 @@ def publish(
     metadata : dict
         Extra manifest entries (``config``, ``counts``...).
     keep : int, default=2
-        Older versions kept besides the new one, for readers still using them.
+        Older versions kept besides the new one (and the current one), for readers still using them.
+    retain_seconds : float, default=900
+        Versions published less than this long ago are kept whatever ``keep`` says.
     stale_after : float, default=3600
         Seconds after which a staging directory or temporary link left by a killed
         writer is deleted.
@@ -174,7 +184,7 @@ def publish(
         _fsync(staging / MANIFEST)
         _fsync(staging)
         # named when finished, so that names sort in publishing order for pruning
-        name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
+        name = f"{datetime.now(timezone.utc):{_NAME_TIME}}-{secrets.token_hex(3)}"
         final = versions / name
         os.rename(staging, final)
         _fsync(versions)
@@ -188,22 +198,35 @@ def publish(
             raise ArtifactError(f"{root}: cannot publish a new version ({error})") from error
         raise
     try:
-        _prune(root, new=name, keep=keep, stale_after=stale_after)
+        _prune(root, new=name, keep=keep, retain_seconds=retain_seconds, stale_after=stale_after)
     except OSError as error:  # the new version is current; only housekeeping failed
         logger.warning("%s: could not prune old versions (%s)", root, error)
     return final
 
 
-def _prune(root: Path, *, new: str, keep: int, stale_after: float) -> None:
-    """Delete finished versions beyond ``keep`` and what killed writers left behind."""
+def published_at(version: Path) -> float:
+    """Epoch seconds at which a version was published: from its name, else its directory's mtime."""
+    try:
+        stamp = datetime.strptime(version.name.split("-", 1)[0], _NAME_TIME).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return version.lstat().st_mtime
+    return stamp.timestamp()
+
+
+def _prune(root: Path, *, new: str, keep: int, retain_seconds: float, stale_after: float,
+           now: float | None = None) -> None:
+    """Delete finished versions beyond the retention rule (module docstring) and what killed
+    writers left behind; ``now`` (epoch seconds) is the current time."""
+    now = time.time() if now is None else now
     versions = root / VERSIONS
     try:
         live = Path(os.readlink(root / CURRENT)).name  # a concurrent writer may have switched already
     except OSError:
         live = new
     finished = sorted(p.name for p in versions.iterdir() if not p.name.startswith(".") and p.name not in (new, live))
-    stale = [versions / old for old in finished[: max(0, len(finished) - keep)]]
-    deadline = time.time() - stale_after
+    stale = [versions / old for old in finished[: max(0, len(finished) - keep)]
+             if now - published_at(versions / old) >= retain_seconds]
+    deadline = now - stale_after
     for entry in [*versions.glob(f"{STAGING_PREFIX}*"), *root.glob(f".{CURRENT}.*")]:
         try:  # staging directories count as touched when any of their files was
             touched = max([entry.lstat().st_mtime, *(e.lstat().st_mtime for e in entry.iterdir())]
@@ -217,6 +240,16 @@ def _prune(root: Path, *, new: str, keep: int, stale_after: float) -> None:
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
+
+
+def current_version(path: str | os.PathLike) -> str | None:
+    """The name of the version ``current`` points to, by one ``readlink`` (cheap enough to
+    call on every request); for a version directory, its own name; ``None`` when neither."""
+    root = Path(path)
+    try:
+        return Path(os.readlink(root / CURRENT)).name
+    except OSError:
+        return root.name if (root / MANIFEST).exists() else None
 
 
 def resolve(path: str | os.PathLike) -> Path:
@@ -286,6 +319,7 @@ def read(path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) ->
     Returns
     -------
     manifest : dict
+        With ``version`` added: the name of the version directory read.
     arrays : dict of str to ndarray
     documents : dict of str to object
 
@@ -299,7 +333,8 @@ def read(path: str | os.PathLike, *, mmap: bool = False, verify: bool = True) ->
     for attempt in range(_READ_ATTEMPTS):
         directory = resolve(path)
         try:
-            return _read_version(directory, mmap=mmap, verify=verify)
+            manifest, arrays, documents = _read_version(directory, mmap=mmap, verify=verify)
+            return {**manifest, "version": directory.name}, arrays, documents
         except CorruptArtifactError:
             # Writers may have pruned the version while we read it: start again from the new
             # current version. A damaged version that is still current is reported.

@@ -1,4 +1,4 @@
-"""Command line: ``recommender demo | build | related | recommend | ranking | evaluate``.
+"""Command line: ``recommender demo | build | related | recommend | ranking | precompute | serve | evaluate``.
 
 ``recommender evaluate {lee,labels,mind,popularity,recommendations}`` runs the offline
 protocols of :mod:`recommender.evaluation.protocols` and prints a small table (see ``docs/quality.md``).
@@ -14,14 +14,13 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from . import __version__
 from ._articles import load_articles
 from ._time import parse_datetime
-from .datasets import sample_articles_path, sample_reactions_path, sample_stories
+from .datasets import SAMPLE_NOW, sample_articles_path, sample_reactions_path, sample_stories
 from .exceptions import InvalidOptionError, RecommenderError
 from ._hits import Hit
 from ._model import Recommender
@@ -40,7 +39,7 @@ BUG_PREFIX = "unexpected error (a bug):"
 
 
 def _hits_json(article_id: str | None, hits: list[Hit]) -> str:
-    return json.dumps({"article_id": article_id, "hits": [asdict(hit) for hit in hits]}, ensure_ascii=False)
+    return json.dumps({"article_id": article_id, "hits": [hit.to_dict() for hit in hits]}, ensure_ascii=False)
 
 
 def _print_list(rec: Recommender, heading: str, hits: list[Hit], out) -> None:
@@ -48,10 +47,9 @@ def _print_list(rec: Recommender, heading: str, hits: list[Hit], out) -> None:
     if not hits:
         print("   (nothing found)", file=out)
     for rank, hit in enumerate(hits, start=1):
-        meta = rec.article_metadata(hit.article_id)
-        title = meta["title"] or hit.article_id
+        title = hit.title or hit.article_id
         title = title if len(title) <= 52 else title[:51] + "…"
-        section = (meta["section"] or "-")[:13]
+        section = (hit.section or "-")[:13]
         print(f"  {rank:>2}. {title:<52} {section:<13} {hit.score:4.2f}", file=out)
         if hit.explanation:
             print(f"      {hit.explanation}", file=out)
@@ -90,9 +88,9 @@ def _demo_ids(rec: Recommender, is_sample: bool, count: int) -> list[str]:
 def _cmd_demo(args: argparse.Namespace) -> int:
     path = Path(args.articles) if args.articles else sample_articles_path()
     reactions = load_reactions(args.reactions or sample_reactions_path()) if args.reactions or not args.articles else []
-    # The site's clock for the demo: just after the last reaction, so the output never changes.
+    # The site's clock for the demo: the sample's, or just after the last reaction, so the output never changes.
     stamps = [r.at for r in reactions if r.at is not None]
-    now = max(stamps) if stamps else None
+    now = max(stamps) if args.reactions and stamps else SAMPLE_NOW if args.articles is None else None
     rec = Recommender().fit(load_articles(path))
     report = rec.record_reactions(reactions, now=now)
     ids = args.article or _demo_ids(rec, args.articles is None, 3)
@@ -144,6 +142,7 @@ def _cmd_precompute(args: argparse.Namespace) -> int:
 
     report = precompute(
         args.model, args.out, k=args.k, pages=args.pages, now=_parse_now(args.now), jsonl=args.jsonl,
+        jsonl_fields=args.jsonl_fields,
         n_jobs=args.n_jobs, block_size=args.block_size, dask=args.dask,
     )
     resumed = f", {report.blocks_resumed} resumed" if report.blocks_resumed else ""
@@ -184,7 +183,6 @@ def _cmd_related(args: argparse.Namespace) -> int:
     return 0
 
 
-SAMPLE_NOW = datetime(2026, 11, 28, 23, tzinfo=timezone.utc)  # just after the sample's last reaction
 
 
 def _jsonable(value):
@@ -310,6 +308,40 @@ def _days(text: str) -> float:
     return days
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import copy
+    import ipaddress
+    import os
+
+    try:
+        import uvicorn
+        import uvicorn.config
+
+        from . import _serve
+    except ImportError:
+        raise RecommenderError("recommender serve needs the serve extra: pip install 'recommender[serve]'") from None
+    token = args.token or os.environ.get(_serve.ENVIRONMENT["token"]) or None
+    try:
+        loopback = args.host == "localhost" or ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and token is None:
+        raise InvalidOptionError(f"binding {args.host} exposes the write endpoints beyond this machine; "
+                                 f"give --token (or {_serve.ENVIRONMENT['token']})")
+    if args.workers < 1:
+        raise InvalidOptionError(f"--workers must be at least 1, got {args.workers}")
+    Recommender.load(args.model, mmap=True)  # a model that does not load fails here, not in every worker
+    os.environ[_serve.ENVIRONMENT["model"]] = str(Path(args.model).resolve())
+    os.environ[_serve.ENVIRONMENT["staleness"]] = str(args.staleness)
+    if token is not None:
+        os.environ[_serve.ENVIRONMENT["token"]] = token
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["recommender"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    uvicorn.run("recommender._serve:app_from_environment", factory=True, host=args.host, port=args.port,
+                workers=args.workers, access_log=False, log_config=log_config)  # own request log: no query strings
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="recommender", description="Related, Ranking and Recommendation lists for news sites.")
     parser.add_argument("--version", action="version", version=f"recommender {__version__}")
@@ -363,6 +395,8 @@ def _parser() -> argparse.ArgumentParser:
     pre.add_argument("--model", required=True, help="model directory written by build")
     pre.add_argument("--out", required=True, help="SQLite file to publish (atomically)")
     pre.add_argument("--jsonl", help="also export JSON lines to this file")
+    pre.add_argument("--jsonl-fields", action="store_true",
+                     help="give the JSON lines' items title, url, section and published_at")
     pre.add_argument("-k", type=int, default=10, help="Related list length")
     pre.add_argument("--pages", action="store_true", help="also Ranking and Recommendation of each page")
     pre.add_argument("--now", help="site time for --pages, ISO 8601 with zone")
@@ -379,6 +413,17 @@ def _parser() -> argparse.ArgumentParser:
     ranking.add_argument("--mode", choices=["popular", "trending"], default="popular")
     ranking.add_argument("--json", action="store_true", help="print JSON")
     ranking.set_defaults(handler=_cmd_ranking)
+
+    serve = commands.add_parser("serve", help="serve the lists as JSON over HTTP (needs the serve extra)")
+    serve.add_argument("--model", required=True, help="model directory written by build")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (they share the mapped model)")
+    serve.add_argument("--token", help="bearer token the write endpoints require (required beyond loopback; "
+                       "or set RECOMMENDER_SERVE_TOKEN)")
+    serve.add_argument("--staleness", type=float, default=1.0,
+                       help="seconds within which updates posted to one worker reach the others")
+    serve.set_defaults(handler=_cmd_serve)
 
     evaluate = commands.add_parser("evaluate", help="offline quality figures (see docs/quality.md)")
     protocols = evaluate.add_subparsers(dest="protocol", required=True)

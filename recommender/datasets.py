@@ -8,10 +8,17 @@ follow the same story, which are republications of one wire story, which stand a
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["sample_articles_path", "sample_reaction_counts_path", "sample_reactions_path", "sample_stories"]
+__all__ = ["SAMPLE_NOW", "sample_articles_path", "sample_reaction_counts_path", "sample_reactions_path", "sample_stories"]
+
+
+SAMPLE_NOW = datetime(2026, 11, 28, 23, 0, tzinfo=timezone.utc)
+"""The sample's site clock: just after its last reaction (2026-11-28 22:31 UTC). Pass it as
+``now`` (``fit(..., now=SAMPLE_NOW)``, ``ranking(now=SAMPLE_NOW)``...) and the examples give
+the same lists on any day, whatever the machine's clock says."""
 
 
 def _data_file(name: str) -> Path:

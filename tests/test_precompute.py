@@ -153,6 +153,17 @@ def test_pair_cosines_equal_the_full_product_bit_for_bit(grown_model):
     assert index.pair_cosines(np.array([], dtype=int), np.array([], dtype=int)).shape == (0,)
 
 
+def test_jsonl_items_can_carry_what_a_page_renders(saved, tmp_path):
+    rec, model = saved
+    precompute(model, tmp_path / "lists.sqlite", jsonl=tmp_path / "lists.jsonl", jsonl_fields=True, block_size=64)
+    record = json.loads((tmp_path / "lists.jsonl").read_text().splitlines()[0])
+    hits = rec.related(record["article_id"])
+    assert [item["id"] for item in record["items"]] == [hit.article_id for hit in hits]
+    for item, hit in zip(record["items"], hits):
+        assert (item["title"], item["url"], item["section"], item["published_at"]) == (
+            hit.title, hit.url, hit.section, hit.published_at)
+
+
 def test_sqlite_and_jsonl_hold_the_same_lists_as_single_calls(saved, tmp_path):
     rec, model = saved
     report = precompute(model, tmp_path / "lists.sqlite", jsonl=tmp_path / "lists.jsonl", block_size=16)

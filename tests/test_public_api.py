@@ -10,7 +10,7 @@ from recommender import exceptions
 
 PUBLIC = {
     "Article", "ArticleLimits", "ArtifactError", "CorruptArtifactError", "DuplicateArticleError", "Hit",
-    "IncompatibleArtifactError", "InvalidInputError", "InvalidOptionError", "NotFittedError", "Page", "Reaction",
+    "IncompatibleArtifactError", "InvalidInputError", "InvalidOptionError", "ModelHandle", "NotFittedError", "Page", "PageSizes", "Reaction",
     "ReactionReport", "Recommender", "RecommenderError", "StemmerUnavailableError", "UnknownArticleError",
     "load_articles", "load_reactions",
 }
@@ -42,9 +42,10 @@ LAYERS = {
                           "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_artifact_checks"},
     "lists": {"_related", "_ranking", "_recommend", "_reader", "_fit"},
     "model and storage": {"_persist", "_store", "_queries", "_model", "datasets"},
+    "serving": {"_entries", "_updates", "_handle", "_serve"},
     "jobs and edges": {"_precompute", "evaluation", "cli", "__init__", "__main__"},
 }
-PURE = {"_segments", "_profile_search", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
+PURE = {"_entries", "_segments", "_profile_search", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
         "_popularity", "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_related", "_ranking",
         "_recommend", "_reader", "_persist", "_artifact_checks"}
 IO_MODULES = {"os", "io", "pathlib", "json", "sys", "logging.config", "tqdm", "tqdm.auto", "sqlite3", "shutil"}

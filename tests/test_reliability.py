@@ -269,10 +269,10 @@ def test_a_reader_keeps_its_version_while_writers_publish(saved, tmp_path, model
     resolved = store.resolve(path)
     reader = Recommender.load(path, mmap=True)
     for turn in range(2):  # keep=2: the version survives two more publishes...
-        (model_b, model_a)[turn % 2].save(path)
+        (model_b, model_a)[turn % 2].save(path, retain_seconds=0)
         assert resolved.is_dir()
     assert which(signature(Recommender.load(resolved), now), saved) == "a"  # a reader that resolved late
-    model_b.save(path)  # ...and is pruned by the third
+    model_b.save(path, retain_seconds=0)  # ...and is pruned by the third
     assert not resolved.exists()
     assert which(signature(reader, now), saved) == "a"  # mapped arrays outlive their files
     assert which(signature(Recommender.load(path), now), saved) == "b"
@@ -290,7 +290,7 @@ def test_loads_racing_with_publish_and_prune_see_one_whole_version(saved, tmp_pa
     def writer():
         try:
             while not stop.is_set():
-                store.publish(path, **artifacts[published[0] % 2], keep=0)
+                store.publish(path, **artifacts[published[0] % 2], keep=0, retain_seconds=0)
                 published[0] += 1
         except BaseException as error:  # noqa: BLE001 - reported below
             failures.append(error)
@@ -323,7 +323,7 @@ def test_concurrent_writers_leave_a_whole_current_version(saved, tmp_path, model
     def writer(number: int) -> None:
         try:
             for turn in range(6):
-                (model_a, model_b)[(number + turn) % 2].save(path)
+                (model_a, model_b)[(number + turn) % 2].save(path, retain_seconds=0)
         except BaseException as error:  # noqa: BLE001 - reported below
             failures.append(error)
 

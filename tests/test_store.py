@@ -61,7 +61,7 @@ def test_layout_is_plain_files_with_checksums(model, tmp_path):
 
 def test_saving_again_publishes_a_new_version_and_prunes_old_ones(model, tmp_path):
     for _ in range(5):
-        model.save(tmp_path / "m")
+        model.save(tmp_path / "m", retain_seconds=0)
     versions = [p for p in (tmp_path / "m" / "versions").iterdir()]
     assert len(versions) == 3  # current + 2 kept for readers still using them
     assert store.resolve(tmp_path / "m") in [v.resolve() for v in versions]

@@ -1,0 +1,164 @@
+"""`recommender serve`: a real server on 127.0.0.1 with two workers, driven over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+
+from recommender import Recommender, load_reactions  # noqa: E402
+from recommender.cli import main  # noqa: E402
+from recommender.datasets import SAMPLE_NOW, sample_reactions_path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "test-token"
+START_SECONDS = 90  # bound on the server's start
+WAIT_SECONDS = 30  # bound on an update reaching every worker
+NOW = SAMPLE_NOW.isoformat().replace("+00:00", "Z")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def call(base: str, method: str, path: str, body=None, token: str | None = TOKEN) -> tuple[int, dict]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture(scope="module")
+def server(sample_articles, tmp_path_factory):
+    path = tmp_path_factory.mktemp("serve") / "model"
+    model = Recommender().fit(sample_articles, reactions=load_reactions(sample_reactions_path()), now=SAMPLE_NOW)
+    model.save(path)
+    port = _free_port()
+    log = open(path.parent / "server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recommender", "serve", "--model", str(path), "--port", str(port), "--workers", "2",
+         "--token", TOKEN, "--staleness", "0.2"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_SECONDS
+    try:
+        while True:
+            try:
+                if call(base, "GET", "/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start: " + (path.parent / "server.log").read_text())
+            time.sleep(0.2)
+        yield base, model, path.parent / "server.log"
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(30)
+        log.close()
+
+
+def test_lists_over_http(server):
+    base, model, _ = server
+    article = model.article_ids[0]
+    status, body = call(base, "GET", f"/articles/{article}/related?k=3")
+    assert status == 200
+    assert body["items"] == [{"id": hit.article_id, **{k: v for k, v in hit.to_dict().items() if k != "article_id"}}
+                             for hit in model.related(article, k=3)]
+    assert {"id", "title", "url", "section", "published_at", "score", "explanation"} <= set(body["items"][0])
+    status, body = call(base, "GET", f"/ranking?k=4&now={NOW}")
+    assert status == 200 and [item["id"] for item in body["items"]] == [h.article_id for h in model.ranking(4, now=SAMPLE_NOW)]
+    status, body = call(base, "GET", f"/ranking?k=4&mode=trending&section=world&now={NOW}")
+    assert status == 200
+    history = model.article_ids[5:7]
+    expected = [h.article_id for h in model.recommend(article, history=history, k=5, now=SAMPLE_NOW)]
+    status, body = call(base, "GET", f"/articles/{article}/recommend?history={','.join(history)}&k=5&now={NOW}")
+    assert status == 200 and [item["id"] for item in body["items"]] == expected
+    status, body = call(base, "POST", f"/articles/{article}/recommend?k=5&now={NOW}", {"history": history})
+    assert status == 200 and [item["id"] for item in body["items"]] == expected
+    status, body = call(base, "GET", f"/articles/{article}/page?history={history[0]}&now={NOW}")
+    page = model.page(article, history=history[:1], now=SAMPLE_NOW)
+    assert status == 200 and set(body) == {"related", "ranking", "recommendation"}
+    assert [item["id"] for item in body["recommendation"]] == [h.article_id for h in page.recommendation]
+
+
+def test_errors_are_json(server):
+    base, model, log = server
+    assert call(base, "GET", "/articles/no-such-id/related") == (404, {"error": "unknown article id 'no-such-id'"})
+    status, body = call(base, "GET", f"/articles/{model.article_ids[0]}/related?k=zero")
+    assert status == 400 and "k must be an integer" in body["error"]
+    status, body = call(base, "GET", "/ranking?k=100000")
+    assert status == 400 and "between 1 and 100" in body["error"]
+    status, body = call(base, "GET", "/ranking?mode=sideways")
+    assert status == 400 and "mode" in body["error"]
+    status, body = call(base, "GET", "/nowhere")
+    assert status == 404 and "error" in body
+    status, body = call(base, "POST", "/reactions", {"not": "a list"})
+    assert status == 400 and "array" in body["error"]
+    status, body = call(base, "POST", "/reactions", [{"article_id": "a001", "reaction": "good", "at": "2099-01-01T00:00:00Z"}])
+    assert status == 400 and "future" in body["error"]
+    assert call(base, "POST", "/reactions", [], token=None)[0] == 401
+    assert call(base, "POST", "/reactions", [], token="wrong")[0] == 401
+    assert "Traceback" not in log.read_text()
+
+
+def test_updates_reach_every_worker(server):
+    base, model, log = server
+    article = {"id": "served-1", "title": "Aldermere festival adds a night screening",
+               "body": "The Aldermere film festival adds a late screening of The Salt Orchard.",
+               "published_at": "2026-11-28T20:00:00+00:00", "section": "entertainment"}
+    status, body = call(base, "POST", "/articles", [article])
+    assert status == 200 and body["position"] >= 1
+    reactions = [{"article_id": "served-1", "reaction": "good", "count": 500, "at": "2026-11-28T22:00:00+00:00"}]
+    assert call(base, "POST", f"/reactions?now={NOW}", reactions)[0] == 200
+    deadline = time.monotonic() + WAIT_SECONDS
+    answers = []
+    while time.monotonic() < deadline:  # requests spread over both workers: each must know it
+        answers.append(call(base, "GET", f"/ranking?k=1&now={NOW}")[1]["items"][0]["id"])
+        if answers[-20:] == ["served-1"] * 20:
+            break
+        time.sleep(0.05)
+    assert answers[-20:] == ["served-1"] * 20
+    assert call(base, "GET", "/articles/served-1/related?k=2")[0] == 200
+    assert call(base, "DELETE", "/articles/served-1")[0] == 200
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline and call(base, "GET", "/articles/served-1/related")[0] != 404:
+        time.sleep(0.05)
+    assert call(base, "GET", "/articles/served-1/related")[0] == 404
+    assert call(base, "GET", "/health")[1]["log_position"] >= 3
+
+
+def test_histories_stay_out_of_the_request_log(server):
+    base, model, log = server
+    call(base, "GET", f"/articles/{model.article_ids[0]}/recommend?history=secret-history-id")
+    time.sleep(0.5)
+    text = log.read_text()
+    assert f"/articles/{model.article_ids[0]}/recommend" in text and "secret-history-id" not in text
+
+
+def test_binding_beyond_loopback_needs_a_token(tmp_path, capsys, sample_model):
+    assert main(["serve", "--model", str(tmp_path), "--host", "0.0.0.0"]) == 1
+    assert "--token" in capsys.readouterr().err
