@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ._time import parse_datetime
 from .exceptions import InvalidOptionError
 
 __all__ = [
@@ -38,6 +39,16 @@ def check_k(k: Any, name: str = "k") -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise InvalidOptionError(f"{name} must be a positive integer, got {k!r}")
     return int(k)
+
+
+def parse_now(text: str | None, what: str = "now") -> datetime | None:
+    """A ``now`` given as ISO 8601 text (a command-line or query-string argument); ``None`` stays ``None``."""
+    if text is None:
+        return None
+    try:
+        return parse_datetime(text, what=what)
+    except ValueError as error:
+        raise InvalidOptionError(str(error)) from None
 
 
 def check_now(now: Any) -> datetime:

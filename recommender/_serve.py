@@ -46,7 +46,7 @@ from starlette.routing import Route
 
 from ._handle import ModelHandle
 from ._hits import Hit
-from ._time import parse_datetime
+from ._checks import parse_now
 from .exceptions import InvalidInputError, InvalidOptionError, RecommenderError, UnknownArticleError
 
 __all__ = ["create_app", "app_from_environment"]
@@ -90,13 +90,7 @@ def _int(request: Request, name: str, default: int) -> int:
 
 
 def _now(request: Request):
-    value = request.query_params.get("now")
-    if value is None:
-        return None
-    try:
-        return parse_datetime(value, what="now")
-    except ValueError as error:
-        raise InvalidOptionError(str(error)) from None
+    return parse_now(request.query_params.get("now"))
 
 
 def _ids(text: str | None) -> list[str]:

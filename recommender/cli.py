@@ -14,11 +14,12 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from . import __version__
 from ._articles import load_articles
+from ._checks import parse_now
 from ._time import parse_datetime
 from .datasets import SAMPLE_NOW, sample_articles_path, sample_reactions_path, sample_stories
 from .exceptions import InvalidOptionError, RecommenderError
@@ -64,15 +65,6 @@ def _print_page(rec: Recommender, article_id: str, lists: dict[str, list[Hit]], 
         print("─" * WIDTH, file=out)
         _print_list(rec, heading, hits, out)
     print(file=out)
-
-
-def _parse_now(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_datetime(text, what="--now")
-    except ValueError as error:
-        raise InvalidOptionError(str(error)) from None
 
 
 def _demo_ids(rec: Recommender, is_sample: bool, count: int) -> list[str]:
@@ -129,7 +121,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_recommend(args: argparse.Namespace) -> int:
     rec = Recommender.load(args.model, mmap=True)
     history = [i for i in (args.history or "").split(",") if i]
-    hits = rec.recommend(args.article, history=history, k=args.k, now=_parse_now(args.now))
+    hits = rec.recommend(args.article, history=history, k=args.k, now=parse_now(args.now, "--now"))
     if args.json:
         print(_hits_json(args.article, hits))
     else:
@@ -141,7 +133,7 @@ def _cmd_precompute(args: argparse.Namespace) -> int:
     from ._precompute import precompute
 
     report = precompute(
-        args.model, args.out, k=args.k, pages=args.pages, now=_parse_now(args.now), jsonl=args.jsonl,
+        args.model, args.out, k=args.k, pages=args.pages, now=parse_now(args.now, "--now"), jsonl=args.jsonl,
         jsonl_fields=args.jsonl_fields,
         n_jobs=args.n_jobs, block_size=args.block_size, dask=args.dask,
     )
@@ -153,7 +145,7 @@ def _cmd_precompute(args: argparse.Namespace) -> int:
 
 def _cmd_ranking(args: argparse.Namespace) -> int:
     rec = Recommender.load(args.model, mmap=True)
-    hits = rec.ranking(k=args.k, section=args.section, now=_parse_now(args.now), mode=args.mode)
+    hits = rec.ranking(k=args.k, section=args.section, now=parse_now(args.now, "--now"), mode=args.mode)
     if args.json:
         print(_hits_json(None, hits))
     else:
@@ -271,7 +263,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         use_reactions = args.reactions or not args.articles
         reactions = load_reactions(args.reactions or sample_reactions_path()) if use_reactions else []
         stamps = [r.at for r in reactions if r.at is not None]
-        now = _parse_now(args.now) or (SAMPLE_NOW if not args.articles else max(stamps) if stamps else None)
+        now = parse_now(args.now, "--now") or (SAMPLE_NOW if not args.articles else max(stamps) if stamps else None)
         model = Recommender().fit(articles)
         now = now or max(parse_datetime(model.article_metadata(a)["published_at"]) for a in model.article_ids)
         model.record_reactions([r for r in reactions if r.at is None or r.at <= now], now=now)
