@@ -158,8 +158,9 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
     A cosine is at most ``min(bound[a], bound[b])`` (not listed at all if that is below
     ``min_similarity``). Since norms >= 1 and the ceiling is at most ``bound[a]``, an entry's
     bound is at most ``(overlap + bound[a]) / n_a``, below the k-th score when the overlap is
-    below ``cut`` (chosen so, in float32): only the rest are bounded one by one. Entries with
-    a core term (a few per row) are always scored, so every bound left holds no core term.
+    below ``cut`` (chosen so, in float32): only the rest are bounded one by one. The cut's
+    bound holds no core term, so entries with one (a few per row) are always bounded one by
+    one, their core term added to the bound.
     """
     profiles, removed = state.profiles, state.catalog.removed
     bound, norms = profiles.bound, profiles.norms
@@ -173,13 +174,13 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
     close_position = np.searchsorted(overlap.indptr, close, side="right") - 1
     close_row, close_column = rows[close_position], overlap.indices[close].astype(np.int64)
     ceiling = np.minimum(bound[close_row], bound[close_column])
-    upper = (overlap.data[close] + ceiling) / (norms[close_row] * norms[close_column])
+    upper = (overlap.data[close] + ceiling) / (norms[close_row] * norms[close_column]) + core[close]
     upper[(close_column == close_row) | (ceiling < min_similarity)] = -np.inf
     if state.catalog.any_removed:
         upper[removed[close_column]] = -np.inf
     if filtered_out is not None:
         upper[filtered_out[close_column]] = -np.inf
-    needed = np.flatnonzero(np.isfinite(upper) & ((upper >= kth[close_position]) | with_core[close]))
+    needed = np.flatnonzero(np.isfinite(upper) & (upper >= kth[close_position]))
     needed_row, needed_column = close_row[needed], close_column[needed]
     needed_cosines = state.index.pair_cosines(needed_row, needed_column)
     needed_scores = ((needed_cosines + overlap.data[close[needed]]) / (norms[needed_row] * norms[needed_column])
