@@ -68,6 +68,11 @@ def _norm(cosines: np.ndarray) -> np.float32:
     return np.float32(np.sqrt(1.0 + np.dot(cosines, cosines)))
 
 
+def _one_row(indices: np.ndarray, data: np.ndarray, n: int) -> sp.csr_matrix:
+    """A one-row CSR matrix over ``(indices, data)``, sharing the arrays."""
+    return sp.csr_matrix((data, indices, np.array([0, len(indices)], dtype=indices.dtype)), shape=(1, n), copy=False)
+
+
 def _core_of(cosines: np.ndarray, core: int) -> tuple[np.float32, np.float32]:
     """One profile's core threshold (its ``core``-th largest cosine, 0 with fewer) and core norm
     ``sqrt(1 + |core|^2)`` (summed in float64)."""
@@ -185,6 +190,9 @@ class NeighbourProfiles:
     def select(self, rows: np.ndarray) -> sp.csr_matrix:
         """Profiles of ``rows`` as a CSR matrix of shape (len(rows), n)."""
         rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 1:  # one query: its profile as views, without scipy's row selection
+            indices, data = self.row(int(rows[0]))
+            return _one_row(indices, data, self.n_rows)
         if not self._changed:
             return self._resized(self._rows, self.n_rows)[rows]
         changed = np.zeros(self.n_rows, dtype=bool)
@@ -220,7 +228,11 @@ class NeighbourProfiles:
 
     def select_postings(self, rows: np.ndarray) -> sp.csr_matrix:
         """Rows of :attr:`postings`: for each of ``rows``, the articles whose profile holds it."""
-        return self.postings[np.asarray(rows, dtype=np.int64)]
+        postings, rows = self.postings, np.asarray(rows, dtype=np.int64)
+        if len(rows) == 1:  # one query: a slice, without scipy's row selection
+            start, end = postings.indptr[rows[0]], postings.indptr[rows[0] + 1]
+            return _one_row(postings.indices[start:end], postings.data[start:end], postings.shape[1])
+        return postings[rows]
 
     @staticmethod
     def _resized(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
