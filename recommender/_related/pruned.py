@@ -30,6 +30,7 @@ Pure computation: arrays in, ``(row, score)`` lists out.
 
 from __future__ import annotations
 
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -238,18 +239,36 @@ def _entries_of(matrix: sp.csr_matrix, wanted: sp.csr_matrix, n_columns: int) ->
     in ``matrix``, or -1; ``matrix`` may have unsorted indices. A dense scratch of a few rows'
     width is reused, so the lookups run a few rows at a time, vectorised."""
     step = max(1, min(matrix.shape[0], SCRATCH_ENTRIES // max(n_columns, 1)))  # one row for one query
-    slot = np.full(step * n_columns, -1, dtype=np.int64)
+    slot = _slots(step * n_columns)
     found = np.full(wanted.nnz, -1, dtype=np.int64)
-    for first in range(0, matrix.shape[0], step):
-        last = min(first + step, matrix.shape[0])
-        start, end = int(matrix.indptr[first]), int(matrix.indptr[last])
-        keys = _local_keys(matrix.indptr[first:last + 1], matrix.indices[start:end], n_columns)
-        slot[keys] = np.arange(start, end)
-        wanted_start, wanted_end = int(wanted.indptr[first]), int(wanted.indptr[last])
-        found[wanted_start:wanted_end] = slot[_local_keys(wanted.indptr[first:last + 1],
-                                                          wanted.indices[wanted_start:wanted_end], n_columns)]
-        slot[keys] = -1
+    clean = False
+    try:
+        for first in range(0, matrix.shape[0], step):
+            last = min(first + step, matrix.shape[0])
+            start, end = int(matrix.indptr[first]), int(matrix.indptr[last])
+            keys = _local_keys(matrix.indptr[first:last + 1], matrix.indices[start:end], n_columns)
+            slot[keys] = np.arange(start, end)
+            wanted_start, wanted_end = int(wanted.indptr[first]), int(wanted.indptr[last])
+            found[wanted_start:wanted_end] = slot[_local_keys(wanted.indptr[first:last + 1],
+                                                              wanted.indices[wanted_start:wanted_end], n_columns)]
+            slot[keys] = -1
+        clean = True
+    finally:
+        if not clean:  # interrupted between writing and clearing: the next call needs a clean scratch
+            slot.fill(-1)
     return found
+
+
+_scratch = threading.local()
+
+
+def _slots(size: int) -> np.ndarray:
+    """This thread's lookup scratch, all -1, of at least ``size`` entries: allocated once per
+    thread (a call leaves it as it found it), not once per query."""
+    slots = getattr(_scratch, "slots", None)
+    if slots is None or len(slots) < size:
+        slots = _scratch.slots = np.full(size, -1, dtype=np.int64)
+    return slots
 
 
 def _local_keys(indptr: np.ndarray, indices: np.ndarray, n_columns: int) -> np.ndarray:
