@@ -53,7 +53,8 @@ def _print_list(rec: Recommender, heading: str, hits: list[Hit], out) -> None:
         section = (hit.section or "-")[:13]
         print(f"  {rank:>2}. {title:<52} {section:<13} {hit.score:4.2f}", file=out)
         if hit.explanation:
-            print(f"      {hit.explanation}", file=out)
+            same_story = "same story · " if hit.tier == "story" else ""
+            print(f"      {same_story}{hit.explanation}", file=out)
 
 
 def _print_page(rec: Recommender, article_id: str, lists: dict[str, list[Hit]], out) -> None:

@@ -19,6 +19,7 @@ def test_demo_prints_three_pages_with_related_lists(capsys):
     truth = sample_stories()
     first = next(iter(truth["stories"].values()))[0]
     assert f"· {first}" in out
+    assert "same story · shares" in out  # the Related tier is shown
 
 
 def test_build_then_related_json(tmp_path, capsys):
