@@ -319,10 +319,7 @@ class NeighbourProfiles:
         """:meth:`core_overlap` of indexed ``rows`` with every row."""
         core_kth, core_norms = self.core_stats()
         rows = np.asarray(rows, dtype=np.int64)
-        if len(rows) == 1 and self.core:  # one row: its profile as views, no matrix built
-            indices, data = self.row(int(rows[0]))
-            return self.core_overlap(np.array([0, len(indices)]), indices, data, core_kth[rows], core_norms[rows])
-        selected = self.select(rows)
+        selected = self.select(rows)  # one row: sliced as views (see select)
         return self.core_overlap(selected.indptr, selected.indices, selected.data, core_kth[rows], core_norms[rows])
 
     def core_of_profile(self, profile: tuple[np.ndarray, np.ndarray]) -> sp.csr_matrix:
