@@ -23,6 +23,7 @@ from . import _state as transitions
 from . import _store as store
 from ._articles import Article, load_articles
 from ._checks import check_exclude, check_now
+from ._erase import purged, traces
 from ._fit import fit_state
 from ._options import PopularityOptions, RecommendOptions, RelatedOptions, TextOptions
 from ._persist import from_artifact, to_artifact
@@ -32,7 +33,7 @@ from ._reaction_policy import ReactionReport
 from ._reactions import load_reactions
 from ._state import ReactionPolicy
 from ._time import epoch_seconds
-from .exceptions import CorruptArtifactError, InvalidInputError, InvalidOptionError
+from .exceptions import CorruptArtifactError, InvalidInputError, InvalidOptionError, UnknownArticleError
 
 __all__ = ["Recommender"]
 
@@ -290,6 +291,41 @@ class Recommender(ListQueries):
         with self._lock:
             self._state = transitions.without_articles(self._state, ids)
         return self
+
+    def purge_articles(self, article_ids: Iterable[str]) -> dict[str, Any]:
+        """Remove articles and every trace of them from this model (a legal takedown).
+
+        Unlike :meth:`remove_articles`, which only unpublishes, a purge drops the articles'
+        rows from every matrix and array, their text from the catalogue, the terms only they
+        held from the vocabulary, their reactions and their aliases (see
+        :mod:`recommender._erase`); the other articles' lists are computed as if the purged
+        ones had never been indexed. Published versions, the shared update log and
+        precomputed lists are purged by ``recommender purge`` (:func:`recommender._purge.purge_model`).
+
+        Parameters
+        ----------
+        article_ids : collection of str
+            Live or unpublished articles, or ids only waiting reactions or aliases name.
+
+        Returns
+        -------
+        dict
+            Counts of what was removed: ``rows``, ``terms``, ``profile_entries``,
+            ``pending_reactions``, ``aliases``.
+
+        Raises
+        ------
+        UnknownArticleError
+            An id the model holds no trace of (nothing is purged then).
+        """
+        ids = check_exclude(article_ids, "article_ids")
+        self._fitted()
+        with self._lock:
+            missing = sorted(set(ids) - traces(self._state, ids))
+            if missing:
+                raise UnknownArticleError(missing[0])
+            self._state, counts = purged(self._state, ids)
+        return counts.to_dict()
 
     def record_reactions(self, reactions: Any, *, now: datetime | None = None) -> ReactionReport:
         """Add reactions to the popularity state (incremental; no text model is touched).
