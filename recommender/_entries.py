@@ -11,7 +11,7 @@ Pure computation: JSON values and states in, states out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,8 +19,10 @@ from typing import Any
 from ._articles import Article
 from ._reactions import Reaction
 from ._state import ModelState, ReactionPolicy, with_articles, with_reactions, without_articles
+from .exceptions import RecommenderError
 
-__all__ = ["KINDS", "apply_entry", "articles_entry", "reactions_entry", "removals_entry"]
+__all__ = ["KINDS", "apply_entry", "articles_entry", "named_ids", "reactions_entry", "redacted", "removals_entry",
+           "replay"]
 
 KINDS = ("articles", "reactions", "removals")
 
@@ -40,6 +42,55 @@ def reactions_entry(records: Sequence[Reaction], now: float) -> dict[str, Any]:
 def removals_entry(article_ids: Sequence[str]) -> dict[str, Any]:
     """The payload of a ``"removals"`` entry."""
     return {"ids": list(article_ids)}
+
+
+_RECORDS = {  # per kind: the payload's list of records, and the ids one record names
+    "articles": ("articles", lambda record: (record[0],)),
+    "reactions": ("reactions", lambda record: (record[0],)),
+    "removals": ("ids", lambda record: (record,)),
+    "aliases": ("aliases", tuple),
+}
+
+
+def _records_of(kind: str) -> tuple[str, Any]:
+    try:
+        return _RECORDS[kind]
+    except KeyError:
+        raise ValueError(f"unknown update kind {kind!r}; kinds are {KINDS}") from None
+
+
+def named_ids(kind: str, payload: dict[str, Any]) -> set[str]:
+    """Every article id an entry's payload names."""
+    key, names = _records_of(kind)
+    return {article_id for record in payload[key] for article_id in names(record)}
+
+
+def redacted(kind: str, payload: dict[str, Any], article_ids: set[str]) -> tuple[dict[str, Any] | None, int]:
+    """``payload`` without the records that name ``article_ids`` (a purge), and how many were
+    dropped; ``None`` when nothing is left of it (the entry is deleted)."""
+    key, names = _records_of(kind)
+    kept = [record for record in payload[key] if not article_ids.intersection(names(record))]
+    dropped = len(payload[key]) - len(kept)
+    if not dropped:
+        return payload, 0
+    return ({**payload, key: kept} if kept else None), dropped
+
+
+def replay(state: ModelState, entries: Iterable[tuple[int, str, dict[str, Any]]], policy: ReactionPolicy,
+           on_skip: Callable[[int, str, Exception], None] | None = None) -> ModelState:
+    """``state`` with the log ``entries`` after its position applied in order; an entry that
+    does not apply (a refit version that already holds an article the log adds) is skipped,
+    the same way by every process, and reported to ``on_skip``."""
+    for position, kind, payload in entries:
+        if position <= state.log_position:
+            continue
+        try:
+            state = apply_entry(state, position, kind, payload, policy)
+        except (RecommenderError, ValueError) as error:
+            if on_skip is not None:
+                on_skip(position, kind, error)
+            state = replace(state, log_position=position)
+    return state
 
 
 def apply_entry(state: ModelState, position: int, kind: str, payload: dict[str, Any],

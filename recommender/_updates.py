@@ -117,6 +117,14 @@ class UpdateLog:
         with self._lock:
             return self._db.execute("DELETE FROM updates WHERE position <= ?", (int(up_to),)).rowcount
 
+    def checkpoint(self) -> bool:
+        """Copy the write-ahead log into the database file and truncate it, so that rows
+        deleted or rewritten (a purge) survive in neither file; ``False`` when a reader kept
+        the checkpoint from completing (run it again later)."""
+        with self._lock:
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -130,6 +138,20 @@ class _Writer:
 
     def entries_after(self, position: int) -> list[tuple[int, str, dict[str, Any]]]:
         return self._log.entries_after(position)
+
+    def rewrite(self, position: int, payload: dict[str, Any] | None) -> None:
+        """Replace the payload of the entry at ``position``, or delete the entry (``None``).
+
+        The old content is overwritten with zeros (SQLite's ``secure_delete``), not only
+        unlinked; positions are never reused (``AUTOINCREMENT``). For purges only: every
+        process must replay the rewritten entry the same way."""
+        db = self._log._db
+        db.execute("PRAGMA secure_delete = ON")
+        if payload is None:
+            db.execute("DELETE FROM updates WHERE position = ?", (int(position),))
+        else:
+            db.execute("UPDATE updates SET payload = ? WHERE position = ?",
+                       (json.dumps(payload, ensure_ascii=False, separators=(",", ":")), int(position)))
 
     def append(self, kind: str, payload: dict[str, Any]) -> int:
         cursor = self._log._db.execute("INSERT INTO updates (kind, payload, logged_at) VALUES (?, ?, ?)",

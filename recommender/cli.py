@@ -1,4 +1,4 @@
-"""Command line: ``recommender demo | build | related | recommend | ranking | precompute | serve | evaluate``.
+"""Command line: ``recommender demo | build | related | recommend | ranking | precompute | purge | serve | evaluate``.
 
 ``recommender evaluate {lee,labels,mind,popularity,recommendations}`` runs the offline
 protocols of :mod:`recommender.evaluation.protocols` and prints a small table (see ``docs/quality.md``).
@@ -141,6 +141,29 @@ def _cmd_precompute(args: argparse.Namespace) -> int:
     resumed = f", {report.blocks_resumed} resumed" if report.blocks_resumed else ""
     print(f"precomputed {report.articles:,} articles in {report.blocks} blocks{resumed}: "
           f"{report.rows_written:,} rows -> {report.out}" + (f" and {report.jsonl}" if report.jsonl else ""))
+    return 0
+
+
+def _cmd_purge(args: argparse.Namespace) -> int:
+    from ._purge import purge_model
+
+    report = purge_model(args.model, args.ids, precomputed=args.precomputed or ())
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    model, versions, log = report["model"], report["versions"], report["log"]
+    print(f"purged {', '.join(report['ids'])} from {args.model}")
+    print("  model: " + ("no trace in the current version" if model is None else
+                         f"new version {model['version']}: {model['rows']} rows, {model['terms']} terms, "
+                         f"{model['profile_entries']} profile entries, {model['pending_reactions']} waiting "
+                         f"reactions, {model['aliases']} aliases removed"))
+    print(f"  retained versions rewritten: {versions['rewritten']}; leftovers deleted: {versions['leftovers_deleted']}")
+    print(f"  update log: {log['entries_rewritten']} entries rewritten, {log['entries_deleted']} deleted, "
+          f"{log['records_dropped']} records dropped")
+    if log.get("checkpointed") is False:
+        print("  update log: a reader kept the checkpoint from completing; run the purge again", file=sys.stderr)
+    for output, rows in report["precomputed"].items():
+        print(f"  {output}: {rows} rows deleted")
     return 0
 
 
@@ -397,6 +420,15 @@ def _parser() -> argparse.ArgumentParser:
     pre.add_argument("--block-size", type=int, default=256, help="articles per block (bounds memory)")
     pre.add_argument("--dask", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     pre.set_defaults(handler=_cmd_precompute)
+
+    purge = commands.add_parser("purge", help="remove articles and every trace of them (model versions, update "
+                                "log, precomputed lists)")
+    purge.add_argument("ids", nargs="+", metavar="ID", help="article id to purge")
+    purge.add_argument("--model", required=True, help="model directory written by build")
+    purge.add_argument("--precomputed", action="append", metavar="FILE",
+                       help="SQLite or JSONL file written by precompute from this model (repeatable)")
+    purge.add_argument("--json", action="store_true", help="print the report as JSON")
+    purge.set_defaults(handler=_cmd_purge)
 
     ranking = commands.add_parser("ranking", help="most popular (or trending) stories now")
     ranking.add_argument("--model", required=True, help="model directory written by build")
