@@ -118,6 +118,7 @@ class Catalog:
         self.by_published = np.empty(0, dtype=np.int64)
         self._published_sorted = np.empty(0, dtype=np.int64)
         self.section_counts = None  # the archive's (sub)section counts, kept by recommender._reader (copies share it)
+        self._aliases: dict[str, str] = {}  # alias id -> canonical id (recommender._aliases)
         self.extend(records)
 
     # -- arrays (what an artifact stores) ------------------------------------------------------
@@ -279,6 +280,7 @@ class Catalog:
         other = copy.copy(self)  # shares the arrays
         other._tail_row_of, other._sections = dict(self._tail_row_of), dict(self._sections)
         other._section_names = list(self._section_names)
+        other._aliases = dict(self._aliases)
         return other  # tail lists are replaced, not appended to, by extend()
 
     def published_between(self, start: float, end: float) -> np.ndarray:
@@ -291,9 +293,10 @@ class Catalog:
         return len(self._columns[0]) + len(self._tail[0])
 
     def _find(self, article_id: object) -> int | None:
-        """Live row of ``article_id``, or ``None``."""
+        """Live row of ``article_id`` (of its canonical id, for an alias), or ``None``."""
         if not isinstance(article_id, str):
             return None
+        article_id = self._aliases.get(article_id, article_id)
         row = self._tail_row_of.get(article_id)
         if row is not None:
             return row
@@ -340,6 +343,16 @@ class Catalog:
     def any_removed(self) -> bool:
         """Whether some rows are unpublished (list builders then mask them)."""
         return self._n_removed > 0
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Alias ids and the canonical id each stands for (a copy): lookups of an alias find
+        its canonical article's row; the alias's own row is unpublished."""
+        return dict(self._aliases)
+
+    def set_aliases(self, aliases: dict[str, str]) -> None:
+        """Replace the alias map (validated by :mod:`recommender._aliases`; on copies only)."""
+        self._aliases = dict(aliases)
 
     def known_rows(self, article_ids: Iterable[str]) -> np.ndarray:
         """Rows of those ids that are held; others are ignored (for exclusion lists)."""

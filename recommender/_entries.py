@@ -1,8 +1,8 @@
 """Entries of the shared update log: updates as JSON values, and their replay on a state.
 
 An entry is ``(kind, payload)``: ``"articles"`` (new articles, bodies included),
-``"reactions"`` (reaction records and the ``now`` they were checked against) or ``"removals"``
-(unpublished ids). :func:`apply_entry` replays one on a :class:`~recommender._state.ModelState`
+``"reactions"`` (reaction records and the ``now`` they were checked against), ``"removals"``
+(unpublished ids) or ``"aliases"`` (``[alias, canonical]`` pairs, see :mod:`recommender._aliases`). :func:`apply_entry` replays one on a :class:`~recommender._state.ModelState`
 through the same transitions a direct update uses; a writer builds its own new state by
 replaying the entry it logs, so every process that replays the log reaches the same state.
 
@@ -16,15 +16,16 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from ._aliases import with_aliases
 from ._articles import Article
 from ._reactions import Reaction
 from ._state import ModelState, ReactionPolicy, with_articles, with_reactions, without_articles
 from .exceptions import RecommenderError
 
-__all__ = ["KINDS", "apply_entry", "articles_entry", "named_ids", "reactions_entry", "redacted", "removals_entry",
+__all__ = ["KINDS", "aliases_entry", "apply_entry", "articles_entry", "named_ids", "reactions_entry", "redacted", "removals_entry",
            "replay"]
 
-KINDS = ("articles", "reactions", "removals")
+KINDS = ("articles", "reactions", "removals", "aliases")
 
 
 def articles_entry(articles: Sequence[Article]) -> dict[str, Any]:
@@ -37,6 +38,11 @@ def reactions_entry(records: Sequence[Reaction], now: float) -> dict[str, Any]:
     """The payload of a ``"reactions"`` entry (validated records, checked against epoch ``now``)."""
     return {"now": float(now), "reactions": [[r.article_id, r.reaction, r.count, None if r.at is None else r.at.isoformat()]
                                              for r in records]}
+
+
+def aliases_entry(aliases: dict[str, str]) -> dict[str, Any]:
+    """The payload of an ``"aliases"`` entry (``{alias: canonical}``)."""
+    return {"aliases": [[alias, canonical] for alias, canonical in aliases.items()]}
 
 
 def removals_entry(article_ids: Sequence[str]) -> dict[str, Any]:
@@ -110,4 +116,6 @@ def _applied(state: ModelState, kind: str, payload: dict[str, Any], policy: Reac
         return with_reactions(state, records, policy, payload["now"])[0]
     if kind == "removals":
         return without_articles(state, payload["ids"])
+    if kind == "aliases":
+        return with_aliases(state, [tuple(pair) for pair in payload["aliases"]])
     raise ValueError(f"unknown update kind {kind!r}; kinds are {KINDS}")

@@ -15,7 +15,8 @@ existed as rows:
   profile, which is all the exact Related search relies on, so lists stay exact;
 * terms that only the purged rows held leave the vocabulary (a name that appeared in one
   takedown article would otherwise stay in ``terms.json``); the other terms keep their IDF;
-* reactions waiting for a purged id, and aliases naming one, are dropped.
+* reactions waiting for a purged id, and aliases naming one, are dropped; purging a
+  canonical id purges its aliases too (one story, every id it was published under).
 
 The IDF weights of the remaining terms were computed with the purged articles counted, as
 numbers only; a refit on the remaining articles recomputes them.
@@ -38,7 +39,7 @@ from ._profiles import NeighbourProfiles, _norm
 from ._state import ModelState
 from ._vectorize import TextVectorizer
 
-__all__ = ["PurgeCounts", "purged", "traces"]
+__all__ = ["PurgeCounts", "purged", "traces", "with_aliases_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +62,21 @@ def traces(state: ModelState, article_ids: Iterable[str]) -> set[str]:
     wanted = set(article_ids)
     found = wanted.intersection(state.catalog.ids())
     found |= wanted.intersection(r.article_id for r in state.pending)
-    found |= wanted.intersection(state.aliases) | wanted.intersection(state.aliases.values())
+    aliases = state.catalog.aliases
+    found |= wanted.intersection(aliases) | wanted.intersection(aliases.values())
     return found
 
 
+def with_aliases_of(state: ModelState, article_ids: Iterable[str]) -> set[str]:
+    """``article_ids`` and the aliases of those that are canonical ids: one story, all its ids."""
+    wanted = set(article_ids)
+    return wanted | {alias for alias, canonical in state.catalog.aliases.items() if canonical in wanted}
+
+
 def purged(state: ModelState, article_ids: Iterable[str]) -> tuple[ModelState, PurgeCounts]:
-    """``state`` without any trace of ``article_ids`` (ids it does not hold are ignored; see
-    :func:`traces` to check first)."""
-    gone = set(article_ids)
+    """``state`` without any trace of ``article_ids`` or of their aliases (ids it does not hold
+    are ignored; see :func:`traces` to check first)."""
+    gone = with_aliases_of(state, article_ids)
     catalog = state.catalog
     drop = np.fromiter((article_id in gone for article_id in catalog.ids()), dtype=bool, count=len(catalog))
     keep = np.flatnonzero(~drop)
@@ -77,19 +85,19 @@ def purged(state: ModelState, article_ids: Iterable[str]) -> tuple[ModelState, P
     term_keep = _terms_kept(vectors, keep, dropped_rows)
     profiles, entries = (None, 0) if state.profiles is None else _profiles(state.profiles, keep, drop)
     pending = tuple(r for r in state.pending if r.article_id not in gone)
-    aliases = {alias: canonical for alias, canonical in state.aliases.items()
+    aliases = {alias: canonical for alias, canonical in catalog.aliases.items()
                if alias not in gone and canonical not in gone}
     new_state = replace(
         state,
         vectorizer=_vectorizer(state.vectorizer, term_keep) if not term_keep.all() else state.vectorizer,
         index=CosineIndex(_select(vectors, keep, term_keep)),
-        catalog=_catalog(catalog, keep) if len(dropped_rows) else catalog,
+        catalog=_catalog(catalog, keep, aliases),
         popularity=PopularityState.from_arrays(state.popularity.config, state.popularity.mass[keep],
                                                state.popularity.last[keep]),
-        profiles=profiles, pending=pending, aliases=aliases)
+        profiles=profiles, pending=pending)
     counts = PurgeCounts(rows=len(dropped_rows), terms=int((~term_keep).sum()), profile_entries=entries,
                          pending_reactions=len(state.pending) - len(pending),
-                         aliases=len(state.aliases) - len(aliases))
+                         aliases=len(catalog.aliases) - len(aliases))
     return new_state, counts
 
 
@@ -131,8 +139,9 @@ def _profiles(profiles: NeighbourProfiles, keep: np.ndarray, drop: np.ndarray) -
     return smaller, int(lost.sum())
 
 
-def _catalog(catalog: Catalog, keep: np.ndarray) -> Catalog:
-    """A catalogue of the kept rows, in order, with their unpublished flags."""
+def _catalog(catalog: Catalog, keep: np.ndarray, aliases: dict[str, str]) -> Catalog:
+    """A catalogue of the kept rows, in order, with their unpublished flags and ``aliases``."""
     rebuilt = Catalog()
     rebuilt.extend((catalog.record(row) for row in keep.tolist()), removed=catalog.removed[keep])
+    rebuilt.set_aliases(aliases)
     return rebuilt

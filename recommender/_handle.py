@@ -53,7 +53,8 @@ from typing import Any
 from . import _store as store
 from ._articles import load_articles
 from ._checks import check_exclude, check_now
-from ._entries import apply_entry, articles_entry, reactions_entry, removals_entry
+from ._aliases import check_aliases
+from ._entries import aliases_entry, apply_entry, articles_entry, reactions_entry, removals_entry
 from ._model import Recommender
 from ._reactions import load_reactions
 from ._time import epoch_seconds
@@ -215,6 +216,11 @@ class ModelHandle:
         """Unpublish articles for every process (see :meth:`Recommender.remove_articles`);
         return the log position of the update (nothing is logged if an id is unknown)."""
         return self._write("removals", removals_entry(check_exclude(article_ids, "article_ids")))
+
+    def add_aliases(self, aliases: Any) -> int:
+        """Declare aliases for every process (see :meth:`Recommender.add_aliases`); return the
+        log position of the update (nothing is logged if a pair is refused)."""
+        return self._write("aliases", aliases_entry(check_aliases(aliases)))
 
     def compact(self) -> int:
         """Delete the log entries every version still on disk has absorbed; return how many.

@@ -21,6 +21,7 @@ from typing import Any
 from . import _options as options
 from . import _state as transitions
 from . import _store as store
+from ._aliases import with_aliases
 from ._articles import Article, load_articles
 from ._checks import check_exclude, check_now
 from ._erase import purged, traces
@@ -291,6 +292,49 @@ class Recommender(ListQueries):
         with self._lock:
             self._state = transitions.without_articles(self._state, ids)
         return self
+
+    def add_aliases(self, aliases: Mapping[str, str] | Iterable[tuple[str, str]]) -> Recommender:
+        """Declare ids under which one story was published twice (two sections, two URLs).
+
+        Parameters
+        ----------
+        aliases : mapping of str to str, or (alias, canonical) pairs
+            Each alias id and the canonical id it stands for; both must be articles of the
+            model. Lists then show the canonical id only, a query by the alias answers as by
+            the canonical id, and reactions to either add up (see :mod:`recommender._aliases`).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        UnknownArticleError
+            An id the model does not hold.
+        InvalidInputError
+            An id aliased to itself, an alias given two canonical ids, or a chain or cycle
+            (an alias whose canonical id is itself an alias); nothing is declared then.
+
+        Examples
+        --------
+        >>> from recommender import Recommender, load_articles
+        >>> from recommender.datasets import sample_articles_path
+        >>> rec = Recommender().fit(load_articles(sample_articles_path()))
+        >>> rec = rec.add_aliases({"a002": "a001"})
+        >>> rec.aliases_
+        {'a002': 'a001'}
+        >>> "a002" in [hit.article_id for hit in rec.related("a003", k=50)]
+        False
+        """
+        self._fitted()
+        with self._lock:
+            self._state = with_aliases(self._state, aliases)
+        return self
+
+    @property
+    def aliases_(self) -> dict[str, str]:
+        """The declared aliases: ``{alias: canonical}`` (see :meth:`add_aliases`)."""
+        return self._fitted().catalog.aliases
 
     def purge_articles(self, article_ids: Iterable[str]) -> dict[str, Any]:
         """Remove articles and every trace of them from this model (a legal takedown).

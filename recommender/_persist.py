@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _artifact_checks as checks
+from ._aliases import check_stored_aliases
 from ._catalog import Catalog
 from ._index import CosineIndex
 from ._options import RelatedOptions
@@ -43,6 +44,8 @@ def to_artifact(fitted: ModelState, config: dict[str, Any]) -> dict[str, Any]:
             "profile_outside": fitted.profiles.outside,
         }
     catalog_arrays, section_names = fitted.catalog.to_arrays()
+    aliases = fitted.catalog.aliases
+    alias_documents = {"aliases": sorted([alias, canonical] for alias, canonical in aliases.items())} if aliases else {}
     return {
         "arrays": {
             **profile_arrays,
@@ -63,6 +66,7 @@ def to_artifact(fitted: ModelState, config: dict[str, Any]) -> dict[str, Any]:
             "pending_reactions": pending,
             "growth": asdict(fitted.growth),
             "display_terms": [str(term) for term in fitted.vectorizer.display_terms_],
+            **alias_documents,
         },
         "metadata": {
             "config": config,
@@ -104,6 +108,7 @@ def from_artifact(
         catalog.extend(records, removed=removed.astype(bool))
     else:
         catalog = Catalog.from_arrays(arrays, documents["sections"], verify=verify)
+    catalog.set_aliases(check_stored_aliases(documents.get("aliases", [])))  # saved only when some are declared
     shape = (len(catalog), len(terms))
     vectors = _csr(arrays, "vectors", shape, verify)
     postings = _csr(arrays, "postings", shape[::-1], verify)

@@ -47,7 +47,7 @@ from typing import Any
 from . import _store as store
 from ._checks import check_exclude
 from ._entries import named_ids, redacted, replay
-from ._erase import purged, traces
+from ._erase import purged, traces, with_aliases_of
 from ._model import Recommender
 from ._precompute import _exclusive, _fsync_replace, _target
 from ._updates import LOG_NAME, UpdateLog
@@ -79,7 +79,7 @@ def purge_model(path: str | os.PathLike, article_ids: Iterable[str], *,
     Returns
     -------
     dict
-        What was touched: ``ids``; ``model`` (the new current version and
+        What was touched: ``ids``; ``aliases`` (of those ids, purged with them); ``model`` (the new current version and
         :meth:`Recommender.purge_articles` counts, or ``None`` if it held no trace);
         ``versions`` (retained versions rewritten, staging leftovers deleted); ``log``
         (entries rewritten, entries deleted, records dropped, whether the checkpoint
@@ -103,18 +103,21 @@ def purge_model(path: str | os.PathLike, article_ids: Iterable[str], *,
             model = Recommender.load(root)
             loaded = model._fitted()
             state = replay(loaded, entries, model._reaction_policy())
-            found = traces(state, gone)
+            requested, gone = gone, with_aliases_of(state, gone)  # a story's aliases go with it
+            found = traces(state, requested)
             older = _versions(root)  # the current one too: once the purged one is published, it is retained
             for version in older:
-                found |= traces(Recommender.load(version, mmap=True)._fitted(), gone)
+                old = Recommender.load(version, mmap=True)._fitted()
+                found |= traces(old, requested)
+                gone |= with_aliases_of(old, requested)
             for _, kind, payload in entries:
-                found |= gone & named_ids(kind, payload)
+                found |= requested & named_ids(kind, payload)
             counted = {output: _count(output, gone) for output in outputs}
             found |= {article_id for hits in counted.values() for article_id in hits}
-            missing = sorted(gone - found)
+            missing = sorted(requested - found)
             if missing:
                 raise UnknownArticleError(missing[0])
-            report: dict[str, Any] = {"ids": sorted(gone), "model": None}
+            report: dict[str, Any] = {"ids": sorted(requested), "aliases": sorted(gone - requested), "model": None}
             if traces(state, gone) or traces(loaded, gone):
                 state, counts = purged(state, gone)
                 model._adopt(state)

@@ -76,7 +76,6 @@ class ModelState:
     pending: tuple[Reaction, ...] = ()
     growth: Growth = field(default=None)  # type: ignore[assignment]  # None: nothing added since the fit
     log_position: int = 0  # the last entry of the shared update log folded in (see recommender._updates)
-    aliases: Mapping[str, str] = field(default_factory=dict)  # alias id -> canonical id (recommender._aliases)
 
     def __post_init__(self) -> None:
         if self.growth is None:

@@ -150,3 +150,18 @@ def test_a_model_without_a_log_or_outputs(sample_articles, tmp_path):
     assert not (path / LOG_NAME).exists()
     assert _no_trace(_bytes_under(path))
     assert "takedown-1" not in Recommender.load(path).catalog_.ids()
+
+
+def test_a_purged_story_takes_its_aliases_out_of_the_log_too(sample_articles, tmp_path):
+    path = tmp_path / "model"
+    Recommender().fit([*sample_articles, _article("takedown-1", SECRET)], now=SAMPLE_NOW).save(path)
+    handle = ModelHandle(path, updates=True)
+    copy = {**_article("takedown-2", SECRET), "section": "local"}  # the same story under a second id
+    handle.add_articles([copy])
+    handle.add_aliases({"takedown-2": "takedown-1"})
+    handle.record_reactions(_reactions("takedown-2", 3), now=SAMPLE_NOW)
+    report = purge_model(path, ["takedown-1"])
+    assert report["aliases"] == ["takedown-2"] and report["model"]["rows"] == 2
+    assert report["log"]["entries_deleted"] == 3  # the copy, the alias, the reactions (logged under the alias id)
+    assert _no_trace(_bytes_under(path))
+    assert ModelHandle(path, updates=True).model.aliases_ == {}
