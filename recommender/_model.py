@@ -344,7 +344,7 @@ class Recommender(ListQueries):
         held from the vocabulary, their reactions and their aliases (see
         :mod:`recommender._erase`); the other articles' lists are computed as if the purged
         ones had never been indexed. Published versions, the shared update log and
-        precomputed lists are purged by ``recommender purge`` (:func:`recommender._purge.purge_model`).
+        precomputed lists are purged by ``recommender purge`` (:func:`recommender.purge.purge_model`).
 
         Parameters
         ----------
@@ -367,7 +367,7 @@ class Recommender(ListQueries):
         with self._lock:
             missing = sorted(set(ids) - traces(self._state, ids))
             if missing:
-                raise UnknownArticleError(missing[0])
+                raise UnknownArticleError(missing[0], "the model holds no trace of it (purged already?)")
             self._state, counts = purged(self._state, ids)
         return counts.to_dict()
 

@@ -145,7 +145,7 @@ def _cmd_precompute(args: argparse.Namespace) -> int:
 
 
 def _cmd_purge(args: argparse.Namespace) -> int:
-    from ._purge import purge_model
+    from .purge import purge_model
 
     report = purge_model(args.model, args.ids, precomputed=args.precomputed or ())
     if args.json:

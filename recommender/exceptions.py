@@ -85,12 +85,13 @@ class InvalidOptionError(RecommenderError, ValueError):
 class UnknownArticleError(RecommenderError, KeyError):
     """An article id the model does not hold."""
 
-    def __init__(self, article_id: object) -> None:
+    def __init__(self, article_id: object, reason: str = "it was never added to this model") -> None:
         self.article_id = article_id
+        self.reason = reason
         super().__init__(article_id)
 
     def __str__(self) -> str:
-        return f"unknown article id {self.article_id!r}: it was never added to this model"
+        return f"unknown article id {self.article_id!r}: {self.reason}"
 
 
 class NotFittedError(RecommenderError, AttributeError):

@@ -43,7 +43,7 @@ LAYERS = {
     "lists": {"_related", "_ranking", "_recommend", "_reader", "_fit"},
     "model and storage": {"_persist", "_store", "_queries", "_model", "datasets"},
     "serving": {"_entries", "_updates", "_handle", "_serve"},
-    "jobs and edges": {"_precompute", "_purge", "evaluation", "cli", "__init__", "__main__"},
+    "jobs and edges": {"_precompute", "purge", "evaluation", "cli", "__init__", "__main__"},
 }
 PURE = {"_entries", "_segments", "_profile_search", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
         "_popularity", "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_related", "_ranking",

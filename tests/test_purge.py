@@ -13,7 +13,7 @@ from recommender import ModelHandle, Recommender, UnknownArticleError
 from recommender import _store as store
 from recommender._entries import replay
 from recommender._precompute import precompute
-from recommender._purge import purge_model
+from recommender.purge import purge_model
 from recommender._updates import LOG_NAME, UpdateLog
 from recommender.cli import main
 from recommender.datasets import SAMPLE_NOW

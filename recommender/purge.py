@@ -116,7 +116,8 @@ def purge_model(path: str | os.PathLike, article_ids: Iterable[str], *,
             found |= {article_id for hits in counted.values() for article_id in hits}
             missing = sorted(requested - found)
             if missing:
-                raise UnknownArticleError(missing[0])
+                raise UnknownArticleError(missing[0], "found nowhere: in no version of the model, not in its update "
+                                                      "log nor in the precomputed files named (purged already?)")
             report: dict[str, Any] = {"ids": sorted(requested), "aliases": sorted(gone - requested), "model": None}
             if traces(state, gone) or traces(loaded, gone):
                 state, counts = purged(state, gone)
