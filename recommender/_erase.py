@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
-from ._catalog import Catalog
+from ._catalog import Catalog, StringColumn
 from ._index import CosineIndex
 from ._popularity import PopularityState
 from ._profiles import NeighbourProfiles, _norm
@@ -140,8 +140,23 @@ def _profiles(profiles: NeighbourProfiles, keep: np.ndarray, drop: np.ndarray) -
 
 
 def _catalog(catalog: Catalog, keep: np.ndarray, aliases: dict[str, str]) -> Catalog:
-    """A catalogue of the kept rows, in order, with their unpublished flags and ``aliases``."""
-    rebuilt = Catalog()
-    rebuilt.extend((catalog.record(row) for row in keep.tolist()), removed=catalog.removed[keep])
+    """A catalogue of the kept rows, in order, with their unpublished flags and ``aliases``
+    (its arrays selected, not rebuilt record by record)."""
+    arrays, sections = catalog.to_arrays()
+    n = len(catalog)
+    new_row = np.full(n, -1, dtype=np.int64)
+    new_row[keep] = np.arange(len(keep))
+    for name in ("ids", "titles", "details"):
+        column = StringColumn(arrays[f"catalog_{name}_blob"], arrays[f"catalog_{name}_offsets"])
+        kept = StringColumn.of(column.take(keep))
+        arrays[f"catalog_{name}_blob"], arrays[f"catalog_{name}_offsets"] = kept.blob, kept.offsets
+    held = new_row[arrays["catalog_id_rows"]] >= 0  # the hashes stay sorted: a subset of a sorted array
+    arrays["catalog_id_hashes"] = arrays["catalog_id_hashes"][held]
+    arrays["catalog_id_rows"] = new_row[arrays["catalog_id_rows"][held]]
+    order = arrays["catalog_by_published"]
+    arrays["catalog_by_published"] = new_row[order[new_row[order] >= 0]]
+    for name in ("catalog_sections", "catalog_published", "removed"):
+        arrays[name] = arrays[name][keep]
+    rebuilt = Catalog.from_arrays(arrays, sections, verify=False)
     rebuilt.set_aliases(aliases)
     return rebuilt

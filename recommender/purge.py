@@ -106,10 +106,10 @@ def purge_model(path: str | os.PathLike, article_ids: Iterable[str], *,
             requested, gone = gone, with_aliases_of(state, gone)  # a story's aliases go with it
             found = traces(state, requested)
             older = _versions(root)  # the current one too: once the purged one is published, it is retained
-            for version in older:
-                old = Recommender.load(version, mmap=True)._fitted()
-                found |= traces(old, requested)
-                gone |= with_aliases_of(old, requested)
+            retained = [(version, Recommender.load(version, mmap=True)) for version in older]
+            for _, old in retained:
+                found |= traces(old._fitted(), requested)
+                gone |= with_aliases_of(old._fitted(), requested)
             for _, kind, payload in entries:
                 found |= requested & named_ids(kind, payload)
             counted = {output: _count(output, gone) for output in outputs}
@@ -124,7 +124,7 @@ def purge_model(path: str | os.PathLike, article_ids: Iterable[str], *,
                 model._adopt(state)
                 model.save(root, keep=_KEEP_EVERY_VERSION)
                 report["model"] = {"version": model.version, **counts.to_dict()}
-            report["versions"] = _purge_versions(root, older, gone)
+            report["versions"] = _purge_versions(root, retained, gone)
             report["log"] = _redact_log(writer, entries, gone)
         if log is not None:
             report["log"]["checkpointed"] = log.checkpoint()
@@ -144,13 +144,12 @@ def _versions(root: Path) -> list[Path]:
     return sorted((entry for entry in folder.iterdir() if not entry.name.startswith(".")), key=lambda e: e.name)
 
 
-def _purge_versions(root: Path, older: list[Path], gone: set[str]) -> dict[str, int]:
+def _purge_versions(root: Path, retained: list[tuple[Path, Recommender]], gone: set[str]) -> dict[str, int]:
     """Rewrite the retained versions that hold a trace; delete staging leftovers."""
     rewritten = 0
-    for version in older:
+    for version, model in retained:
         if version.name == store.current_version(root):
             continue  # only when the current version holds no trace: it stays as it is
-        model = Recommender.load(version)
         state = model._fitted()
         if not traces(state, gone):
             continue
