@@ -16,7 +16,10 @@ existed as rows:
 * terms that only the purged rows held leave the vocabulary (a name that appeared in one
   takedown article would otherwise stay in ``terms.json``); the other terms keep their IDF;
 * reactions waiting for a purged id, and aliases naming one, are dropped; purging a
-  canonical id purges its aliases too (one story, every id it was published under).
+  canonical id purges its aliases too (one story, every id it was published under);
+* the state keeps the 64-bit hash of each purged id (the catalogue's id hash, no text), so
+  that reactions arriving later from pages still open in readers' browsers are dropped
+  instead of waiting for the article; adding an article under that id again lifts it.
 
 The IDF weights of the remaining terms were computed with the purged articles counted, as
 numbers only; a refit on the remaining articles recomputes them.
@@ -32,7 +35,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
-from ._catalog import Catalog, StringColumn
+from ._catalog import Catalog, StringColumn, id_hash
 from ._index import CosineIndex
 from ._popularity import PopularityState
 from ._profiles import NeighbourProfiles, _norm
@@ -94,7 +97,7 @@ def purged(state: ModelState, article_ids: Iterable[str]) -> tuple[ModelState, P
         catalog=_catalog(catalog, keep, aliases),
         popularity=PopularityState.from_arrays(state.popularity.config, state.popularity.mass[keep],
                                                state.popularity.last[keep]),
-        profiles=profiles, pending=pending)
+        profiles=profiles, pending=pending, purged=state.purged | {id_hash(article_id) for article_id in gone})
     counts = PurgeCounts(rows=len(dropped_rows), terms=int((~term_keep).sum()), profile_entries=entries,
                          pending_reactions=len(state.pending) - len(pending),
                          aliases=len(catalog.aliases) - len(aliases))

@@ -52,6 +52,7 @@ from typing import Any
 
 from . import _store as store
 from ._articles import load_articles
+from ._catalog import id_hash
 from ._checks import check_exclude, check_now
 from ._aliases import check_aliases
 from ._entries import aliases_entry, apply_entry, articles_entry, reactions_entry, removals_entry
@@ -210,7 +211,11 @@ class ModelHandle:
         """Record reactions for every process (see :meth:`Recommender.record_reactions`);
         return the log position of the update (nothing is logged if they are refused)."""
         moment = epoch_seconds(check_now(now))
-        return self._write("reactions", reactions_entry(load_reactions(reactions), moment))
+        records = load_reactions(reactions)
+        purged = self._model._fitted().purged
+        if purged:  # late reactions to purged articles never reach the log (the transition drops them too)
+            records = [r for r in records if id_hash(r.article_id) not in purged]
+        return self._write("reactions", reactions_entry(records, moment))
 
     def remove_articles(self, article_ids: Iterable[str]) -> int:
         """Unpublish articles for every process (see :meth:`Recommender.remove_articles`);

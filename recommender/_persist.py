@@ -59,6 +59,7 @@ def to_artifact(fitted: ModelState, config: dict[str, Any]) -> dict[str, Any]:
             "postings_indptr": postings.indptr,
             "popularity_mass": fitted.popularity.mass,
             "popularity_last": fitted.popularity.last,
+            **({"purged_id_hashes": np.array(sorted(fitted.purged), dtype=np.uint64)} if fitted.purged else {}),
         },
         "documents": {
             "terms": [str(term) for term in fitted.vectorizer.terms_],
@@ -138,9 +139,12 @@ def from_artifact(
         if verify:
             checks.check_profile_values(kth, norms, outside)
             _check_profiles(profiles, rows, profile_postings, manifest["config"].get("neighbours"))
+    purged = arrays.get("purged_id_hashes", np.zeros(0, dtype=np.uint64))  # saved only after a purge
+    if purged.dtype != np.uint64 or purged.ndim != 1:
+        raise ValueError(f"purged id hashes have dtype {purged.dtype} and {purged.ndim} dimensions")
     return ModelState(vectorizer, CosineIndex(vectors, postings), catalog,
                       PopularityState.from_arrays(popularity, mass, last), profiles, pending,
-                      Growth(**documents.get("growth", {"fitted": shape[0]})))
+                      Growth(**documents.get("growth", {"fitted": shape[0]})), purged=frozenset(purged.tolist()))
 
 
 def _pending(entries: Any) -> tuple[Reaction, ...]:

@@ -44,12 +44,16 @@ class ReactionReport:
         Records skipped for an unknown reaction type (``unknown_reactions="ignore"``).
     ignored_types : dict of str to int
         Skipped records per unknown type.
+    purged : int
+        Records for purged articles, dropped rather than kept pending (see
+        :meth:`Recommender.purge_articles`).
     """
 
     applied: int = 0
     pending: int = 0
     ignored: int = 0
     ignored_types: dict[str, int] = field(default_factory=dict)
+    purged: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ._articles import Article
-from ._catalog import Catalog
+from ._catalog import Catalog, id_hash
 from ._index import CosineIndex
 from ._popularity import PopularityState
 from ._profiles import NeighbourProfiles
@@ -76,6 +76,7 @@ class ModelState:
     pending: tuple[Reaction, ...] = ()
     growth: Growth = field(default=None)  # type: ignore[assignment]  # None: nothing added since the fit
     log_position: int = 0  # the last entry of the shared update log folded in (see recommender._updates)
+    purged: frozenset[int] = frozenset()  # id hashes of purged articles: late reactions are dropped (recommender._erase)
 
     def __post_init__(self) -> None:
         if self.growth is None:
@@ -124,7 +125,8 @@ def with_articles(state: ModelState, articles: Sequence[Article],
                                          now=math.inf)
     popularity.record(batch.rows, batch.weights, batch.times)
     new_state = replace(state, index=index, profiles=profiles, catalog=catalog, popularity=popularity, growth=growth,
-                        pending=tuple(r for r in state.pending if r.article_id not in arrived))
+                        pending=tuple(r for r in state.pending if r.article_id not in arrived),
+                        purged=state.purged - {id_hash(i) for i in arrived} if state.purged else state.purged)
     return new_state, report
 
 
@@ -148,6 +150,10 @@ def with_reactions(state: ModelState, records: Sequence[Reaction], policy: React
     """
     batch, pending, report = prepare_reactions(records, state.catalog, weights=policy.weights,
                                                unknown_reactions=policy.unknown_reactions, now=now)
+    if state.purged:  # a purged article's late reactions do not wait for it
+        waiting = [r for r in pending if id_hash(r.article_id) not in state.purged]
+        report = replace(report, pending=len(waiting), purged=len(pending) - len(waiting))
+        pending = waiting
     _check_pending(state, len(pending))
     popularity = _copy_popularity(state.popularity)
     popularity.record(batch.rows, batch.weights, batch.times)

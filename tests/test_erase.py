@@ -87,3 +87,16 @@ def test_an_unknown_id_purges_nothing(model):
     assert len(model.catalog_) == rows and "takedown-1" in model.article_ids
     with pytest.raises(Exception):
         model.purge_articles("takedown-1")  # a lone string, not a collection
+
+
+def test_late_reactions_to_a_purged_article_are_dropped_not_kept_waiting(model, tmp_path):
+    model.purge_articles(["takedown-1"])
+    report = model.record_reactions(_reactions("takedown-1", 4) + _reactions("unknown-yet", 1), now=SAMPLE_NOW)
+    assert (report.purged, report.pending) == (4, 1)
+    model.save(tmp_path / "model")
+    loaded = Recommender.load(tmp_path / "model")
+    assert loaded.record_reactions(_reactions("takedown-1", 2), now=SAMPLE_NOW).purged == 2
+    assert b"takedown-1" not in b"".join(p.read_bytes() for p in (tmp_path / "model").rglob("*") if p.is_file())
+    loaded.add_articles([_secret_article()])  # published again: its reactions count again
+    report = loaded.record_reactions(_reactions("takedown-1", 2), now=SAMPLE_NOW)
+    assert (report.applied, report.purged) == (2, 0)

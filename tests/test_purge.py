@@ -125,8 +125,10 @@ def test_a_purge_reaches_every_copy_and_a_reload_shows_none(site, tmp_path, caps
     lines = [json.loads(line) for line in jsonl.read_text().splitlines()]
     assert lines and all(item["title"] for line in lines for item in line["items"])
 
-    # the live worker keeps working; the ids are free; purging again finds nothing
-    handle.record_reactions(_reactions(handle.model.article_ids[0], 1), now=SAMPLE_NOW)
+    # the live worker keeps working; late reactions to the purged ids are not logged; purging again finds nothing
+    handle.record_reactions(_reactions(handle.model.article_ids[0], 1) + _reactions("takedown-1", 2), now=SAMPLE_NOW)
+    fresh.record_reactions(_reactions("takedown-2", 2), now=SAMPLE_NOW)
+    assert _no_trace(_bytes_under(path)) and not handle.model._fitted().pending
     assert main(["purge", "--model", str(path), "takedown-1"]) == 1
     assert "takedown-1" in capsys.readouterr().err
 
