@@ -2,9 +2,11 @@
 
 An entry is ``(kind, payload)``: ``"articles"`` (new articles, bodies included),
 ``"reactions"`` (reaction records and the ``now`` they were checked against), ``"removals"``
-(unpublished ids) or ``"aliases"`` (``[alias, canonical]`` pairs, see :mod:`recommender._aliases`). :func:`apply_entry` replays one on a :class:`~recommender._state.ModelState`
-through the same transitions a direct update uses; a writer builds its own new state by
-replaying the entry it logs, so every process that replays the log reaches the same state.
+(unpublished ids) or ``"aliases"`` (``[alias, canonical]`` pairs, see :mod:`recommender._aliases`).
+:func:`apply_entry` replays one on a :class:`~recommender._state.ModelState` through the same
+transitions a direct update uses; a writer builds its own new state by replaying the entry it
+logs, so every process that replays the log reaches the same state. :func:`redacted` takes
+purged ids out of a payload (:mod:`recommender.purge`).
 
 Pure computation: JSON values and states in, states out.
 """
@@ -22,8 +24,8 @@ from ._reactions import Reaction
 from ._state import ModelState, ReactionPolicy, with_articles, with_reactions, without_articles
 from .exceptions import RecommenderError
 
-__all__ = ["KINDS", "aliases_entry", "apply_entry", "articles_entry", "named_ids", "reactions_entry", "redacted", "removals_entry",
-           "replay"]
+__all__ = ["KINDS", "aliases_entry", "apply_entry", "articles_entry", "named_ids", "reactions_entry", "redacted",
+           "removals_entry", "replay"]
 
 KINDS = ("articles", "reactions", "removals", "aliases")
 

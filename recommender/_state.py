@@ -76,7 +76,7 @@ class ModelState:
     pending: tuple[Reaction, ...] = ()
     growth: Growth = field(default=None)  # type: ignore[assignment]  # None: nothing added since the fit
     log_position: int = 0  # the last entry of the shared update log folded in (see recommender._updates)
-    purged: frozenset[int] = frozenset()  # id hashes of purged articles: late reactions are dropped (recommender._erase)
+    purged: frozenset[int] = frozenset()  # id hashes of purged articles, whose late reactions are dropped (_erase)
 
     def __post_init__(self) -> None:
         if self.growth is None:

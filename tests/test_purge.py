@@ -25,7 +25,8 @@ LATE_SECRET = "Vantressa"
 def _article(article_id: str, name: str, day: int = 27) -> dict:
     if name == SECRET:
         title, body = (f"{name} sues the Calden harbour board",
-                       f"{name} filed papers against the Calden harbour board over the dock strike and shipping delays.")
+                       f"{name} filed papers against the Calden harbour board over the dock strike "
+                       "and shipping delays.")
     else:
         title, body = (f"{name} wins the Aldermere festival prize",
                        f"The Aldermere film festival gave its prize to {name} for The Salt Orchard screening.")
@@ -39,8 +40,8 @@ def _reactions(article_id: str, n: int, minutes: int = 0) -> list[dict]:
 
 
 def _bytes_under(*roots) -> bytes:
-    return b"".join(p.read_bytes() for root in roots for p in ([root] if root.is_file() else root.rglob("*"))
-                    if p.is_file())
+    files = [path for root in roots for path in ([root] if root.is_file() else root.rglob("*"))]
+    return b"".join(path.read_bytes() for path in files if path.is_file())
 
 
 def _no_trace(blob: bytes) -> bool:
