@@ -221,6 +221,9 @@ class Catalog:
         for record, gone in zip(records, removed.tolist()):
             if gone:
                 continue
+            if record["id"] in self._aliases:
+                raise DuplicateArticleError(f"article id is an alias of {self._aliases[record['id']]!r}",
+                                            record_id=record["id"])
             if record["id"] in self or record["id"] in new_ids:
                 raise DuplicateArticleError("article id is already in the model", record_id=record["id"])
             new_ids.add(record["id"])

@@ -105,8 +105,14 @@ def test_declared_aliases_are_kept_checked_and_persisted(articles, tmp_path):
         rec.add_aliases({"ferry-local": "a001"})
     with pytest.raises(InvalidInputError, match="chain"):
         rec.add_aliases({"a001": "ferry-local"})  # an alias cannot be a canonical id
-    with pytest.raises(DuplicateArticleError):
+    with pytest.raises(DuplicateArticleError, match="alias of 'ferry'"):
         rec.add_articles([_story("ferry-local", "local")])  # the alias id is taken
+    rec.remove_articles(["ferry-local"])  # by the alias: the story is unpublished
+    assert "ferry" not in rec.article_ids
+    with pytest.raises(DuplicateArticleError, match="alias of 'ferry'"):
+        rec.add_articles([_story("ferry-local", "local")])  # still taken while the story is unpublished
+    rec.add_articles([_story("ferry", "news")])  # the story again: the alias answers for it again
+    assert rec.article_metadata("ferry-local")["id"] == "ferry"
     rec.save(tmp_path / "model")
     loaded = Recommender.load(tmp_path / "model")
     assert loaded.aliases_ == {"ferry-local": "ferry"}
