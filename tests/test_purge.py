@@ -83,6 +83,7 @@ def test_a_purge_reaches_every_copy_and_a_reload_shows_none(site, tmp_path, caps
     assert {"takedown-1", "takedown-2"} <= _ids_shown(handle.model)
     assert not _no_trace(_bytes_under(path, out, jsonl))
     versions_before = sorted(p.name for p in (path / store.VERSIONS).iterdir())
+    serving = handle.model  # a request in flight on the old version, its arrays mapped
 
     status = main(["purge", "--model", str(path), "--precomputed", str(out), "--precomputed", str(jsonl),
                    "--json", "takedown-1", "takedown-2"])
@@ -101,6 +102,9 @@ def test_a_purge_reaches_every_copy_and_a_reload_shows_none(site, tmp_path, caps
     # retained versions keep their publishing time (the retention rule sees them as before)
     assert sorted(v.split("-")[0] for v in versions_before) == sorted(v.split("-")[0] for v in versions_after[:-1])
 
+    # the request in flight finishes on its version, whose files are gone from the directory
+    assert not (path / store.VERSIONS / serving.version).exists()
+    assert [h.article_id for h in serving.related("a001")] and serving.article_metadata("takedown-1")
     # a reload, a fresh worker, a worker that was serving, and every retained version: no trace
     assert handle.refresh() and handle.model.version == store.current_version(path)
     fresh = ModelHandle(path, updates=True)
