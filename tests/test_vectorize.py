@@ -183,7 +183,9 @@ def test_fit_in_chunks_equals_scikit_learn_count_vectorizer_in_one_pass(monkeypa
     assert list(chunked.display_terms_) == list(whole.display_terms_)
     assert np.array_equal(chunked.idf_, whole.idf_)
     assert (chunked_vectors != whole_vectors).nnz == 0
-    assert (chunked.transform(titles[:20], bodies[:20]) != whole_vectors[:20]).nnz == 0
+    assert (chunked.transform(titles, bodies) != chunked_vectors).nnz == 0  # weighted chunk by chunk, into one matrix
+    assert chunked_vectors.has_sorted_indices and chunked_vectors.indices.dtype == np.int32
+    assert chunked_vectors.indptr[-1] == chunked_vectors.nnz == len(chunked_vectors.data)
 
     tokens = [t + b for t, b in zip(*whole._tokenize(titles, bodies))]
     max_df = max(2, int(whole.max_df * len(bodies))) if whole.max_df < 1 else len(bodies)
