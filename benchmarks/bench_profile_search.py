@@ -91,8 +91,9 @@ def main() -> None:
     print("| window | share of top-10 links | share of top-50 links |")
     print("| ---: | ---: | ---: |")
     for days in (7, 30, 90):
-        near10 = np.mean([np.mean(np.abs(times[t[:10]] - times[row]) <= days) for t, row in zip(truth, sample) if len(t)])
-        near50 = np.mean([np.mean(np.abs(times[t] - times[row]) <= days) for t, row in zip(truth, sample) if len(t)])
+        pairs = [(t, row) for t, row in zip(truth, sample) if len(t)]
+        near10 = np.mean([np.mean(np.abs(times[t[:10]] - times[row]) <= days) for t, row in pairs])
+        near50 = np.mean([np.mean(np.abs(times[t] - times[row]) <= days) for t, row in pairs])
         print(f"| ±{days} days | {near10:.2f} | {near50:.2f} |")
 
 
