@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import cached_property
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -147,7 +148,7 @@ class TextVectorizer:
         -------
         self
         """
-        self._fit_counts(*self._counts(titles, bodies))
+        self._fit_counts(self._counts(titles, bodies))
         return self
 
     def _tokenize(self, titles: Sequence[str], bodies: Sequence[str]) -> tuple[list[list[str]], list[list[str]]]:
@@ -162,14 +163,12 @@ class TextVectorizer:
         stem = self._stem_cache()
         return [stem(tokens) for tokens in title_tokens], [stem(tokens) for tokens in body_tokens]
 
-    def _counts(self, titles: Sequence[str], bodies: Sequence[str]):
+    def _counts(self, titles: Sequence[str], bodies: Sequence[str]) -> _Counts:
         """Title and body term counts of every article, tokenised a chunk at a time.
 
-        Returns ``(title_counts, body_counts, tokens, words)``: int32 CSR matrices over the
-        tokens in order of first appearance, that token list, and the surface-word counts
-        ``(word, count, stem)`` for ``display_terms_`` (``None`` without stemming). Only one
-        chunk's token lists are alive at a time, so memory grows with the counts' non-zeros,
-        not with the corpus's tokens as Python strings.
+        Only one chunk's token lists are alive at a time, and the counts stay in chunks
+        (never stacked into one matrix), so memory grows with the counts' non-zeros, not
+        with the corpus's tokens as Python strings.
         """
         self._validate_options()
         if len(titles) != len(bodies):
@@ -180,7 +179,7 @@ class TextVectorizer:
         column_of.default_factory = column_of.__len__  # a new token gets the next column
         stem = self._stem_cache() if self.stem else None
         words: Counter[str] = Counter()
-        title_parts, body_parts = [], []
+        chunks = []
         for start in range(0, len(bodies), _FIT_CHUNK):
             title_tokens = self._tokens(titles[start:start + _FIT_CHUNK], boilerplate=False)
             body_tokens = self._tokens(bodies[start:start + _FIT_CHUNK], boilerplate=True)
@@ -188,26 +187,26 @@ class TextVectorizer:
                 for tokens in chain(title_tokens, body_tokens):
                     words.update(tokens)
                 title_tokens, body_tokens = [stem(t) for t in title_tokens], [stem(t) for t in body_tokens]
-            title_parts.append(_token_counts(title_tokens, column_of))
-            body_parts.append(_token_counts(body_tokens, column_of))
-        width = len(column_of)
-        title_counts, body_counts = (sp.vstack([_widened(part, width) for part in parts], format="csr")
-                                     for parts in (title_parts, body_parts))
+            chunks.append((_token_counts(title_tokens, column_of), _token_counts(body_tokens, column_of)))
         surface = None if stem is None else list(zip(words, words.values(), stem(list(words))))
-        return title_counts, body_counts, list(column_of), surface
+        return _Counts(chunks, list(column_of), surface)
 
-    def _fit_counts(self, title_counts: sp.csr_matrix, body_counts: sp.csr_matrix, tokens: list[str],
-                    words: list[tuple[str, int, str]] | None) -> np.ndarray:
+    def _fit_counts(self, counts: _Counts) -> np.ndarray:
         """Vocabulary and IDF from :meth:`_counts`, pruned as scikit-learn's ``CountVectorizer``
         prunes (``min_df``, ``max_df``, ``max_features``; terms in alphabetical order).
         Returns the kept token columns, in term order."""
-        n = body_counts.shape[0]
+        tokens, words = counts.tokens, counts.words
+        n = sum(body.shape[0] for _, body in counts.chunks)
         max_doc_count = max(2, int(self.max_df * n)) if self.max_df < 1 else n
         if not tokens:
             raise InvalidInputError("no usable terms (empty vocabulary); the articles may contain only stop words")
         order = np.argsort(np.asarray(tokens, dtype=object), kind="stable")  # alphabetical, like CountVectorizer
-        presence = title_counts + body_counts  # a term in title and body counts once
-        document_frequency = np.bincount(presence.indices, minlength=len(tokens))[order]
+        document_frequency = np.zeros(len(tokens), np.int64)
+        for title, body in counts.chunks:  # a term in title and body counts once
+            width = max(title.shape[1], body.shape[1])
+            presence = _widened(title, width) + _widened(body, width)
+            document_frequency[:width] += np.bincount(presence.indices, minlength=width)
+        document_frequency = document_frequency[order]
         keep = (document_frequency <= max_doc_count) & (document_frequency >= self.min_df)
         if self.max_features is not None and keep.sum() > self.max_features:
             most = (-document_frequency[keep]).argsort()[:self.max_features]  # CountVectorizer's own selection
@@ -278,12 +277,33 @@ class TextVectorizer:
         return self._vectors(title_tokens, body_tokens), known, total
 
     def fit_transform(self, titles: Sequence[str], bodies: Sequence[str]) -> sp.csr_matrix:
-        """:meth:`fit`, then :meth:`transform`, tokenising each text once."""
-        counts = list(self._counts(titles, bodies))
-        columns = self._fit_counts(*counts)
-        counts[0] = _columns(counts[0], columns)
-        counts[1] = _columns(counts[1], columns)  # each full-width matrix is freed as soon as it is cut
-        return self._weighted(counts.pop(0), counts.pop(0))
+        """:meth:`fit`, then :meth:`transform`, tokenising each text once.
+
+        The rows are weighted a chunk of counts at a time, straight into the arrays of the
+        result, and each chunk of counts is freed once weighted: the float64 temporaries
+        stay the size of one chunk, and the counts and the result are never both whole.
+        """
+        counts = self._counts(titles, bodies)
+        columns = self._fit_counts(counts)
+        chunks, width = counts.chunks, len(counts.tokens)
+        del counts
+        n = sum(body.shape[0] for _, body in chunks)
+        room = sum(title.nnz + body.nnz for title, body in chunks)  # at least the result's non-zeros
+        data = np.empty(room, dtype=self.dtype)  # pages are only touched as they are filled
+        index_type = np.int32 if max(room, len(columns)) < 2**31 else np.int64  # as scipy would choose
+        indices, indptr = np.empty(room, dtype=index_type), np.zeros(n + 1, dtype=index_type)
+        row = filled = 0
+        while chunks:
+            title, body = chunks.pop(0)  # freed once weighted
+            part = self._weighted(_columns(_widened(title, width), columns), _columns(_widened(body, width), columns))
+            del title, body
+            data[filled:filled + part.nnz] = part.data
+            indices[filled:filled + part.nnz] = part.indices
+            indptr[row + 1:row + 1 + part.shape[0]] = filled + part.indptr[1:]
+            row, filled = row + part.shape[0], filled + part.nnz
+        vectors = sp.csr_matrix((data[:filled], indices[:filled], indptr), shape=(n, len(columns)), copy=False)
+        vectors.has_sorted_indices = True
+        return vectors
 
     def _vectors(self, title_tokens: list[list[str]], body_tokens: list[list[str]]) -> sp.csr_matrix:
         # imported on use, as in text.english_stop_words
@@ -307,6 +327,18 @@ class TextVectorizer:
         vectors = normalize(tf, norm="l2", copy=False).astype(self.dtype)
         vectors.sort_indices()
         return sp.csr_matrix(vectors)
+
+
+class _Counts(NamedTuple):
+    """Term counts of a fit corpus, as :meth:`TextVectorizer._counts` returns them."""
+
+    chunks: list[tuple[sp.csr_matrix, sp.csr_matrix]]
+    """(title counts, body counts) of each chunk of articles: int32 CSR over the tokens seen
+    up to that chunk (a later chunk may be wider)."""
+    tokens: list[str]
+    """Every token, in order of first appearance (the columns of the counts)."""
+    words: list[tuple[str, int, str]] | None
+    """Surface-word counts ``(word, count, stem)`` for ``display_terms_``; ``None`` without stemming."""
 
 
 def _same_tokens(tokens: list[str]) -> list[str]:

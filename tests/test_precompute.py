@@ -247,7 +247,10 @@ def test_dask_cluster_output_equals_local_output(saved, tmp_path):
     precompute(model, tmp_path / "local.sqlite", block_size=16)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         precompute(model, tmp_path / "dask.sqlite", block_size=16, dask=cluster.scheduler_address)
+        assert main(["precompute", "--model", str(model), "--out", str(tmp_path / "cli.sqlite"), "--block-size", "16",
+                     "--dask", cluster.scheduler_address]) == 0  # the command, on the same two worker processes
     assert read_lists(tmp_path / "dask.sqlite") == read_lists(tmp_path / "local.sqlite")
+    assert read_lists(tmp_path / "cli.sqlite") == read_lists(tmp_path / "local.sqlite")
 
 
 def test_precompute_command(saved, tmp_path, capsys):

@@ -183,7 +183,9 @@ def test_fit_in_chunks_equals_scikit_learn_count_vectorizer_in_one_pass(monkeypa
     assert list(chunked.display_terms_) == list(whole.display_terms_)
     assert np.array_equal(chunked.idf_, whole.idf_)
     assert (chunked_vectors != whole_vectors).nnz == 0
-    assert (chunked.transform(titles[:20], bodies[:20]) != whole_vectors[:20]).nnz == 0
+    assert (chunked.transform(titles, bodies) != chunked_vectors).nnz == 0  # weighted chunk by chunk, into one matrix
+    assert chunked_vectors.has_sorted_indices and chunked_vectors.indices.dtype == np.int32
+    assert chunked_vectors.indptr[-1] == chunked_vectors.nnz == len(chunked_vectors.data)
 
     tokens = [t + b for t, b in zip(*whole._tokenize(titles, bodies))]
     max_df = max(2, int(whole.max_df * len(bodies))) if whole.max_df < 1 else len(bodies)
@@ -197,3 +199,19 @@ def test_fit_with_every_term_pruned_raises():
         TextVectorizer(min_df=50).fit(TITLES, BODIES)
     with pytest.raises(InvalidInputError, match="no usable terms"):
         TextVectorizer().fit(["the"], ["and the of"])
+
+
+def test_fit_in_chunks_keeps_empty_rows_in_place(monkeypatch):
+    """Rows with no kept term (stop words only, or only pruned terms) stay empty rows at their
+    place, whichever chunk they fall in, and the matrix equals a transform of the same texts."""
+    from recommender import _vectorize as vectorize
+
+    titles = [f"alpha beta story{i % 5}" if i % 4 else "the and of" for i in range(30)]
+    bodies = [f"gamma delta item{i % 3} common" if i % 4 else "it is" for i in range(30)]
+    monkeypatch.setattr(vectorize, "_FIT_CHUNK", 4)  # every chunk starts with an empty row
+    vectorizer = TextVectorizer(max_df=0.7)
+    vectors = vectorizer.fit_transform(titles, bodies)
+    empty = np.diff(vectors.indptr) == 0
+    assert empty.tolist() == [i % 4 == 0 for i in range(30)]
+    assert (vectorizer.transform(titles, bodies) != vectors).nnz == 0
+    assert "common" not in set(vectorizer.terms_)  # in 22 of 30 articles: pruned by max_df
