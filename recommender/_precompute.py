@@ -65,7 +65,7 @@ from ._checks import check_k, check_now
 from .exceptions import ArtifactError, InvalidOptionError, RecommenderError
 from ._model import Recommender
 
-__all__ = ["PrecomputeReport", "precompute"]
+__all__ = ["PrecomputeReport", "precompute", "rules_with_log"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -281,7 +281,7 @@ def precompute(
     # the article count comes from the verified arrays, never from the manifest alone
     loaded = Recommender.load(version, mmap=True, verify=True)
     n_articles = len(loaded.catalog_)
-    rules = _rules(model, loaded).to_json()
+    rules = rules_with_log(model, loaded).to_json()
     until = valid_until(loaded.catalog_, epoch_seconds(now))
     until_text = "" if until is None else datetime.fromtimestamp(until, now.tzinfo).isoformat()
     blocks = block_rows(n_articles, block_size)
@@ -325,7 +325,7 @@ def precompute(
     return PrecomputeReport(n_articles, len(blocks), resumed, written, out, jsonl)
 
 
-def _rules(model: str | os.PathLike, loaded: Recommender) -> EditorialRules:
+def rules_with_log(model: str | os.PathLike, loaded: Recommender) -> EditorialRules:
     """The editorial rules to apply: the saved model's, with the ``"rules"`` entries of the
     update log beside it folded in as every serving process folds them (no log is created)."""
     log_path = Path(model) / LOG_NAME

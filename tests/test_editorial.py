@@ -367,3 +367,27 @@ def test_precompute_applies_rules_from_the_model_and_the_log(saved, tmp_path):
     assert not any(item == blocked for _, item in pairs)
     assert [item for article, item in pairs if article == "a005"][0] == "a001"
     assert [item for article, item in pairs if article == "a005"] == ids(handle.model.related("a005", now=RELEASE))
+
+
+def test_build_carries_rules_and_related_takes_now_on_the_command_line(saved, tmp_path, capsys):
+    from recommender.cli import main
+
+    old = Recommender.load(saved)
+    old.block("a049").pin("a001", under="a005", position=1)
+    old.save(tmp_path / "old")
+    ModelHandle(tmp_path / "old", updates=True).block("a010", under="a005")  # after the save: in the log
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text("".join(json.dumps({**old.article_metadata(i), "body": old.article_metadata(i)["title"]
+                                            + " body text"}) + "\n" for i in old.article_ids), encoding="utf-8")
+    assert main(["build", str(articles), "--out", str(tmp_path / "new"), "--rules-from", str(tmp_path / "old")]) == 0
+    rules = Recommender.load(tmp_path / "new").rules
+    assert rules.blocked == {"a049"} and rules.blocked_under == {"a005": {"a010"}}
+    assert dict(rules.pins) == {"a005": (("a001", 1),)}
+    capsys.readouterr()
+    before = (RELEASE - SECOND).isoformat()
+    assert main(["related", "scheduled", "--model", str(saved), "--now", before, "--json"]) == 1
+    assert "preview" in capsys.readouterr().err
+    assert main(["related", "scheduled", "--model", str(saved), "--now", before, "--preview", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits"]
+    assert main(["related", "a005", "--model", str(saved), "--now", before, "--json"]) == 0
+    assert "scheduled" not in capsys.readouterr().out
