@@ -242,7 +242,9 @@ class ListQueries:
         ids = np.full((len(rows), k), "", dtype=object)
         scores = np.full((len(rows), k), np.nan, dtype=np.float32)
         own = set(rules.pins) | set(rules.blocked_under)
-        single = np.array([bool(own) and article_id in own for article_id in catalog.ids_of(rows)], dtype=bool)
+        single = np.zeros(len(rows), dtype=bool)
+        if own:
+            single[:] = [article_id in own for article_id in catalog.ids_of(rows)]
         relative = [rule for rule in rules.eligibility if rule.list == "related" and rule.relative]
         keys = np.stack([(catalog.section_codes if rule.field == "section" else catalog.language_codes)[rows]
                          for rule in relative] or [np.zeros(len(rows), dtype=np.int32)], axis=1)

@@ -403,3 +403,11 @@ def test_masked_lists_are_exact_under_every_strategy(model):
             ours, theirs = model.related(article_id, now=now), full.related(article_id, now=now)
             assert ids(ours) == ids(theirs)
             np.testing.assert_allclose([h.score for h in ours], [h.score for h in theirs], rtol=1e-6)
+
+
+def test_module_examples():
+    import doctest
+
+    from recommender import _rules
+
+    assert doctest.testmod(_rules).failed == 0
