@@ -144,13 +144,25 @@ class ListQueries:
         check_published(catalog, row, now, article_id, preview)
         exclude_rows = catalog.known_rows(check_exclude(exclude))
         pins = [pin for pin in pinned_rows(state, article_id, now) if pin[0] not in exclude_rows]
+        pin_rows = np.array([pin for pin, _ in pins], dtype=np.int64)
+        hidden = hidden_rows(state, "related", now, article_id=article_id, article_row=row, signed_in=signed_in)
+        if len(pin_rows):  # pinned rows are placed below, not searched (hidden_rows returns a fresh mask)
+            hidden = np.zeros(len(catalog), dtype=bool) if hidden is None else hidden
+            hidden[pin_rows] = True
         query = self._related_query(
-            k, exclude_rows=np.concatenate([exclude_rows, [pin for pin, _ in pins]]).astype(np.int64), query_row=row,
+            k, exclude_rows=exclude_rows, query_row=row,
             section_code=int(catalog.section_codes[row]), same_section=same_section,
-            published=int(catalog.published[row]), max_age_seconds=check_max_age(max_age),
-            hidden=hidden_rows(state, "related", now, article_id=article_id, article_row=row, signed_in=signed_in),
+            published=int(catalog.published[row]), max_age_seconds=check_max_age(max_age), hidden=hidden,
         )
         found = related_rows(state, row, query, self.strategy)
+        if len(pin_rows) and found.hits:
+            # a hit that is a near-duplicate of a pin: search again with the pins excluded like the
+            # page's own stories (their near-duplicates too; the full product). Otherwise the lists agree.
+            hit_rows = np.array([hit_row for hit_row, _ in found.hits], dtype=np.int64)
+            cosines = state.index.pair_cosines(np.repeat(pin_rows, len(hit_rows)), np.tile(hit_rows, len(pin_rows)))
+            if bool((cosines >= self.duplicate_threshold).any()):
+                query = replaced(query, exclude_rows=np.concatenate([exclude_rows, pin_rows]).astype(np.int64))
+                found = related_rows(state, row, query, self.strategy)
         chosen = found.hits
         if pins:
             scores = similarity_matrix(state, np.array([row]), np.array([pin for pin, _ in pins]))[0]

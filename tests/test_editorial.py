@@ -411,3 +411,16 @@ def test_module_examples():
     from recommender import _rules
 
     assert doctest.testmod(_rules).failed == 0
+
+
+def test_a_pinned_story_is_not_shown_twice(fresh):
+    """a004 and a054 are copies of one wire story (cosine >= duplicate_threshold): pinning one
+    under a027, whose list holds the other, leaves one copy on the list."""
+    assert "a054" in ids(fresh.related("a027", now=SAMPLE_NOW)) and "a004" not in ids(fresh.related("a027",
+                                                                                                   now=SAMPLE_NOW))
+    fresh.pin("a004", under="a027", position=1)
+    shown = ids(fresh.related("a027", now=SAMPLE_NOW))
+    assert shown[0] == "a004" and "a054" not in shown and "a018" not in shown
+    assert len(shown) == len(set(shown))
+    row_ids, _ = fresh.related_batch(["a027"], now=SAMPLE_NOW)
+    assert [i for i in row_ids[0] if i] == shown
