@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._articles import ArticleLimits
 from ._checks import (
@@ -54,6 +55,16 @@ _PAGE = PageSizes()
 def _moment(now: datetime | None) -> float:
     """A call's ``now`` as epoch seconds (``None``: the current time; naive: refused)."""
     return float(epoch_seconds(check_now(now)))
+
+
+def _pair_scores(state: ModelState, row: int, columns: np.ndarray) -> np.ndarray:
+    """The Related score of ``row`` with each of a few ``columns`` (as :meth:`similarity`), from
+    their pair cosines: no product over the archive."""
+    cosines = state.index.pair_cosines(np.full(len(columns), row), columns)
+    if state.profiles is None:
+        return cosines
+    matrix = sp.csr_matrix((cosines, (np.zeros(len(columns), dtype=np.int64), columns)), shape=(1, state.index.n_rows))
+    return state.profiles.block_scores(np.array([row]), matrix)[:, columns].toarray().ravel()
 
 
 class ListQueries:
@@ -165,7 +176,7 @@ class ListQueries:
                 found = related_rows(state, row, query, self.strategy)
         chosen = found.hits
         if pins:
-            scores = similarity_matrix(state, np.array([row]), np.array([pin for pin, _ in pins]))[0]
+            scores = _pair_scores(state, row, pin_rows)
             chosen = with_pins(chosen, [(pin, position, float(score)) for (pin, position), score in zip(pins, scores)], k)
         hits = explained_hits(chosen, state.index.row_vector(row), state.index, catalog,
                               state.vectorizer.display_terms_, query.explain_terms,

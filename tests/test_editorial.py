@@ -160,6 +160,7 @@ def test_a_pin_takes_its_place_and_a_pin_past_the_end_goes_last(fresh):
     after = fresh.related("a005", now=SAMPLE_NOW, k=5)
     assert ids(after)[1] == far and ids(after)[0] == before[0] and len(after) == 5
     assert after[1].explanation.startswith("pinned")
+    assert after[1].score == pytest.approx(float(fresh.similarity(["a005"], [far])[0, 0]), abs=1e-6)
     assert ids(after).count(far) == 1
     fresh.pin(far, under="a005", position=99)  # replaces the earlier pin of that item
     assert ids(fresh.related("a005", now=SAMPLE_NOW, k=5))[-1] == far
