@@ -8,6 +8,7 @@ from .exceptions import (
     ArtifactError,
     CorruptArtifactError,
     DuplicateArticleError,
+    EmbargoedArticleError,
     IncompatibleArtifactError,
     InvalidInputError,
     InvalidOptionError,
@@ -17,6 +18,7 @@ from .exceptions import (
     UnknownArticleError,
 )
 from ._reaction_policy import ReactionReport
+from ._rules import EditorialRules, EligibilityRule
 from ._hits import Hit, Page
 from ._options import PageSizes
 from ._model import Recommender
@@ -31,6 +33,9 @@ __all__ = [
     "ArtifactError",
     "CorruptArtifactError",
     "DuplicateArticleError",
+    "EditorialRules",
+    "EligibilityRule",
+    "EmbargoedArticleError",
     "Hit",
     "IncompatibleArtifactError",
     "InvalidInputError",

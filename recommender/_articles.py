@@ -28,7 +28,10 @@ from ._readers import iter_records
 __all__ = ["Article", "ArticleLimits", "load_articles", "parse_datetime", "to_article"]
 
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_FIELDS = ("id", "title", "body", "published_at", "section", "url", "tags", "language")
+_FIELDS = ("id", "title", "body", "published_at", "section", "url", "tags", "language", "flags")
+_FLAG = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+BOOLEAN_FIELDS = ("paywalled", "sponsored", "opinion")
+"""Boolean record fields read as flags: ``{"paywalled": true}`` is ``flags=("paywalled",)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,10 @@ class Article:
     tags : tuple of str
     language : str or None
         Language code such as ``"en"``.
+    flags : tuple of str
+        Editorial flags such as ``"paywalled"``, ``"sponsored"``, ``"opinion"`` (lower-case
+        names of up to 40 letters, digits, ``_`` or ``-``), sorted, each once; eligibility
+        rules test them (``docs/editorial.md``).
     """
 
     id: str
@@ -61,6 +68,7 @@ class Article:
     url: str | None = None
     tags: tuple[str, ...] = ()
     language: str | None = None
+    flags: tuple[str, ...] = ()
 
     def metadata(self) -> dict:
         """What the catalogue stores of the article (everything but the body), as JSON values."""
@@ -71,6 +79,8 @@ class Article:
             "url": self.url,
             "tags": list(self.tags),
             "published_at": self.published_at.isoformat(),
+            "language": self.language,
+            "flags": list(self.flags),
         }
 
 
@@ -138,6 +148,30 @@ def _tags(value: Any) -> tuple[str, ...]:
     return tuple(tag.strip() for tag in value if tag.strip())
 
 
+def _flags(record: Mapping[str, Any]) -> tuple[str, ...]:
+    value = record.get("flags")
+    if is_missing(value):
+        value = ()
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(flag, str) for flag in value):
+        raise ValueError("flags must be a list of strings or a comma-separated string")
+    flags = {flag.strip() for flag in value if flag.strip()}
+    for name in BOOLEAN_FIELDS:
+        given = record.get(name)
+        if is_missing(given):
+            continue
+        if not isinstance(given, bool):
+            raise ValueError(f"{name} must be true or false, got {given!r}")
+        if given:
+            flags.add(name)
+    for flag in flags:
+        if not _FLAG.fullmatch(flag):
+            raise ValueError(f"flag {flag!r} must be a lower-case name of letters, digits, '_' or '-' "
+                             f"(at most 40 characters)")
+    return tuple(sorted(flags))
+
+
 def to_article(
     record: Any,
     *,
@@ -175,6 +209,7 @@ def to_article(
         url = _text(record, "url", required=False, max_chars=4_000)
         language = _text(record, "language", required=False, max_chars=35)
         tags = _tags(record.get("tags"))
+        flags = _flags(record)
     except ValueError as error:
         raise InvalidInputError(str(error), source=source, line=line, record_id=shown_id) from None
     return Article(
@@ -186,6 +221,7 @@ def to_article(
         url=url or None,
         tags=tags,
         language=language or None,
+        flags=flags,
     )
 
 
@@ -199,7 +235,9 @@ def load_articles(
 
     Each record has ``id``, ``title``, ``body`` (text or HTML), ``published_at``
     (ISO 8601 with zone) and optionally ``section``, ``url``, ``tags`` (list, or a
-    comma-separated string in CSV) and ``language``. Other fields are ignored.
+    comma-separated string in CSV), ``language``, ``flags`` (list or comma-separated
+    string) and the booleans ``paywalled``, ``sponsored``, ``opinion`` (read as flags).
+    Other fields are ignored.
 
     Parameters
     ----------

@@ -25,12 +25,14 @@ import numpy as np
 
 from ._segments import FOLD_MIN, should_fold
 from ._time import epoch_seconds
-from .exceptions import DuplicateArticleError, UnknownArticleError
+from .exceptions import DuplicateArticleError, InvalidInputError, UnknownArticleError
 
 __all__ = ["Catalog", "StringColumn"]
 
 # joins a row's details: url ("" for none), published_at, tags; validation keeps NUL out of all three
 _SEPARATOR = "\x00"
+MAX_FLAGS = 32
+"""Distinct editorial flags a model holds (one bit each of a uint32 per article)."""
 _UTF8_CONTINUATION_MASK, _UTF8_CONTINUATION = 0xC0, 0x80  # bytes 10xxxxxx continue a character
 
 
@@ -98,7 +100,8 @@ class Catalog:
     ----------
     records : sequence of dict
         One dict per row with keys ``id``, ``title``, ``section``, ``url``, ``tags``,
-        ``published_at`` (ISO 8601 string): the form :meth:`record` returns.
+        ``published_at`` (ISO 8601 string), optionally ``language`` and ``flags``: the form
+        :meth:`record` returns.
     """
 
     _FOLD_MIN = FOLD_MIN  # tail rows before they are folded into the arrays (see recommender._segments)
@@ -117,6 +120,11 @@ class Catalog:
         self.published = np.empty(0, dtype=np.int64)
         self.by_published = np.empty(0, dtype=np.int64)
         self._published_sorted = np.empty(0, dtype=np.int64)
+        self._language_names: list[str] = []
+        self._languages: dict[str | None, int] = {None: -1}
+        self.language_codes = np.empty(0, dtype=np.int32)  # -1: no language
+        self._flag_names: list[str] = []
+        self.flag_bits = np.empty(0, dtype=np.uint32)  # bit i: the row holds flag _flag_names[i]
         self.section_counts = None  # the archive's (sub)section counts, kept by recommender._reader (copies share it)
         self._aliases: dict[str, str] = {}  # alias id -> canonical id (recommender._aliases)
         self.extend(records)
@@ -134,12 +142,34 @@ class Catalog:
             arrays[f"catalog_{name}_blob"], arrays[f"catalog_{name}_offsets"] = column.blob, column.offsets
         arrays.update(catalog_id_hashes=hashes, catalog_id_rows=hash_rows,
                       catalog_sections=self.section_codes, catalog_published=self.published,
-                      catalog_by_published=self.by_published, removed=self.removed.astype(np.uint8))
+                      catalog_by_published=self.by_published, removed=self.removed.astype(np.uint8),
+                      catalog_languages=self.language_codes, catalog_flags=self.flag_bits)
         return arrays, list(self._section_names)
+
+    def facet_names(self) -> dict[str, list[str]]:
+        """The names behind :attr:`language_codes` and :attr:`flag_bits`, in code (bit) order."""
+        return {"languages": list(self._language_names), "flags": list(self._flag_names)}
+
+    def _set_facets(self, arrays: dict[str, np.ndarray], names: dict[str, list[str]] | None) -> None:
+        """Language codes and flag bits of a stored catalogue; models saved before they existed
+        have neither (every row: no language, no flag)."""
+        n = len(self.removed)
+        names = names or {}
+        languages, flags = list(names.get("languages", [])), list(names.get("flags", []))
+        codes = arrays.get("catalog_languages", np.full(n, -1, dtype=np.int32))
+        bits = arrays.get("catalog_flags", np.zeros(n, dtype=np.uint32))
+        if (codes.shape != (n,) or bits.shape != (n,) or codes.dtype != np.int32 or bits.dtype != np.uint32
+                or not all(isinstance(x, str) for x in languages + flags) or len(flags) > MAX_FLAGS):
+            raise ValueError("catalogue language or flag arrays do not match the articles")
+        if n and (int(codes.min()) < -1 or int(codes.max()) >= len(languages) or int(bits.max()) >= 1 << len(flags)):
+            raise ValueError("catalogue language codes or flag bits out of range")
+        self.language_codes, self.flag_bits = codes, bits
+        self._language_names, self._flag_names = languages, flags
+        self._languages = {None: -1} | {name: code for code, name in enumerate(languages)}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], section_names: list[str | None], *,
-                    verify: bool = True) -> Catalog:
+                    verify: bool = True, facets: dict[str, list[str]] | None = None) -> Catalog:
         """A catalogue over :meth:`to_arrays` output (mapped arrays stay mapped).
 
         With ``verify``, everything a lookup relies on is checked (``ValueError`` if not):
@@ -175,6 +205,7 @@ class Catalog:
         catalog._published_sorted = catalog.published[catalog.by_published] if n else catalog._published_sorted
         catalog._section_names = list(section_names)
         catalog._sections = {None: -1} | {name: code for code, name in enumerate(section_names)}
+        catalog._set_facets(arrays, facets)
         if verify:
             catalog._check(len(section_names))
         return catalog
@@ -229,6 +260,10 @@ class Catalog:
             new_ids.add(record["id"])
         first = len(self)
         codes = [self._section_code_adding(record["section"]) for record in records]
+        flag_names = sorted({flag for record in records for flag in record.get("flags", ())} - set(self._flag_names))
+        if len(self._flag_names) + len(flag_names) > MAX_FLAGS:
+            raise InvalidInputError(f"articles hold {len(self._flag_names) + len(flag_names)} distinct flags, above "
+                                    f"the limit of {MAX_FLAGS}")
         seconds = [epoch_seconds(datetime.fromisoformat(record["published_at"])) for record in records]
         ids, titles, details = self._tail
         self._tail = ids, titles, details = list(ids), list(titles), list(details)  # copies: see copy()
@@ -239,6 +274,12 @@ class Catalog:
             titles.append(record["title"])
             details.append(_SEPARATOR.join([record["url"] or "", record["published_at"], *record["tags"]]))
         self.section_codes = np.concatenate([self.section_codes, np.asarray(codes, dtype=np.int32)])
+        self._flag_names = [*self._flag_names, *flag_names]
+        bit_of = {name: 1 << bit for bit, name in enumerate(self._flag_names)}
+        languages = [self._language_code_adding(record.get("language")) for record in records]
+        self.language_codes = np.concatenate([self.language_codes, np.asarray(languages, dtype=np.int32)])
+        self.flag_bits = np.concatenate([self.flag_bits, np.asarray(
+            [sum(bit_of[flag] for flag in record.get("flags", ())) for record in records], dtype=np.uint32)])
         self.removed = np.concatenate([self.removed, removed])
         self._n_removed += int(removed.sum())
         self.published = np.concatenate([self.published, np.asarray(seconds, dtype=np.int64)])
@@ -258,6 +299,31 @@ class Catalog:
             code = self._sections[section] = len(self._section_names)
             self._section_names.append(section)
         return code
+
+    def _language_code_adding(self, language: str | None) -> int:
+        code = self._languages.get(language)
+        if code is None:
+            code = self._languages[language] = len(self._language_names)
+            self._language_names.append(language)
+        return code
+
+    def language(self, row: int) -> str | None:
+        """Language of ``row`` (``None`` for none)."""
+        code = int(self.language_codes[row])
+        return None if code < 0 else self._language_names[code]
+
+    def language_code(self, language: str | None) -> int:
+        """Internal code of a language; ``-2`` for a language no article has."""
+        return self._languages.get(language, -2)
+
+    def flags(self, row: int) -> list[str]:
+        """Flags of ``row``, sorted."""
+        bits = int(self.flag_bits[row])
+        return [name for bit, name in enumerate(self._flag_names) if bits >> bit & 1]
+
+    def flag_mask(self, flag: str) -> int:
+        """The bit of ``flag`` in :attr:`flag_bits` (0 for a flag no article holds)."""
+        return 1 << self._flag_names.index(flag) if flag in self._flag_names else 0
 
     def _fold(self) -> None:
         """Move the tail rows into the arrays once there are enough of them."""
@@ -284,6 +350,7 @@ class Catalog:
         other._tail_row_of, other._sections = dict(self._tail_row_of), dict(self._sections)
         other._section_names = list(self._section_names)
         other._aliases = dict(self._aliases)
+        other._languages, other._language_names = dict(self._languages), list(self._language_names)
         return other  # tail lists are replaced, not appended to, by extend()
 
     def published_between(self, start: float, end: float) -> np.ndarray:
@@ -402,13 +469,15 @@ class Catalog:
         return [*self._columns[0], *self._tail[0]]
 
     def record(self, row: int) -> dict:
-        """The stored metadata of ``row``: ``id``, ``title``, ``section``, ``url``, ``tags``, ``published_at``."""
+        """The stored metadata of ``row``: ``id``, ``title``, ``section``, ``url``, ``tags``,
+        ``published_at``, ``language`` and ``flags``."""
         if not -len(self) <= row < len(self):
             raise IndexError(row)
         row = row % len(self)
         url, published_at, *tags = self._value(2, row).split(_SEPARATOR)
         return {"id": self.id(row), "title": self._value(1, row), "section": self.section(row),
-                "url": url or None, "tags": tags, "published_at": published_at}
+                "url": url or None, "tags": tags, "published_at": published_at, "language": self.language(row),
+                "flags": self.flags(row)}
 
     def section(self, row: int) -> str | None:
         """Section name of ``row`` (``None`` for none)."""

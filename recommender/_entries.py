@@ -2,11 +2,12 @@
 
 An entry is ``(kind, payload)``: ``"articles"`` (new articles, bodies included),
 ``"reactions"`` (reaction records and the ``now`` they were checked against), ``"removals"``
-(unpublished ids) or ``"aliases"`` (``[alias, canonical]`` pairs, see :mod:`recommender._aliases`).
-:func:`apply_entry` replays one on a :class:`~recommender._state.ModelState` through the same
-transitions a direct update uses; a writer builds its own new state by replaying the entry it
-logs, so every process that replays the log reaches the same state. :func:`redacted` takes
-purged ids out of a payload (:mod:`recommender.purge`).
+(unpublished ids), ``"aliases"`` (``[alias, canonical]`` pairs, see :mod:`recommender._aliases`) or
+``"rules"`` (one editorial change: a block, a pin, their removal, or new eligibility rules; see
+:mod:`recommender._rules`). :func:`apply_entry` replays one on a
+:class:`~recommender._state.ModelState` through the same transitions a direct update uses; a writer
+builds its own new state by replaying the entry it logs, so every process that replays the log
+reaches the same state. :func:`redacted` takes purged ids out of a payload (:mod:`recommender.purge`).
 
 Pure computation: JSON values and states in, states out.
 """
@@ -21,19 +22,20 @@ from typing import Any
 from ._aliases import with_aliases
 from ._articles import Article
 from ._reactions import Reaction
-from ._state import ModelState, ReactionPolicy, with_articles, with_reactions, without_articles
+from ._rules import changed_rules
+from ._state import ModelState, ReactionPolicy, with_articles, with_reactions, with_rules, without_articles
 from .exceptions import RecommenderError
 
 __all__ = ["KINDS", "aliases_entry", "apply_entry", "articles_entry", "named_ids", "reactions_entry", "redacted",
-           "removals_entry", "replay"]
+           "removals_entry", "replay", "rule_entry"]
 
-KINDS = ("articles", "reactions", "removals", "aliases")
+KINDS = ("articles", "reactions", "removals", "aliases", "rules")
 
 
 def articles_entry(articles: Sequence[Article]) -> dict[str, Any]:
     """The payload of an ``"articles"`` entry (validated articles)."""
     return {"articles": [[a.id, a.title, a.body, a.published_at.isoformat(), a.section, a.url, list(a.tags),
-                          a.language] for a in articles]}
+                          a.language, list(a.flags)] for a in articles]}
 
 
 def reactions_entry(records: Sequence[Reaction], now: float) -> dict[str, Any]:
@@ -52,11 +54,18 @@ def removals_entry(article_ids: Sequence[str]) -> dict[str, Any]:
     return {"ids": list(article_ids)}
 
 
+def rule_entry(action: str, **arguments: Any) -> dict[str, Any]:
+    """The payload of a ``"rules"`` entry: ``action`` (one of :data:`recommender._rules.RULE_ACTIONS`) and its
+    arguments (``item``, ``under``, ``position``; ``rules`` for ``"eligibility"``)."""
+    return {"action": action, **arguments}
+
+
 _RECORDS = {  # per kind: the payload's list of records, and the ids one record names
     "articles": ("articles", lambda record: (record[0],)),
     "reactions": ("reactions", lambda record: (record[0],)),
     "removals": ("ids", lambda record: (record,)),
     "aliases": ("aliases", tuple),
+    "rules": (None, None),  # editorial rules name ids only, no article text: a purge keeps them (docs/editorial.md)
 }
 
 
@@ -70,6 +79,8 @@ def _records_of(kind: str) -> tuple[str, Any]:
 def named_ids(kind: str, payload: dict[str, Any]) -> set[str]:
     """Every article id an entry's payload names."""
     key, names = _records_of(kind)
+    if key is None:
+        return set()
     return {article_id for record in payload[key] for article_id in names(record)}
 
 
@@ -77,6 +88,8 @@ def redacted(kind: str, payload: dict[str, Any], article_ids: set[str]) -> tuple
     """``payload`` without the records that name ``article_ids`` (a purge), and how many were
     dropped; ``None`` when nothing is left of it (the entry is deleted)."""
     key, names = _records_of(kind)
+    if key is None:
+        return payload, 0
     kept = [record for record in payload[key] if not article_ids.intersection(names(record))]
     dropped = len(payload[key]) - len(kept)
     if not dropped:
@@ -109,8 +122,10 @@ def apply_entry(state: ModelState, position: int, kind: str, payload: dict[str, 
 
 def _applied(state: ModelState, kind: str, payload: dict[str, Any], policy: ReactionPolicy) -> ModelState:
     if kind == "articles":
-        articles = [Article(i, title, body, datetime.fromisoformat(published), section, url, tuple(tags), language)
-                    for i, title, body, published, section, url, tags, language in payload["articles"]]
+        # entries logged before flags existed have eight fields
+        articles = [Article(i, title, body, datetime.fromisoformat(published), section, url, tuple(tags), language,
+                            tuple(flags[0]) if flags else ())
+                    for i, title, body, published, section, url, tags, language, *flags in payload["articles"]]
         return with_articles(state, articles, policy)[0]
     if kind == "reactions":
         records = [Reaction(i, reaction, count, None if at is None else datetime.fromisoformat(at))
@@ -120,4 +135,6 @@ def _applied(state: ModelState, kind: str, payload: dict[str, Any], policy: Reac
         return without_articles(state, payload["ids"])
     if kind == "aliases":
         return with_aliases(state, [tuple(pair) for pair in payload["aliases"]])
+    if kind == "rules":
+        return with_rules(state, changed_rules(state.rules, payload))
     raise ValueError(f"unknown update kind {kind!r}; kinds are {KINDS}")

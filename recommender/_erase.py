@@ -158,8 +158,9 @@ def _catalog(catalog: Catalog, keep: np.ndarray, aliases: dict[str, str]) -> Cat
     arrays["catalog_id_rows"] = new_row[arrays["catalog_id_rows"][held]]
     order = arrays["catalog_by_published"]
     arrays["catalog_by_published"] = new_row[order[new_row[order] >= 0]]
-    for name in ("catalog_sections", "catalog_published", "removed"):
-        arrays[name] = arrays[name][keep]
-    rebuilt = Catalog.from_arrays(arrays, sections, verify=False)
+    for name in ("catalog_sections", "catalog_published", "removed", "catalog_languages", "catalog_flags"):
+        if name in arrays:
+            arrays[name] = arrays[name][keep]
+    rebuilt = Catalog.from_arrays(arrays, sections, verify=False, facets=catalog.facet_names())
     rebuilt.set_aliases(aliases)
     return rebuilt

@@ -27,7 +27,8 @@ Live updates shared by every worker: with ``updates=True`` the handle also folds
 update log beside the model (``updates.sqlite``, see :mod:`recommender._updates`) into its
 model at most ``staleness`` seconds after another process appended to it, and its write
 methods (:meth:`ModelHandle.add_articles`, :meth:`~ModelHandle.record_reactions`,
-:meth:`~ModelHandle.remove_articles`) validate an update against the state at the end of the
+:meth:`~ModelHandle.remove_articles`, and the editorial rules: :meth:`~ModelHandle.block`,
+:meth:`~ModelHandle.pin`...) validate an update against the state at the end of the
 log, append it and apply it. A process that folded the log up to position ``P`` holds exactly
 the state of the published model given the same updates directly. A published version
 records the log position its state absorbed (:attr:`Recommender.log_position_`); a handle
@@ -55,7 +56,7 @@ from ._articles import load_articles
 from ._catalog import id_hash
 from ._checks import check_exclude, check_now
 from ._aliases import check_aliases
-from ._entries import aliases_entry, apply_entry, articles_entry, reactions_entry, removals_entry
+from ._entries import aliases_entry, apply_entry, articles_entry, reactions_entry, removals_entry, rule_entry
 from ._model import Recommender
 from ._reactions import load_reactions
 from ._time import epoch_seconds
@@ -226,6 +227,29 @@ class ModelHandle:
         """Declare aliases for every process (see :meth:`Recommender.add_aliases`); return the
         log position of the update (nothing is logged if a pair is refused)."""
         return self._write("aliases", aliases_entry(check_aliases(aliases)))
+
+    def block(self, item: str, *, under: str | None = None) -> int:
+        """Block an item for every process (see :meth:`Recommender.block`): it leaves their
+        lists within ``staleness`` seconds. Returns the log position of the update."""
+        return self._write("rules", rule_entry("block", item=item, under=under))
+
+    def unblock(self, item: str, *, under: str | None = None) -> int:
+        """Lift a block for every process (see :meth:`Recommender.unblock`); returns the log position."""
+        return self._write("rules", rule_entry("unblock", item=item, under=under))
+
+    def pin(self, item: str, *, under: str, position: int) -> int:
+        """Pin an item for every process (see :meth:`Recommender.pin`); returns the log position."""
+        return self._write("rules", rule_entry("pin", item=item, under=under, position=position))
+
+    def unpin(self, item: str, *, under: str) -> int:
+        """Remove a pin for every process (see :meth:`Recommender.unpin`); returns the log position."""
+        return self._write("rules", rule_entry("unpin", item=item, under=under))
+
+    def set_eligibility(self, rules: Iterable[Any]) -> int:
+        """Replace the eligibility rules for every process (see :meth:`Recommender.set_eligibility`);
+        returns the log position (nothing is logged if a rule is invalid)."""
+        return self._write("rules", rule_entry("eligibility", rules=[
+            rule if isinstance(rule, dict) else rule.to_json() for rule in rules]))
 
     def compact(self) -> int:
         """Delete the log entries every version still on disk has absorbed; return how many.

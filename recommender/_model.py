@@ -32,6 +32,7 @@ from ._popularity import PopularityConfig
 from ._queries import ListQueries
 from ._reaction_policy import ReactionReport
 from ._reactions import load_reactions
+from ._rules import EditorialRules, changed_rules, rules_from_json
 from ._state import ReactionPolicy
 from ._time import epoch_seconds
 from .exceptions import CorruptArtifactError, InvalidInputError, InvalidOptionError, UnknownArticleError
@@ -425,6 +426,90 @@ class Recommender(ListQueries):
         options._number("min_known_share", min_known_share, 0, 1)
         return transitions.drift_report(self._fitted().growth, max_added_share=max_added_share,
                                         min_known_share=min_known_share)
+
+    # ------------------------------------------------------------------ editorial rules
+    @property
+    def rules(self) -> EditorialRules:
+        """The editorial rules the lists follow: blocks, pins, eligibility rules (see
+        ``docs/editorial.md``); saved with the model, shared through the update log by
+        :class:`~recommender.ModelHandle`."""
+        return self._fitted().rules
+
+    def _change_rules(self, action: str, **arguments: Any) -> Recommender:
+        self._fitted()
+        with self._lock:
+            self._state = transitions.with_rules(self._state, changed_rules(self._state.rules,
+                                                                            {"action": action, **arguments}))
+        return self
+
+    def block(self, item: str, *, under: str | None = None) -> Recommender:
+        """Keep ``item`` out of every list, or out of article ``under``'s lists only.
+
+        Takes effect at once, beats a pin, and holds for ids the model does not hold yet
+        (the item may arrive later). Blocking an article under itself raises
+        :class:`~recommender.InvalidOptionError`.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> from recommender import Recommender, load_articles
+        >>> from recommender.datasets import SAMPLE_NOW, sample_articles_path
+        >>> rec = Recommender().fit(load_articles(sample_articles_path()))
+        >>> blocked = rec.related("a005", now=SAMPLE_NOW)[0].article_id
+        >>> blocked in [hit.article_id for hit in rec.block(blocked).related("a005", now=SAMPLE_NOW)]
+        False
+        """
+        return self._change_rules("block", item=item, under=under)
+
+    def unblock(self, item: str, *, under: str | None = None) -> Recommender:
+        """Lift a block set by :meth:`block` (one that does not exist is a no-op); returns self."""
+        return self._change_rules("unblock", item=item, under=under)
+
+    def pin(self, item: str, *, under: str, position: int) -> Recommender:
+        """Show ``item`` at ``position`` (1 is the top) of article ``under``'s Related list.
+
+        A position past the list's end places the item at the end. A pin beats eligibility
+        rules and scores, not a block, nor time (an item published after ``now`` waits).
+        Pinning an article in its own list raises :class:`~recommender.InvalidOptionError`.
+
+        Returns
+        -------
+        self
+        """
+        return self._change_rules("pin", item=item, under=under, position=position)
+
+    def unpin(self, item: str, *, under: str) -> Recommender:
+        """Remove a pin set by :meth:`pin` (one that does not exist is a no-op); returns self."""
+        return self._change_rules("unpin", item=item, under=under)
+
+    def set_eligibility(self, rules: Iterable[Any]) -> Recommender:
+        """Replace the eligibility rules: requirements items must meet to appear in a list.
+
+        Parameters
+        ----------
+        rules : iterable of EligibilityRule or mapping
+            Each ``{"list": ..., "field": ..., "op": ..., "value": ..., "readers": ...}``
+            (see :class:`~recommender.EligibilityRule`); an unknown field raises
+            :class:`~recommender.InvalidOptionError` naming it, and nothing changes.
+
+        Returns
+        -------
+        self
+        """
+        return self._change_rules("eligibility", rules=[rule if isinstance(rule, Mapping) else rule.to_json()
+                                                        for rule in rules])
+
+    def set_rules(self, rules: EditorialRules | Mapping[str, Any]) -> Recommender:
+        """Replace every editorial rule, e.g. with another model's :attr:`rules` after a refit
+        (``new.set_rules(old.rules)``) or their JSON form (:meth:`EditorialRules.to_json`)."""
+        self._fitted()
+        rules = rules_from_json(rules.to_json() if isinstance(rules, EditorialRules) else rules)
+        with self._lock:
+            self._state = transitions.with_rules(self._state, rules)
+        return self
 
     vectorizer_ = property(lambda self: self._fitted().vectorizer, doc="The fitted TextVectorizer.")
     index_ = property(lambda self: self._fitted().index, doc="The CosineIndex of article vectors.")

@@ -1,7 +1,7 @@
 """Conversion between a :class:`~recommender._state.ModelState` and the arrays and JSON an artifact holds.
 
 :func:`to_artifact` lists the arrays (CSR matrix and its transpose, neighbour profiles
-and theirs, IDF, popularity state) and JSON documents (terms, article metadata, pending reactions) that
+and theirs, IDF, popularity state) and JSON documents (terms, article metadata, pending reactions, editorial rules) that
 :func:`recommender._store.publish` writes; :func:`from_artifact` checks them for
 consistency and rebuilds the state. No pickle anywhere, and no file I/O here
 (:mod:`recommender._store` reads and writes the files).
@@ -23,7 +23,9 @@ from ._options import RelatedOptions
 from ._popularity import PopularityConfig, PopularityState
 from ._profiles import NeighbourProfiles
 from ._reactions import Reaction, to_reaction
+from ._rules import rules_from_json
 from ._state import MAX_PENDING_REACTIONS, Growth, ModelState
+from .exceptions import InvalidOptionError
 from ._vectorize import TextVectorizer
 
 __all__ = ["from_artifact", "to_artifact"]
@@ -68,6 +70,8 @@ def to_artifact(fitted: ModelState, config: dict[str, Any]) -> dict[str, Any]:
             "growth": asdict(fitted.growth),
             "display_terms": [str(term) for term in fitted.vectorizer.display_terms_],
             **alias_documents,
+            "facets": fitted.catalog.facet_names(),
+            "editorial": fitted.rules.to_json(),
         },
         "metadata": {
             "config": config,
@@ -108,7 +112,7 @@ def from_artifact(
         catalog = Catalog()
         catalog.extend(records, removed=removed.astype(bool))
     else:
-        catalog = Catalog.from_arrays(arrays, documents["sections"], verify=verify)
+        catalog = Catalog.from_arrays(arrays, documents["sections"], verify=verify, facets=documents.get("facets"))
     catalog.set_aliases(check_stored_aliases(documents.get("aliases", [])))  # saved only when some are declared
     shape = (len(catalog), len(terms))
     vectors = _csr(arrays, "vectors", shape, verify)
@@ -142,9 +146,14 @@ def from_artifact(
     purged = arrays.get("purged_id_hashes", np.zeros(0, dtype=np.uint64))  # saved only after a purge
     if purged.dtype != np.uint64 or purged.ndim != 1:
         raise ValueError(f"purged id hashes have dtype {purged.dtype} and {purged.ndim} dimensions")
+    try:
+        rules = rules_from_json(documents.get("editorial", {}))  # none in models saved before editorial rules
+    except InvalidOptionError as error:
+        raise ValueError(f"editorial rules: {error}") from None
     return ModelState(vectorizer, CosineIndex(vectors, postings), catalog,
                       PopularityState.from_arrays(popularity, mass, last), profiles, pending,
-                      Growth(**documents.get("growth", {"fitted": shape[0]})), purged=frozenset(purged.tolist()))
+                      Growth(**documents.get("growth", {"fitted": shape[0]})), purged=frozenset(purged.tolist()),
+                      rules=rules)
 
 
 def _pending(entries: Any) -> tuple[Reaction, ...]:

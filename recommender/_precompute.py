@@ -27,6 +27,14 @@ number of articles from its arrays; workers load the same version directory with
 Table ``lists(list, article_id, rank, item_id, score)``: ``list`` is ``"related"`` or, with
 ``pages=True``, also ``"ranking"`` and ``"recommendation"`` (each article's page for an
 anonymous reader at ``now``, with no story twice on a page). ``rank`` starts at 1.
+
+Time and editorial rules: lists are computed at ``now`` (the current time unless given), as
+the single calls compute them. Articles published after ``now`` (scheduled) get no lists and
+appear in none; table ``meta`` records ``now`` and ``valid_until``, the earliest scheduled
+publication (empty when nothing is scheduled): the output is exact until then, and a site
+reruns precompute at that time (or serves the newly published article's lists live). The
+model's editorial rules apply (blocks, pins, eligibility); with an update log beside the
+model (``updates.sqlite``), the rules as of its last entry.
 """
 
 from __future__ import annotations
@@ -47,13 +55,17 @@ import joblib
 import numpy as np
 
 from . import _store as store
+from ._rules import EditorialRules, changed_rules
+from ._time import epoch_seconds
+from ._updates import LOG_NAME, UpdateLog
+from ._visibility import valid_until
 from ._related import block_rows
 from ._catalog import Catalog
 from ._checks import check_k, check_now
-from .exceptions import ArtifactError, InvalidOptionError
+from .exceptions import ArtifactError, InvalidOptionError, RecommenderError
 from ._model import Recommender
 
-__all__ = ["PrecomputeReport", "precompute"]
+__all__ = ["PrecomputeReport", "precompute", "rules_with_log"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -81,9 +93,14 @@ def _model(version_dir: str) -> Recommender:
     return Recommender.load(version_dir, mmap=True, verify=False)
 
 
-def _block_task(version_dir: str, number: int, rows: np.ndarray, k: int, pages: bool, now: datetime | None):
+def _block_task(version_dir: str, number: int, rows: np.ndarray, k: int, pages: bool, now: datetime,
+                rules: dict):
     rec = _model(version_dir)
-    ids = [rec.catalog_.id(row) for row in rows if not rec.catalog_.removed[row]]
+    if rec.rules.to_json() != rules:  # the rules of the update log, once per worker and rules
+        rec.set_rules(rules)
+    moment = epoch_seconds(now)
+    catalog = rec.catalog_
+    ids = [catalog.id(row) for row in rows if not catalog.removed[row] and catalog.published[row] <= moment]
     out: list[tuple[str, str, int, str, float]] = []
     if pages:
         for article_id in ids:
@@ -92,7 +109,7 @@ def _block_task(version_dir: str, number: int, rows: np.ndarray, k: int, pages: 
                                ("recommendation", page.recommendation)):
                 out.extend((name, article_id, rank, hit.article_id, hit.score) for rank, hit in enumerate(hits, 1))
     else:
-        item_ids, scores = rec.related_batch(ids, k=k, block_size=len(ids))
+        item_ids, scores = rec.related_batch(ids, k=k, block_size=max(len(ids), 1), now=now)
         for article_id, items, values in zip(ids, item_ids, scores):
             out.extend(("related", article_id, rank, item, float(score))
                        for rank, (item, score) in enumerate(zip(items, values), 1) if item)
@@ -232,7 +249,9 @@ def precompute(
         Also precompute each page's Ranking and Recommendation lists for an anonymous
         reader at ``now`` (slower: one :meth:`Recommender.page` call per article).
     now : datetime, optional
-        Site time for ``pages``; required then, so that reruns give the same output.
+        Site time of the lists (``None``: the current time); required with ``pages``, so
+        that reruns give the same output. Articles published later get no lists and appear
+        in none; the output records until when it is valid (module docstring).
     jsonl : path-like, optional
         Also export the lists as JSON lines.
     jsonl_fields : bool, default=False
@@ -254,25 +273,31 @@ def precompute(
     k, block_size = check_k(k), check_k(block_size, "block_size")
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0):
         raise InvalidOptionError(f"n_jobs must be None, a positive number of workers or -1 (all cores), got {n_jobs!r}")
-    if pages:
-        if now is None:
-            raise InvalidOptionError("pages=True needs a fixed now, so that reruns and resumes agree")
-        now = check_now(now)
+    if pages and now is None:
+        raise InvalidOptionError("pages=True needs a fixed now, so that reruns and resumes agree")
+    now = check_now(now)
     version = store.resolve(store.check_path(model, "model"))
     manifest = store.read_manifest(version)
     # the article count comes from the verified arrays, never from the manifest alone
-    n_articles = len(Recommender.load(version, mmap=True, verify=True).catalog_)
+    loaded = Recommender.load(version, mmap=True, verify=True)
+    n_articles = len(loaded.catalog_)
+    rules = rules_with_log(model, loaded).to_json()
+    until = valid_until(loaded.catalog_, epoch_seconds(now))
+    until_text = "" if until is None else datetime.fromtimestamp(until, now.tzinfo).isoformat()
     blocks = block_rows(n_articles, block_size)
     out = _target(store.check_path(out, "out"))
     jsonl = _target(store.check_path(jsonl, "jsonl")) if jsonl is not None else None
     partial = out.with_name(out.name + ".partial")
+    # related lists depend on now only through which articles are published
     fingerprint = {"model": str(version), "created_at": manifest["created_at"], "k": k, "pages": pages,
-                   "now": now.isoformat() if now else None, "block_size": block_size}
+                   "now": now.isoformat() if pages else None, "valid_until": until_text,
+                   "published": int((loaded.catalog_.published <= epoch_seconds(now)).sum()),
+                   "block_size": block_size, "rules": rules}
     with _writing(out, "cannot write the output"), _exclusive(out):
         conn, done = _open_partial(partial, fingerprint)
         resumed = len(done)
         written = 0
-        tasks = (joblib.delayed(_block_task)(str(version), number, rows, k, pages, now)
+        tasks = (joblib.delayed(_block_task)(str(version), number, rows, k, pages, now, rules)
                  for number, rows in enumerate(blocks) if number not in done)
         try:
             with dask_backend(dask), _progress(len(blocks), resumed, progress) as bar:
@@ -287,6 +312,8 @@ def precompute(
                 conn.execute("CREATE INDEX IF NOT EXISTS lists_by_article ON lists (list, article_id, rank)")
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)",
                              (datetime.now().astimezone().isoformat(),))
+                conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                 [("now", now.isoformat()), ("valid_until", until_text)])
             conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to publish
         finally:
             conn.close()
@@ -296,6 +323,26 @@ def precompute(
             catalog = Recommender.load(version, mmap=True, verify=False).catalog_ if jsonl_fields else None
             export_jsonl(out, jsonl, catalog)
     return PrecomputeReport(n_articles, len(blocks), resumed, written, out, jsonl)
+
+
+def rules_with_log(model: str | os.PathLike, loaded: Recommender) -> EditorialRules:
+    """The editorial rules to apply: the saved model's, with the ``"rules"`` entries of the
+    update log beside it folded in as every serving process folds them (no log is created)."""
+    log_path = Path(model) / LOG_NAME
+    rules = loaded.rules
+    if not log_path.is_file():
+        return rules
+    log = UpdateLog(log_path)
+    try:
+        for _, kind, payload in log.entries_after(loaded.log_position_):
+            if kind == "rules":
+                try:
+                    rules = changed_rules(rules, payload)
+                except RecommenderError:  # skipped by the serving processes too
+                    continue
+        return rules
+    finally:
+        log.close()
 
 
 def _target(path: str | os.PathLike) -> Path:

@@ -8,11 +8,12 @@ of the list: :mod:`._related` (Related search), :mod:`._ranking`, :mod:`._recomm
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import replace as replaced
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._articles import ArticleLimits
 from ._checks import (
@@ -42,12 +43,28 @@ from ._related import (
 )
 from ._state import ModelState
 from ._time import epoch_seconds, parse_datetime
+from ._visibility import check_published, hidden_rows, pinned_rows, with_pins
 from .exceptions import InvalidInputError, InvalidOptionError, NotFittedError
 
 __all__ = ["ListQueries"]
 
 _MODES = ("popular", "trending")
 _PAGE = PageSizes()
+
+
+def _moment(now: datetime | None) -> float:
+    """A call's ``now`` as epoch seconds (``None``: the current time; naive: refused)."""
+    return float(epoch_seconds(check_now(now)))
+
+
+def _pair_scores(state: ModelState, row: int, columns: np.ndarray) -> np.ndarray:
+    """The Related score of ``row`` with each of a few ``columns`` (as :meth:`similarity`), from
+    their pair cosines: no product over the archive."""
+    cosines = state.index.pair_cosines(np.full(len(columns), row), columns)
+    if state.profiles is None:
+        return cosines
+    matrix = sp.csr_matrix((cosines, (np.zeros(len(columns), dtype=np.int64), columns)), shape=(1, state.index.n_rows))
+    return state.profiles.block_scores(np.array([row]), matrix)[:, columns].toarray().ravel()
 
 
 class ListQueries:
@@ -90,6 +107,9 @@ class ListQueries:
         same_section: bool | None = None,
         max_age: timedelta | None = None,
         exclude: Iterable[str] = (),
+        now: datetime | None = None,
+        preview: bool = False,
+        signed_in: bool = False,
     ) -> list[Hit]:
         """Stories about the same thing as an indexed article.
 
@@ -100,9 +120,18 @@ class ListQueries:
         same_section : bool or None, default=None
             ``True``: only the article's own section; ``False``: only other sections.
         max_age : datetime.timedelta or None
-            Only stories published within this time of the article (before or after).
+            Only stories published within this time of the article (before or after it, but
+            never after ``now``).
         exclude : iterable of str
             Ids that may not appear (unknown ids are ignored).
+        now : datetime or None
+            Timezone-aware site time; ``None`` is the current time. Stories published after
+            it (scheduled) never appear.
+        preview : bool, default=False
+            Allow an article published after ``now`` (an editor previewing a scheduled story);
+            without it such an article raises :class:`~recommender.EmbargoedArticleError`.
+        signed_in : bool, default=False
+            The reader is signed in: eligibility rules for anonymous readers do not apply.
 
         Returns
         -------
@@ -110,24 +139,53 @@ class ListQueries:
             Up to ``k`` hits, best first, scored by :meth:`similarity` (the anchored score,
             see :mod:`recommender._profiles`); never the article itself nor a near-duplicate
             of it (TF-IDF cosine >= ``duplicate_threshold``), never two near-duplicates of
-            each other.
+            each other. Editorial rules apply (``docs/editorial.md``): blocked items never
+            appear, pinned ones take their place, eligibility rules for ``"related"`` filter.
         """
-        return self._related_in(self._fitted(), article_id, k, same_section=same_section, max_age=max_age,
-                                exclude=exclude)
+        return self._related_in(self._fitted(), article_id, k, now=_moment(now), preview=preview,
+                                signed_in=signed_in, same_section=same_section, max_age=max_age, exclude=exclude)
 
-    def _related_in(self, state: ModelState, article_id: str, k: int, *, same_section: bool | None = None,
-                    max_age: timedelta | None = None, exclude: Iterable[str] = ()) -> list[Hit]:
+    def _related_in(self, state: ModelState, article_id: str, k: int, *, now: float, preview: bool = False,
+                    signed_in: bool = False, same_section: bool | None = None, max_age: timedelta | None = None,
+                    exclude: Iterable[str] = ()) -> list[Hit]:
         k = check_k(k)
-        row = state.catalog.row(article_id_of(article_id))
+        article_id = article_id_of(article_id)
+        catalog = state.catalog
+        row = catalog.row(article_id)
+        check_published(catalog, row, now, article_id, preview)
+        exclude_rows = catalog.known_rows(check_exclude(exclude))
+        pins = [pin for pin in pinned_rows(state, article_id, now) if pin[0] not in exclude_rows]
+        pin_rows = np.array([pin for pin, _ in pins], dtype=np.int64)
+        hidden = hidden_rows(state, "related", now, article_id=article_id, article_row=row, signed_in=signed_in)
+        if len(pin_rows):  # pinned rows are placed below, not searched (hidden_rows returns a fresh mask)
+            hidden = np.zeros(len(catalog), dtype=bool) if hidden is None else hidden
+            hidden[pin_rows] = True
         query = self._related_query(
-            k, exclude_rows=state.catalog.known_rows(check_exclude(exclude)), query_row=row,
-            section_code=int(state.catalog.section_codes[row]), same_section=same_section,
-            published=int(state.catalog.published[row]), max_age_seconds=check_max_age(max_age),
+            k, exclude_rows=exclude_rows, query_row=row,
+            section_code=int(catalog.section_codes[row]), same_section=same_section,
+            published=int(catalog.published[row]), max_age_seconds=check_max_age(max_age), hidden=hidden,
         )
         found = related_rows(state, row, query, self.strategy)
-        return explained_hits(found.hits, state.index.row_vector(row), state.index, state.catalog,
+        if len(pin_rows) and found.hits:
+            # a hit that is a near-duplicate of a pin: search again with the pins excluded like the
+            # page's own stories (their near-duplicates too; the full product). Otherwise the lists agree.
+            hit_rows = np.array([hit_row for hit_row, _ in found.hits], dtype=np.int64)
+            cosines = state.index.pair_cosines(np.repeat(pin_rows, len(hit_rows)), np.tile(hit_rows, len(pin_rows)))
+            if bool((cosines >= self.duplicate_threshold).any()):
+                query = replaced(query, exclude_rows=np.concatenate([exclude_rows, pin_rows]).astype(np.int64))
+                found = related_rows(state, row, query, self.strategy)
+        chosen = found.hits
+        if pins:
+            scores = _pair_scores(state, row, pin_rows)
+            chosen = with_pins(chosen, [(pin, position, float(score)) for (pin, position), score in zip(pins, scores)], k)
+        hits = explained_hits(chosen, state.index.row_vector(row), state.index, catalog,
                               state.vectorizer.display_terms_, query.explain_terms,
-                              story_tiers(found.core, [hit_row for hit_row, _ in found.hits]))
+                              story_tiers(found.core, [hit_row for hit_row, _ in chosen]))
+        if pins:
+            pinned = set(catalog.ids_of([pin for pin, _ in pins]))
+            hits = [replaced(hit, explanation=f"pinned by the editors; {hit.explanation}")
+                    if hit.article_id in pinned else hit for hit in hits]
+        return hits
 
     def similarity(self, article_ids: Iterable[str], other_ids: Iterable[str] | None = None) -> np.ndarray:
         """The Related score between indexed articles, as a dense matrix.
@@ -151,20 +209,28 @@ class ListQueries:
         return similarity_matrix(state, rows, columns)
 
     def related_batch(
-        self, article_ids: Iterable[str] | None = None, k: int = _PAGE.related, *, block_size: int = 256
+        self, article_ids: Iterable[str] | None = None, k: int = _PAGE.related, *, block_size: int = 256,
+        now: datetime | None = None, preview: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Related lists of many articles at once (default filters), as arrays.
 
-        Row ``i`` equals ``related(article_ids[i], k)`` (ids and scores), computed block by
-        block with the model's ``strategy`` (see :mod:`recommender._related.search`).
+        Row ``i`` equals ``related(article_ids[i], k, now=now)`` (ids and scores), computed
+        block by block with the model's ``strategy`` (see :mod:`recommender._related.search`);
+        editorial rules apply as there, for an anonymous reader.
 
         Parameters
         ----------
         article_ids : iterable of str or None
-            ``None`` for every article, in :attr:`article_ids` order.
+            ``None`` for every article published by ``now``, in :attr:`article_ids` order.
         k : int, default=10
         block_size : int, default=256
             Articles per sparse product; memory grows with it.
+        now : datetime or None
+            Timezone-aware site time (``None``: the current time): stories published later
+            appear in no list.
+        preview : bool, default=False
+            Allow ``article_ids`` published after ``now`` (else
+            :class:`~recommender.EmbargoedArticleError`).
 
         Returns
         -------
@@ -175,14 +241,48 @@ class ListQueries:
             ``nan`` where a list is shorter than ``k``.
         """
         state = self._fitted()
+        moment = _moment(now)
+        catalog = state.catalog
         # a list holds at most every other article: a larger k would only widen the arrays
-        k = min(check_k(k), max(1, len(state.catalog) - 1))
+        k = min(check_k(k), max(1, len(catalog) - 1))
         block_size = check_k(block_size, "block_size")
-        rows = (np.flatnonzero(~state.catalog.removed) if article_ids is None
-                else state.catalog.rows(check_exclude(article_ids)))
+        if article_ids is None:
+            rows = np.flatnonzero(~catalog.removed & (catalog.published <= moment))
+        else:
+            ids = check_exclude(article_ids)
+            rows = catalog.rows(ids)
+            for article_id, row in zip(ids, rows.tolist()):
+                check_published(catalog, row, moment, article_id, preview)
         resolve_strategy(self.strategy, state)  # a bad strategy fails before any work
-        return related_arrays(state, rows, k, self.duplicate_threshold, self.min_similarity, block_size=block_size,
-                              strategy=self.strategy)
+        return self._related_batch_in(state, rows, k, moment, block_size)
+
+    def _related_batch_in(self, state: ModelState, rows: np.ndarray, k: int, now: float,
+                          block_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`related_batch` of ``rows`` at epoch ``now``: rows sharing their visibility mask
+        (the same values of the fields ``$article`` rules compare) go through the block search
+        together; articles with pins or blocks of their own take the single-article path."""
+        catalog, rules = state.catalog, state.rules
+        ids = np.full((len(rows), k), "", dtype=object)
+        scores = np.full((len(rows), k), np.nan, dtype=np.float32)
+        own = set(rules.pins) | set(rules.blocked_under)
+        single = np.zeros(len(rows), dtype=bool)
+        if own:
+            single[:] = [article_id in own for article_id in catalog.ids_of(rows)]
+        relative = [rule for rule in rules.eligibility if rule.list == "related" and rule.relative]
+        keys = np.stack([(catalog.section_codes if rule.field == "section" else catalog.language_codes)[rows]
+                         for rule in relative] or [np.zeros(len(rows), dtype=np.int32)], axis=1)
+        _, group_of = np.unique(keys, axis=0, return_inverse=True)
+        for group in np.unique(group_of[~single]):
+            positions = np.flatnonzero((group_of.ravel() == group) & ~single)
+            hidden = hidden_rows(state, "related", now, article_row=int(rows[positions[0]]))
+            ids[positions], scores[positions] = related_arrays(
+                state, rows[positions], k, self.duplicate_threshold, self.min_similarity, block_size=block_size,
+                strategy=self.strategy, hidden=hidden)
+        for position in np.flatnonzero(single).tolist():
+            hits = self._related_in(state, catalog.id(int(rows[position])), k, now=now, preview=True)
+            ids[position, :len(hits)] = [hit.article_id for hit in hits]
+            scores[position, :len(hits)] = [hit.score for hit in hits]
+        return ids, scores
 
     def related_to_text(
         self,
@@ -195,6 +295,8 @@ class ListQueries:
         same_section: bool | None = None,
         max_age: timedelta | None = None,
         exclude: Iterable[str] = (),
+        now: datetime | None = None,
+        signed_in: bool = False,
     ) -> list[Hit]:
         """Related stories for a text that is not indexed (a draft, a just-published story).
 
@@ -207,7 +309,7 @@ class ListQueries:
             The text's section, for ``same_section``.
         published_at : datetime or ISO 8601 str, optional
             The text's publication time, required with ``max_age``.
-        same_section, max_age, exclude
+        same_section, max_age, exclude, now, signed_in
             As in :meth:`related`.
 
         Returns
@@ -217,6 +319,7 @@ class ListQueries:
         """
         state = self._fitted()
         k = check_k(k)
+        moment = _moment(now)
         if not isinstance(title, str) or not isinstance(body, str):
             raise InvalidOptionError("title and body must be strings")
         limits = ArticleLimits()
@@ -237,6 +340,7 @@ class ListQueries:
             k, exclude_rows=state.catalog.known_rows(check_exclude(exclude)),
             section_code=state.catalog.section_code(check_section(section)), same_section=same_section,
             published=published, max_age_seconds=max_age_seconds,
+            hidden=hidden_rows(state, "related", moment, signed_in=signed_in),
         )
         found = related_text_rows(state, vector, query)
         return explained_hits(found.hits, vector, state.index, state.catalog, state.vectorizer.display_terms_,
@@ -255,6 +359,7 @@ class ListQueries:
         *,
         mode: str = "popular",
         exclude: Iterable[str] = (),
+        signed_in: bool = False,
     ) -> list[Hit]:
         """Most popular (or trending) stories at ``now``.
 
@@ -269,6 +374,8 @@ class ListQueries:
             ``"trending"`` ranks by reaction velocity against the story's own baseline.
         exclude : iterable of str
             Ids that may not appear.
+        signed_in : bool, default=False
+            The reader is signed in: eligibility rules for anonymous readers do not apply.
 
         Returns
         -------
@@ -278,11 +385,13 @@ class ListQueries:
         """
         state = self._fitted()
         check_choice(mode, "mode", _MODES)
+        moment = _moment(now)
         query = RankingQuery(
-            k=check_k(k), now=float(epoch_seconds(check_now(now))), mode=mode,
+            k=check_k(k), now=moment, mode=mode,
             section_code=None if check_section(section) is None else state.catalog.section_code(section),
             exclude_rows=state.catalog.known_rows(check_exclude(exclude)),
             duplicate_threshold=self.duplicate_threshold,
+            hidden=hidden_rows(state, "ranking", moment, signed_in=signed_in),
         )
         return ranking_list(state.popularity, state.index, state.catalog, query)
 
@@ -294,6 +403,8 @@ class ListQueries:
         now: datetime | None = None,
         *,
         exclude: Iterable[str] = (),
+        preview: bool = False,
+        signed_in: bool = False,
     ) -> list[Hit]:
         """What this reader should read next.
 
@@ -309,6 +420,11 @@ class ListQueries:
             Timezone-aware; nothing published later is recommended.
         exclude : iterable of str
             Ids that may not appear, nor their near-duplicates.
+        preview : bool, default=False
+            Allow an ``article_id`` published after ``now`` (else
+            :class:`~recommender.EmbargoedArticleError`).
+        signed_in : bool, default=False
+            The reader is signed in: eligibility rules for anonymous readers do not apply.
 
         Returns
         -------
@@ -319,15 +435,19 @@ class ListQueries:
         """
         state = self._fitted()
         k = check_k(k)
-        moment = float(epoch_seconds(check_now(now)))
-        return self._recommend(state, article_id, history, k, moment, state.catalog.known_rows(check_exclude(exclude)))
+        moment = _moment(now)
+        return self._recommend(state, article_id, history, k, moment, state.catalog.known_rows(check_exclude(exclude)),
+                               preview=preview, signed_in=signed_in)
 
     def _recommend_query(self, state: ModelState, article_id: str | None, history: Iterable[str], k: int,
-                         now: float, avoid: np.ndarray) -> RecommendQuery:
+                         now: float, avoid: np.ndarray, *, preview: bool = True,
+                         signed_in: bool = False) -> RecommendQuery:
         history_rows = state.catalog.known_rows(check_exclude(history, "history"))
-        article_vector = None
+        article_vector = row = None
         if article_id is not None:
-            row = state.catalog.row(article_id_of(article_id))
+            article_id = article_id_of(article_id)
+            row = state.catalog.row(article_id)
+            check_published(state.catalog, row, now, article_id, preview)
             article_vector = state.index.row_vector(row)
             avoid = np.append(avoid, row)
         return RecommendQuery(
@@ -338,11 +458,13 @@ class ListQueries:
             history_half_life=float(self.history_half_life), duplicate_threshold=self.duplicate_threshold,
             min_similarity=self.min_similarity, explain_terms=self.explain_terms,
             story_threshold=float(self.story_threshold), blend=self.blend,
+            hidden=hidden_rows(state, "recommendation", now, article_id=article_id, article_row=row,
+                               signed_in=signed_in),
         )
 
     def _recommend(self, state: ModelState, article_id: str | None, history: Iterable[str], k: int,
-                   now: float, avoid: np.ndarray) -> list[Hit]:
-        query = self._recommend_query(state, article_id, history, k, now, avoid)
+                   now: float, avoid: np.ndarray, *, preview: bool = False, signed_in: bool = False) -> list[Hit]:
+        query = self._recommend_query(state, article_id, history, k, now, avoid, preview=preview, signed_in=signed_in)
         return recommendation_list(state.index, state.catalog, state.popularity, state.vectorizer.display_terms_, query)
 
     def _relevance(self, candidates: Iterable[str], history: Iterable[str] = (), now: datetime | None = None,
@@ -355,7 +477,7 @@ class ListQueries:
                                       np.empty(0, dtype=np.int64))
         if signal is not None:
             check_choice(signal, "signal", SIGNALS)
-            query = replace(query, weights=BlendWeights(**{name: float(name == signal) for name in SIGNALS}))
+            query = replaced(query, weights=BlendWeights(**{name: float(name == signal) for name in SIGNALS}))
         rows = state.catalog.rows(check_exclude(candidates, "candidates"))
         site = SiteScores.of(state.index, state.catalog, state.popularity, query)
         return relevance_signals(site, rows, state.index, state.catalog, query).sum(axis=1)
@@ -373,6 +495,8 @@ class ListQueries:
         same_section: bool | None = None,
         max_age: timedelta | None = None,
         exclude: Iterable[str] = (),
+        preview: bool = False,
+        signed_in: bool = False,
     ) -> Page:
         """The three lists under an article: Related (10), Ranking (8), Recommendation (8).
 
@@ -395,6 +519,9 @@ class ListQueries:
             Related filters, as in :meth:`related`.
         exclude : iterable of str
             Ids that may appear on none of the three lists.
+        preview, signed_in : bool, default=False
+            As in :meth:`related`. Editorial rules apply to each list as in the single calls;
+            a block under the article applies to all three.
 
         Returns
         -------
@@ -407,17 +534,19 @@ class ListQueries:
         ranking_k = check_k(sizes.ranking if ranking_k is None else ranking_k)
         recommendation_k = check_k(sizes.recommendation if recommendation_k is None else recommendation_k)
         state = self._fitted()
-        moment = float(epoch_seconds(check_now(now)))
+        moment = _moment(now)
         article_id = article_id_of(article_id)
         row = state.catalog.row(article_id)
         excluded = state.catalog.known_rows(check_exclude(exclude))
-        related = self._related_in(state, article_id, related_k, same_section=same_section, max_age=max_age,
-                                   exclude=state.catalog.ids_of(excluded))
+        related = self._related_in(state, article_id, related_k, now=moment, preview=preview, signed_in=signed_in,
+                                   same_section=same_section, max_age=max_age, exclude=state.catalog.ids_of(excluded))
         taken = np.concatenate([excluded, state.catalog.rows(h.article_id for h in related), [row]]).astype(np.int64)
         ranking = ranking_list(state.popularity, state.index, state.catalog, RankingQuery(
             k=ranking_k, now=moment, mode="popular", section_code=None,
             exclude_rows=taken, duplicate_threshold=self.duplicate_threshold,
+            hidden=hidden_rows(state, "ranking", moment, article_id=article_id, article_row=row, signed_in=signed_in),
         ))
         taken = np.append(taken, state.catalog.rows(h.article_id for h in ranking))
-        recommendation = self._recommend(state, article_id, history, recommendation_k, moment, taken)
+        recommendation = self._recommend(state, article_id, history, recommendation_k, moment, taken,
+                                         preview=True, signed_in=signed_in)
         return Page(related, ranking, recommendation)

@@ -33,6 +33,8 @@ class RankingQuery:
     exclude_rows : ndarray of int
         Rows that may not appear, nor their near-duplicates.
     duplicate_threshold : float
+    hidden : ndarray of bool, shape (n_rows,), or None
+        Rows that may not appear (embargo, blocks, eligibility: :mod:`recommender._visibility`).
     """
 
     k: int
@@ -41,6 +43,7 @@ class RankingQuery:
     section_code: int | None
     exclude_rows: np.ndarray
     duplicate_threshold: float
+    hidden: np.ndarray | None = None
 
 
 def ranking_window(popularity: PopularityState, catalog: Catalog, now: float) -> np.ndarray:
@@ -65,6 +68,8 @@ def ranking_list(state: PopularityState, index: CosineIndex, catalog: Catalog, q
     if query.section_code is not None:
         window = window[catalog.section_codes[window] == query.section_code]
     window = window[~catalog.removed[window]]
+    if query.hidden is not None:
+        window = window[~query.hidden[window]]
     scores = state.scores(window, catalog.published[window].astype(np.float64), query.now, query.mode)
     chosen = best_distinct(window, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows)
     rows = np.array([row for row, _ in chosen], dtype=np.int64)

@@ -94,6 +94,8 @@ class RecommendQuery:
     story_threshold : float
         Cosine from which two articles count as one story for ``distinct_top``.
     explain_terms : int
+    hidden : ndarray of bool, shape (n_rows,), or None
+        Rows that may not appear (embargo, blocks, eligibility: :mod:`recommender._visibility`).
     """
 
     k: int
@@ -112,6 +114,7 @@ class RecommendQuery:
     story_threshold: float = 0.1
     explain_terms: int = 3
     blend: str = "reader"
+    hidden: np.ndarray | None = None
 
     @property
     def floor(self) -> float:
@@ -222,6 +225,8 @@ def recommendation_list(
                top_rows(site.popular, query.candidates), published[-query.candidates:]]
     rows = np.unique(np.concatenate(sources)).astype(np.int64)
     rows = rows[(catalog.published[rows] <= query.now) & ~catalog.removed[rows]]
+    if query.hidden is not None:
+        rows = rows[~query.hidden[rows]]
     rows = rows[~near_duplicate_of(rows, index, query.duplicate_threshold, query.exclude_rows)]
     if query.article_vector is not None and len(rows):
         rows = rows[site.article[rows] < query.duplicate_threshold]

@@ -173,7 +173,7 @@ def create_app(model: str | os.PathLike, *, token: str | None = None, staleness:
         section = request.query_params.get("same_section")
         same = None if section is None else section.lower() in ("1", "true", "yes")
         hits = await run_in_threadpool(handle.model.related, article_id, k, same_section=same, max_age=max_age,
-                                       exclude=_ids(request.query_params.get("exclude")))
+                                       exclude=_ids(request.query_params.get("exclude")), now=_now(request))
         return {"items": _items(hits)}
 
     async def ranking(request: Request) -> dict:

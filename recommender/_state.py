@@ -8,7 +8,7 @@ article, and how the archive grew since the fit. It is never modified once built
 
 A change is a *transition*: a pure function ``(state, update) -> new state`` that validates the
 whole update before it builds anything, so an update is applied completely or not at all
-(:func:`with_articles`, :func:`without_articles`, :func:`with_reactions`). The parts a
+(:func:`with_articles`, :func:`without_articles`, :func:`with_reactions`, :func:`with_rules`). The parts a
 transition changes are fresh copies (the catalogue's and popularity's arrays are copied or
 extended, never written in place), so a reader holding the old state keeps a consistent view.
 :class:`~recommender.Recommender` publishes the new state under its lock; a replayed update
@@ -34,11 +34,12 @@ from ._popularity import PopularityState
 from ._profiles import NeighbourProfiles
 from ._reaction_policy import ReactionReport, prepare_reactions
 from ._reactions import Reaction
+from ._rules import EditorialRules
 from ._vectorize import TextVectorizer
 from .exceptions import InvalidInputError
 
 __all__ = ["Growth", "MAX_PENDING_REACTIONS", "ModelState", "ReactionPolicy", "drift_report", "with_articles",
-           "with_reactions", "without_articles"]
+           "with_reactions", "with_rules", "without_articles"]
 
 MAX_PENDING_REACTIONS = 100_000
 """Most reactions a model keeps waiting for articles it does not hold yet; a batch that would
@@ -77,6 +78,7 @@ class ModelState:
     growth: Growth = field(default=None)  # type: ignore[assignment]  # None: nothing added since the fit
     log_position: int = 0  # the last entry of the shared update log folded in (see recommender._updates)
     purged: frozenset[int] = frozenset()  # id hashes of purged articles, whose late reactions are dropped (_erase)
+    rules: EditorialRules = field(default_factory=EditorialRules)  # blocks, pins, eligibility (recommender._rules)
 
     def __post_init__(self) -> None:
         if self.growth is None:
@@ -158,6 +160,14 @@ def with_reactions(state: ModelState, records: Sequence[Reaction], policy: React
     popularity = _copy_popularity(state.popularity)
     popularity.record(batch.rows, batch.weights, batch.times)
     return replace(state, popularity=popularity, pending=state.pending + tuple(pending)), report
+
+
+def with_rules(state: ModelState, rules: EditorialRules) -> ModelState:
+    """``state`` with its editorial rules replaced (they were validated when built: see
+    :mod:`recommender._rules`); the articles, index and popularity are shared, not copied."""
+    if not isinstance(rules, EditorialRules):
+        raise TypeError(f"rules must be EditorialRules, got {type(rules).__name__}")
+    return replace(state, rules=rules)
 
 
 def drift_report(growth: Growth, *, max_added_share: float, min_known_share: float) -> dict[str, Any]:

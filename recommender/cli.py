@@ -112,6 +112,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
     rec = Recommender(title_weight=args.title_weight, duplicate_threshold=args.duplicate_threshold, n_jobs=args.n_jobs)
     with dask_backend(args.dask):
         rec.fit(articles, reactions=reactions)
+    if args.rules_from:
+        from ._precompute import rules_with_log
+
+        rec.set_rules(rules_with_log(args.rules_from, Recommender.load(args.rules_from, mmap=True)))
     rec.save(args.out)
     print(f"built {len(articles)} articles, {len(rec.vectorizer_.terms_):,} terms, "
           f"{rec.reaction_report_.applied:,} reactions -> {args.out}"
@@ -183,9 +187,10 @@ def _cmd_related(args: argparse.Namespace) -> int:
         "same_section": args.same_section,
         "max_age": timedelta(days=args.max_age_days) if args.max_age_days is not None else None,
         "exclude": [i for i in (args.exclude or "").split(",") if i],
+        "now": parse_now(args.now, "--now"),
     }
     if args.article_id is not None:
-        hits = rec.related(args.article_id, k=args.k, **options)
+        hits = rec.related(args.article_id, k=args.k, preview=args.preview, **options)
     else:
         if args.body is None:
             raise RecommenderError("give an ARTICLE_ID, or --body (and optionally --title) for a new text")
@@ -381,6 +386,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--n-jobs", type=int, default=None,
                        help="threads of the neighbour search (-1: all cores); with --dask, workers")
     build.add_argument("--dask", help="run the neighbour search on this Dask scheduler, e.g. tcp://127.0.0.1:8786")
+    build.add_argument("--rules-from", metavar="MODEL",
+                       help="carry the editorial rules (blocks, pins, eligibility) of this published model, "
+                            "with those posted to its update log")
     build.set_defaults(handler=_cmd_build)
 
     related = commands.add_parser("related", help="Related list for an article id or a new text")
@@ -395,6 +403,8 @@ def _parser() -> argparse.ArgumentParser:
     section.add_argument("--other-section", dest="same_section", action="store_const", const=False)
     related.add_argument("--max-age-days", type=_days, help="only stories within this many days")
     related.add_argument("--exclude", help="comma-separated ids to leave out")
+    related.add_argument("--now", help="site time, ISO 8601 with zone (default: the current time)")
+    related.add_argument("--preview", action="store_true", help="list a story scheduled after --now")
     related.add_argument("--json", action="store_true", help="print JSON")
     related.set_defaults(handler=_cmd_related)
 
@@ -415,7 +425,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="give the JSON lines' items title, url, section and published_at")
     pre.add_argument("-k", type=int, default=10, help="Related list length")
     pre.add_argument("--pages", action="store_true", help="also Ranking and Recommendation of each page")
-    pre.add_argument("--now", help="site time for --pages, ISO 8601 with zone")
+    pre.add_argument("--now", help="site time of the lists, ISO 8601 with zone (default: the current time; "
+                                   "required with --pages)")
     pre.add_argument("--n-jobs", type=int, default=None, help="worker processes (-1: all cores)")
     pre.add_argument("--block-size", type=int, default=256, help="articles per block (bounds memory)")
     pre.add_argument("--dask", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")

@@ -8,6 +8,7 @@ so a site backend can catch all of them with one ``except`` clause::
     │   └── DuplicateArticleError             the same article id twice
     ├── InvalidOptionError (ValueError)       a bad option or argument (k, threshold, naive datetime...)
     ├── UnknownArticleError (KeyError)        an article id the model does not hold
+    │   └── EmbargoedArticleError             an article not published yet at ``now`` (scheduled)
     ├── NotFittedError (AttributeError)       a query before ``fit`` or ``load``
     └── ArtifactError (OSError)               a model directory that cannot be used
         ├── CorruptArtifactError              missing, truncated or altered file (checksum mismatch)
@@ -18,10 +19,13 @@ Errors carry context: the record (``source``, ``line``, ``record_id``) or the fi
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 __all__ = [
     "ArtifactError",
     "CorruptArtifactError",
     "DuplicateArticleError",
+    "EmbargoedArticleError",
     "IncompatibleArtifactError",
     "InvalidInputError",
     "InvalidOptionError",
@@ -92,6 +96,21 @@ class UnknownArticleError(RecommenderError, KeyError):
 
     def __str__(self) -> str:
         return f"unknown article id {self.article_id!r}: {self.reason}"
+
+
+class EmbargoedArticleError(UnknownArticleError):
+    """An article whose ``published_at`` is after the call's ``now``: to readers it does not
+    exist yet. Pass ``preview=True`` to see its lists before its time (an editor's draft view).
+    """
+
+    def __init__(self, article_id: object, published: int) -> None:
+        super().__init__(article_id)
+        self.published = published
+
+    def __str__(self) -> str:
+        when = datetime.fromtimestamp(self.published, timezone.utc).isoformat()
+        return (f"article {self.article_id!r} is scheduled for {when} and not published at this now; "
+                f"pass preview=True to see its lists before then")
 
 
 class NotFittedError(RecommenderError, AttributeError):

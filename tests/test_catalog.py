@@ -12,7 +12,7 @@ from recommender.exceptions import DuplicateArticleError, UnknownArticleError
 
 def record(article_id: str, section: str | None = "news", **extra) -> dict:
     return {"id": article_id, "title": f"Title of {article_id} — ünïcode", "section": section, "url": None,
-            "tags": [], "published_at": "2026-10-01T08:00:00+02:00", **extra}
+            "tags": [], "published_at": "2026-10-01T08:00:00+02:00", "language": None, "flags": [], **extra}
 
 
 def test_string_column_round_trips_empty_and_non_ascii_strings():
@@ -27,16 +27,18 @@ def test_string_column_round_trips_empty_and_non_ascii_strings():
 
 def test_records_round_trip_through_arrays_with_every_field():
     records = [record("a"), record("b", section=None, url="https://example.com/b", tags=["port", "strike"]),
-               record("c", section="sport", published_at="2026-10-02T00:00:00Z")]
+               record("c", section="sport", published_at="2026-10-02T00:00:00Z", language="es",
+                      flags=["opinion", "paywalled"])]
     catalog = Catalog(records)
     assert [catalog.record(row) for row in range(len(catalog))] == records
     arrays, sections = catalog.to_arrays()
-    loaded = Catalog.from_arrays(arrays, sections)
+    loaded = Catalog.from_arrays(arrays, sections, facets=catalog.facet_names())
     assert [loaded.record(row) for row in range(len(loaded))] == records
     assert [loaded.row(r["id"]) for r in records] == [0, 1, 2]
     assert loaded.section(1) is None and loaded.section(2) == "sport"
     assert loaded.section_code("sport") == catalog.section_code("sport")
     assert np.array_equal(loaded.published, catalog.published)
+    assert loaded.language(2) == "es" and loaded.flags(2) == ["opinion", "paywalled"] and loaded.flags(0) == []
 
 
 def test_lookups_survive_colliding_hashes_removal_and_re_adding(monkeypatch):

@@ -100,3 +100,20 @@ def test_late_reactions_to_a_purged_article_are_dropped_not_kept_waiting(model, 
     loaded.add_articles([_secret_article()])  # published again: its reactions count again
     report = loaded.record_reactions(_reactions("takedown-1", 2), now=SAMPLE_NOW)
     assert (report.applied, report.purged) == (2, 0)
+
+
+def test_a_purge_keeps_the_other_articles_flags_languages_and_the_rules(sample_articles, tmp_path):
+    flagged = {"id": "paywalled-1", "title": "Harbour board budget vote", "language": "en", "paywalled": True,
+               "body": "The harbour board voted on its budget for the dock and the shipping lanes.",
+               "published_at": "2026-11-26T09:00:00+00:00", "section": "business"}
+    rec = Recommender().fit([*sample_articles, _secret_article(), flagged], now=SAMPLE_NOW)
+    rec.block(sample_articles[1].id)
+    before = rec.article_metadata("paywalled-1")
+    rec.purge_articles(["takedown-1"])
+    assert rec.article_metadata("paywalled-1") == before
+    assert sample_articles[1].id in rec.rules.blocked
+    rec.save(tmp_path / "model")
+    loaded = Recommender.load(tmp_path / "model")
+    assert loaded.article_metadata("paywalled-1") == before
+    assert loaded.rules == rec.rules
+    assert sample_articles[1].id not in {hit.article_id for hit in loaded.ranking(k=50, now=SAMPLE_NOW)}

@@ -9,7 +9,8 @@ import recommender
 from recommender import exceptions
 
 PUBLIC = {
-    "Article", "ArticleLimits", "ArtifactError", "CorruptArtifactError", "DuplicateArticleError", "Hit",
+    "Article", "ArticleLimits", "ArtifactError", "CorruptArtifactError", "DuplicateArticleError", "EditorialRules",
+    "EligibilityRule", "EmbargoedArticleError", "Hit",
     "IncompatibleArtifactError", "InvalidInputError", "InvalidOptionError", "ModelHandle", "NotFittedError", "Page", "PageSizes", "Reaction",
     "ReactionReport", "Recommender", "RecommenderError", "StemmerUnavailableError", "UnknownArticleError",
     "load_articles", "load_reactions",
@@ -32,20 +33,22 @@ def test_exception_tree():
     assert issubclass(exceptions.InvalidInputError, ValueError)
     assert issubclass(exceptions.DuplicateArticleError, exceptions.InvalidInputError)
     assert issubclass(exceptions.CorruptArtifactError, exceptions.ArtifactError)
+    assert issubclass(exceptions.EmbargoedArticleError, exceptions.UnknownArticleError)
 
 
 # Data flows one way, along the pipeline: a module may import only modules of its own or a lower layer.
 LAYERS = {
-    "foundation": {"exceptions", "_checks", "_time", "_options", "_segments"},
+    "foundation": {"exceptions", "_checks", "_time", "_options", "_segments", "_rules"},
     "input": {"_markup", "_readers", "_text", "_articles", "_reactions"},
     "vectors and state": {"_vectorize", "_index", "_profiles", "_profile_search", "_catalog", "_popularity",
-                          "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_artifact_checks", "_erase", "_aliases"},
+                          "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_artifact_checks",
+                          "_erase", "_aliases", "_visibility"},
     "lists": {"_related", "_ranking", "_recommend", "_reader", "_fit"},
     "model and storage": {"_persist", "_store", "_queries", "_model", "datasets"},
     "serving": {"_entries", "_updates", "_handle", "_serve"},
     "jobs and edges": {"_precompute", "purge", "evaluation", "cli", "__init__", "__main__"},
 }
-PURE = {"_entries", "_segments", "_profile_search", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
+PURE = {"_rules", "_visibility", "_entries", "_segments", "_profile_search", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
         "_popularity", "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_related", "_ranking",
         "_recommend", "_reader", "_persist", "_artifact_checks", "_erase", "_aliases"}
 IO_MODULES = {"os", "io", "pathlib", "json", "sys", "logging.config", "tqdm", "tqdm.auto", "sqlite3", "shutil"}

@@ -40,6 +40,9 @@ class RelatedQuery:
     query_row : int or None
         The query's own row, if indexed: masked (its near-duplicates are already masked by
         ``duplicate_threshold``).
+    hidden : ndarray of bool, shape (n_rows,), or None
+        Rows the list may not show at its ``now`` (embargo, blocks, eligibility rules; see
+        :mod:`recommender._visibility`); unlike ``exclude_rows``, their near-duplicates may show.
     """
 
     k: int
@@ -52,15 +55,17 @@ class RelatedQuery:
     max_age_seconds: int | None = None
     explain_terms: int = 3
     query_row: int | None = None
+    hidden: np.ndarray | None = None
 
 
 def filtered_out(catalog: Catalog, query: RelatedQuery) -> np.ndarray | None:
-    """Rows the query's section and age filters rule out (boolean over every row), or
-    ``None`` when it has neither."""
-    out = None
+    """Rows the query's section and age filters and its ``hidden`` mask rule out (boolean
+    over every row), or ``None`` when it has none of them."""
+    out = query.hidden
     if query.same_section is not None:
         in_section = catalog.section_codes == query.section_code
-        out = ~in_section if query.same_section else in_section
+        section_out = ~in_section if query.same_section else in_section
+        out = section_out if out is None else out | section_out
     if query.max_age_seconds is not None and query.published is not None:
         too_far = np.abs(catalog.published - query.published) > query.max_age_seconds
         out = too_far if out is None else out | too_far

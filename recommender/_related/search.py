@@ -135,18 +135,20 @@ def block_rows(n_rows: int, block_size: int) -> list[np.ndarray]:
 
 def related_block(
     state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
-    strategy: str = "auto",
+    strategy: str = "auto", hidden: np.ndarray | None = None,
 ) -> list[list[tuple[int, float]]]:
-    """Related lists of ``rows`` with default filters: for each, up to ``k`` ``(row, score)``
-    pairs, best first; equal to :func:`related_rows` row for row."""
+    """Related lists of ``rows`` with default filters, never showing the ``hidden`` rows
+    (boolean over every row: embargo, blocks, eligibility): for each, up to ``k`` ``(row,
+    score)`` pairs, best first; equal to :func:`related_rows` row for row."""
     rows = np.asarray(rows, dtype=np.int64)
     k = min(k, state.index.n_rows)  # no list is longer than the archive (and k may be any int)
     if resolve_strategy(strategy, state) == "full":
-        return full_lists(state, rows, k, duplicate_threshold, min_similarity)
-    lists = pruned_lists(state, rows, k, duplicate_threshold, min_similarity)
+        return full_lists(state, rows, k, duplicate_threshold, min_similarity, hidden)
+    lists = pruned_lists(state, rows, k, duplicate_threshold, min_similarity, hidden)
     unsettled = [position for position, hits in enumerate(lists) if hits is None]
     if unsettled:
-        for position, hits in zip(unsettled, full_lists(state, rows[unsettled], k, duplicate_threshold, min_similarity)):
+        for position, hits in zip(unsettled, full_lists(state, rows[unsettled], k, duplicate_threshold, min_similarity,
+                                                        hidden)):
             lists[position] = hits
     return lists
 
@@ -160,8 +162,9 @@ def related_arrays(
     *,
     block_size: int = 256,
     strategy: str = "auto",
+    hidden: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Related lists of many rows as fixed-shape arrays.
+    """Related lists of many rows as fixed-shape arrays, never showing the ``hidden`` rows.
 
     Returns
     -------
@@ -175,7 +178,7 @@ def related_arrays(
     scores = np.full((len(rows), k), np.nan, dtype=np.float32)
     for start in range(0, len(rows), block_size):
         block = rows[start:start + block_size]
-        lists = related_block(state, block, k, duplicate_threshold, min_similarity, strategy)
+        lists = related_block(state, block, k, duplicate_threshold, min_similarity, strategy, hidden)
         line = np.repeat(np.arange(start, start + len(block)), [len(hits) for hits in lists])
         rank = np.concatenate([np.arange(len(hits)) for hits in lists]) if len(line) else line
         hit_rows = [row for hits in lists for row, _ in hits]
