@@ -12,8 +12,11 @@ profile size, or a change to the article text such as the lead paragraph counted
 * ``A+wKks`` the same with a *self-included* core: each article's core also holds the article
   itself with weight 1 (the ``1 +`` of the core norm), so a pair that are each other's close
   neighbours also earns ``(core_a[b] + core_b[a]) / (c_a c_b)``;
+* ``A+0.5Kk+gDk`` the default plus ``0.5 g`` times only the direct part of the self-included core;
 * ``A+0.5Kk+bC`` and ``A+0.5Kk+relu(C-t)`` extra first-order weight (everywhere, or only above
-  a cosine ``t``: a soft two-tier rank).
+  a cosine ``t``: a soft two-tier rank);
+* ``A(l=w)+0.5K5`` the profile term weighted by ``w``; ``capC+...`` each profile scaled down to
+  ``|q|^2 <= C`` (unchanged below), with the default or a self-included core.
 
 The protocol is :mod:`bench_relevance`'s (same corpora, same 4,000 distractors, republished
 copies excluded, P@min(10, n), Lee Pearson of the same score with the gate off); the
@@ -89,8 +92,9 @@ def matrices(articles: list[dict], options: dict) -> dict:
     vectors, profiles = model.index_.vectors, model.profiles_
     norms = profiles.norms.astype(np.float32)
     cosine = (vectors @ vectors.T).toarray().astype(np.float32)
-    anchored = (cosine + (profiles.rows @ profiles.rows.T).toarray().astype(np.float32)) / np.outer(norms, norms)
-    found = {"C": cosine, "A": anchored}
+    overlap = (profiles.rows @ profiles.rows.T).toarray().astype(np.float32)
+    anchored = (cosine + overlap) / np.outer(norms, norms)
+    found = {"C": cosine, "A": anchored, "QQ": overlap, "q2": norms.astype(np.float64) ** 2 - 1}
     for size in CORE_SIZES:
         found[f"K{size}"], found[f"K{size}s"] = core_matrices(profiles.rows, size)
     ids = [a["id"] for a in articles[:5]]
@@ -98,6 +102,19 @@ def matrices(articles: list[dict], options: dict) -> dict:
     mine = anchored[:5] + model.core_weight * found[f"K{model.core_neighbours}"][:5].toarray()
     assert np.allclose(served[:, 5:], mine[:, 5:], atol=3e-4), "the replica differs from Recommender.similarity"
     return found
+
+
+def weighted(m: dict, weight: float) -> np.ndarray:
+    """The anchored score with the profile term weighted: ``(x.x + w q.q) / sqrt((1 + w|q_a|^2)(1 + w|q_b|^2))``."""
+    norms = np.sqrt(1 + weight * m["q2"]).astype(np.float32)
+    return (m["C"] + np.float32(weight) * m["QQ"]) / np.outer(norms, norms)
+
+
+def capped(m: dict, cap: float) -> np.ndarray:
+    """The anchored score with each profile scaled down to ``|q|^2 <= cap`` (unchanged below)."""
+    scale = np.minimum(1.0, np.sqrt(cap / np.maximum(m["q2"], 1e-12))).astype(np.float32)
+    norms = np.sqrt(1 + scale.astype(np.float64) ** 2 * m["q2"]).astype(np.float32)
+    return (m["C"] + np.outer(scale, scale) * m["QQ"]) / np.outer(norms, norms)
 
 
 def variants(full: bool) -> dict[str, Callable[[dict], np.ndarray]]:
@@ -114,6 +131,19 @@ def variants(full: bool) -> dict[str, Callable[[dict], np.ndarray]]:
         for t in (0.3, 0.4, 0.5):
             found[f"A+0.5K{size}+relu(C-{t})"] = (lambda s, t: lambda m: m["A"] + 0.5 * m[f"K{s}"].toarray()
                                                   + np.maximum(m["C"] - t, 0))(size, t)
+    for size in (4, 5):  # the direct part of the self-included core, added to the core term
+        for gamma in (0.1, 0.2, 0.3):
+            found[f"A+0.5K{size}+{gamma}D{size}"] = (lambda s, g: lambda m: m["A"] + 0.5 * m[f"K{s}"].toarray()
+                                                     + 0.5 * g * (m[f"K{s}s"] - m[f"K{s}"]).toarray())(size, gamma)
+    found["C+0.5K5s"] = lambda m: m["C"] + 0.5 * m["K5s"].toarray()
+    for weight in (0.5, 0.25, 0.1):
+        found[f"A(l={weight})+0.5K5"] = (lambda w: lambda m: weighted(m, w) + 0.5 * m["K5"].toarray())(weight)
+    for cap in (0.25, 0.5, 0.75, 1.0, 2.0):
+        found[f"cap{cap}+0.5K5"] = (lambda c: lambda m: capped(m, c) + 0.5 * m["K5"].toarray())(cap)
+        for weight in (0.25, 0.35, 0.5):
+            found[f"cap{cap}+{weight}K5s"] = (lambda c, w: lambda m: capped(m, c) + w * m["K5s"].toarray())(cap, weight)
+        found[f"cap{cap}+0.5K5+0.1D5"] = (lambda c: lambda m: capped(m, c) + 0.5 * m["K5"].toarray()
+                                          + 0.05 * (m["K5s"] - m["K5"]).toarray())(cap)
     return found if full else {name: f for name, f in found.items() if name in SHORT_VARIANTS}
 
 
@@ -167,7 +197,7 @@ def run(name: str, data: Path) -> dict[str, dict[str, float]]:
     lee = load_lee()
     rated = slice(bench_lee_first(lee), None)
     lee_found = matrices(lee_articles(lee), options)
-    lee_found = {key: value[rated, rated] for key, value in lee_found.items()}
+    lee_found = {key: value[rated] if key == "q2" else value[rated, rated] for key, value in lee_found.items()}
     table = {}
     for variant, score in variants(name == "base").items():
         row = {}
