@@ -15,6 +15,9 @@ Protocol, the same for every system:
   topic settings use P@10;
 * ``MIX``: NewsWCL50 + WikiRef220 + ECB+ with 4,000 Reuters articles as never-relevant
   distractors (and each corpus a distractor for the others);
+* ``GVA event`` (when ``gva.jsonl`` is in the data folder): news reports of gun-violence
+  incidents, every incident an event of the same kind, with real dates; incidents reported once
+  stay in as distractors. It was added after the default was chosen: a held-out check;
 * Lee: Pearson correlation of the same score with the human judgments (standard protocol);
 * story tier: on the library's own ``related(k=10)`` lists over ``MIX``, the share of hits
   marked ``"story"`` that are the same event (precision) and the share of same-event hits
@@ -64,6 +67,7 @@ def settings(data: Path, quick: bool, rng: np.random.Generator) -> dict[str, tup
     order = rng.permutation(len(reuters))
     distractors = [dict(reuters[j], event=None, topic=None) for j in order[:1_000 if quick else DISTRACTORS]]
     topical = [reuters[j] for j in order[:2_000 if quick else len(reuters)]]
+    held_out = {"GVA event": (_load(data, "gva", "gva"), "event", False)} if (data / "gva.jsonl").exists() else {}
     return {
         "NewsWCL50 event": (wcl, "event", False),
         "WikiRef220 topic": (wikiref, "event", False),
@@ -71,6 +75,7 @@ def settings(data: Path, quick: bool, rng: np.random.Generator) -> dict[str, tup
         "ECB+ topic": (ecb, "topic", True),
         "MIX event": (wcl + wikiref + ecb + distractors, "event", False),
         "Reuters topic P@10": (topical, "topic", True),
+        **held_out,
     }
 
 

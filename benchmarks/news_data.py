@@ -13,11 +13,14 @@ ECB+               ``tommasoc80/EventStoryLine`` (``ECB+_LREC2014/``) 85 events 
                                                                     topic two events of one kind
 Reuters-21578      ``Arthur-sauvage/Reuter`` (``data/``)            single-topic articles; real
                                                                     1987 dates (distractors)
+GVA                ``cltl/LongTailQATask`` (``EventRegistries/      gun-violence incidents of the
+                   GunViolenceArchive/the_violent_corpus/``)        Gun Violence Archive, 1-17
+                                                                    local outlets each; real dates
 =================  ===============================================  ============================
 
 Usage::
 
-    python benchmarks/news_data.py --newswcl PATH --wikiref PATH --ecbplus PATH --reuters PATH --out DIR
+    python benchmarks/news_data.py --newswcl PATH --wikiref PATH --ecbplus PATH --reuters PATH [--gva PATH] --out DIR
 
 Each output line: ``id, title, body, published_at`` (ISO 8601 with zone; one fixed date per
 corpus where the source has none), ``event`` and/or ``topic`` labels, and ``source``.
@@ -27,8 +30,11 @@ corpus where the source has none), ``event`` and/or ``topic`` labels, and ``sour
 from __future__ import annotations
 
 import argparse
+import datetime
 import html
+import io
 import json
+import pickle
 import re
 import subprocess
 from collections import defaultdict
@@ -156,12 +162,56 @@ def ecbplus(gitdir: str) -> list[dict]:
     return rows
 
 
+class _NewsItem:
+    """Stand-in for the pickled ``classes.NewsItem`` of the GVA corpus (attributes only)."""
+
+
+class _NewsItemReader(pickle.Unpickler):
+    """Reads the GVA documents (pickles named ``.json``) allowing only the two classes they hold,
+    so a crafted file cannot run code."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) == ("classes", "NewsItem"):
+            return _NewsItem
+        if (module, name) == ("datetime", "date"):
+            return datetime.date
+        raise pickle.UnpicklingError(f"GVA documents hold no {module}.{name}")
+
+
+def _strip_site(title: str) -> str:
+    """Drop a trailing outlet name ("... - WKRN News 2", "... | Fox 8"): it marks the outlet, not the event."""
+    head, sep, tail = max(title.rpartition(" - "), title.rpartition(" | "), key=lambda part: len(part[0]))
+    return head.strip() if sep and head and len(tail.split()) <= 6 else title.strip()
+
+
+def gva(gitdir: str) -> list[dict]:
+    """GVA: news reports of Gun Violence Archive incidents (the documents of SemEval-2018 task 5), one
+    folder per incident; label = incident. Every incident is a shooting in the US, so the other
+    incidents are events of the same kind; incidents with one report stay in as distractors."""
+    rows = []
+    for path in git_ls(gitdir, "EventRegistries/GunViolenceArchive/the_violent_corpus/"):
+        m = re.search(r"/the_violent_corpus/(\d+)/([0-9a-f]+)\.json$", path)
+        if not m:
+            continue
+        item = _NewsItemReader(io.BytesIO(git_show(gitdir, path))).load()
+        body, title = str(getattr(item, "content", "") or ""), _strip_site(str(getattr(item, "title", "") or ""))
+        dct = getattr(item, "dct", None)
+        if len(body.split()) < 20 or not isinstance(dct, datetime.date):
+            continue
+        body = re.sub(r"\n\s*\n+", "\n\n", body).strip()
+        rows.append({"id": f"gva-{m[1]}-{m[2][:8]}", "title": title, "body": body,
+                     "published_at": f"{dct.isoformat()}T12:00:00+00:00", "event": f"gva-{m[1]}",
+                     "topic": "gva", "source": str(getattr(item, "uri", ""))})
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--newswcl")
     ap.add_argument("--wikiref")
     ap.add_argument("--reuters")
     ap.add_argument("--ecbplus")
+    ap.add_argument("--gva")
     ap.add_argument("--out", default="artifacts/news", help="output folder (default: artifacts/news)")
     a = ap.parse_args()
     out = Path(a.out)
@@ -174,6 +224,8 @@ def main() -> None:
         write(out / "reuters.jsonl", reuters(a.reuters))
     if a.ecbplus:
         write(out / "ecbplus.jsonl", ecbplus(a.ecbplus))
+    if a.gva:
+        write(out / "gva.jsonl", gva(a.gva))
 
 
 if __name__ == "__main__":
