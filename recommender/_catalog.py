@@ -2,7 +2,7 @@
 
 Public calls take article ids; the index, the matrices and the list builders work with
 row numbers. :class:`Catalog` owns the translation both ways plus the per-row metadata the
-list builders filter on (section, publication time) and the display fields (title, url).
+list builders filter on (section, publication time, language) and the display fields (title, url).
 Rows are dense ``0..n-1`` in the order articles were added and never move.
 
 Memory: the catalogue is held as columns, not as one Python object per article. Ids,
@@ -112,6 +112,10 @@ class Catalog:
         self._section_names: list[str | None] = []
         self._sections: dict[str | None, int] = {None: -1}
         self.section_codes = np.empty(0, dtype=np.int32)
+        self._language_names: list[str] = []
+        self._languages: dict[str, int] = {}
+        self.language_codes = np.empty(0, dtype=np.int16)  # -1: the record named no language
+        self._other_language: dict = {}  # language code -> rows in another language (None -> one_language)
         self.removed = np.zeros(0, dtype=bool)
         self._n_removed = 0
         self.published = np.empty(0, dtype=np.int64)
@@ -122,8 +126,14 @@ class Catalog:
 
     # -- arrays (what an artifact stores) ------------------------------------------------------
 
+    @property
+    def language_names(self) -> list[str]:
+        """The languages of the rows, in code order (what an artifact stores beside ``catalog_languages``)."""
+        return list(self._language_names)
+
     def to_arrays(self) -> tuple[dict[str, np.ndarray], list[str | None]]:
-        """The catalogue as plain arrays plus the section names (in code order).
+        """The catalogue as plain arrays plus the section names (in code order); the language
+        names are :attr:`language_names`.
 
         Leaves this catalogue as it is (readers may be using it): tail rows are folded into
         new arrays, not into these."""
@@ -133,16 +143,20 @@ class Catalog:
             arrays[f"catalog_{name}_blob"], arrays[f"catalog_{name}_offsets"] = column.blob, column.offsets
         arrays.update(catalog_id_hashes=hashes, catalog_id_rows=hash_rows,
                       catalog_sections=self.section_codes, catalog_published=self.published,
-                      catalog_by_published=self.by_published, removed=self.removed.astype(np.uint8))
+                      catalog_by_published=self.by_published, removed=self.removed.astype(np.uint8),
+                      catalog_languages=self.language_codes)
         return arrays, list(self._section_names)
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], section_names: list[str | None], *,
-                    verify: bool = True) -> Catalog:
+                    verify: bool = True, language_names: list[str] | None = None,
+                    default_language: str | None = None) -> Catalog:
         """A catalogue over :meth:`to_arrays` output (mapped arrays stay mapped).
 
+        ``language_names`` go with the ``catalog_languages`` array; arrays saved before
+        languages have none, and then every row is in ``default_language`` (or names none).
         With ``verify``, everything a lookup relies on is checked (``ValueError`` if not):
-        column shapes, the id hashes and their order, unique live ids, section codes.
+        column shapes, the id hashes and their order, unique live ids, section and language codes.
         """
         catalog = cls()
         columns = tuple(StringColumn(arrays[f"catalog_{name}_blob"], arrays[f"catalog_{name}_offsets"])
@@ -174,9 +188,24 @@ class Catalog:
         catalog._published_sorted = catalog.published[catalog.by_published] if n else catalog._published_sorted
         catalog._section_names = list(section_names)
         catalog._sections = {None: -1} | {name: code for code, name in enumerate(section_names)}
+        catalog._set_languages(arrays.get("catalog_languages"), language_names, default_language, n)
         if verify:
             catalog._check(len(section_names))
         return catalog
+
+    def _set_languages(self, codes: np.ndarray | None, names: list[str] | None, default: str | None, n: int) -> None:
+        if codes is None:  # saved before languages: one language for all
+            names = [] if default is None else [default]
+            codes = np.full(n, 0 if names else -1, dtype=np.int16)
+        names = list(names or [])
+        if codes.dtype != np.int16 or codes.shape != (n,):
+            raise ValueError(f"catalogue language codes are {codes.dtype} of shape {codes.shape} for {n} articles")
+        if not all(isinstance(name, str) for name in names) or len(set(names)) != len(names):
+            raise ValueError("catalogue languages are not unique names")
+        if n and (int(codes.min()) < -1 or int(codes.max()) >= len(names)):
+            raise ValueError("catalogue language codes out of range")
+        self.language_codes, self._language_names = codes, names
+        self._languages = {name: code for code, name in enumerate(names)}
 
     def _check(self, n_sections: int) -> None:
         for name, column in zip(("ids", "titles", "details"), self._columns):
@@ -225,6 +254,7 @@ class Catalog:
             new_ids.add(record["id"])
         first = len(self)
         codes = [self._section_code_adding(record["section"]) for record in records]
+        languages = [self._language_code_adding(record.get("language")) for record in records]
         seconds = [epoch_seconds(datetime.fromisoformat(record["published_at"])) for record in records]
         ids, titles, details = self._tail
         self._tail = ids, titles, details = list(ids), list(titles), list(details)  # copies: see copy()
@@ -235,6 +265,8 @@ class Catalog:
             titles.append(record["title"])
             details.append(_SEPARATOR.join([record["url"] or "", record["published_at"], *record["tags"]]))
         self.section_codes = np.concatenate([self.section_codes, np.asarray(codes, dtype=np.int32)])
+        self.language_codes = np.concatenate([self.language_codes, np.asarray(languages, dtype=np.int16)])
+        self._other_language = {}
         self.removed = np.concatenate([self.removed, removed])
         self._n_removed += int(removed.sum())
         self.published = np.concatenate([self.published, np.asarray(seconds, dtype=np.int64)])
@@ -253,6 +285,15 @@ class Catalog:
         if code is None:
             code = self._sections[section] = len(self._section_names)
             self._section_names.append(section)
+        return code
+
+    def _language_code_adding(self, language: str | None) -> int:
+        if language is None:
+            return -1
+        code = self._languages.get(language)
+        if code is None:
+            code = self._languages[language] = len(self._language_names)
+            self._language_names.append(language)
         return code
 
     def _fold(self) -> None:
@@ -279,6 +320,8 @@ class Catalog:
         other = copy.copy(self)  # shares the arrays
         other._tail_row_of, other._sections = dict(self._tail_row_of), dict(self._sections)
         other._section_names = list(self._section_names)
+        other._languages, other._language_names = dict(self._languages), list(self._language_names)
+        other._other_language = {}
         return other  # tail lists are replaced, not appended to, by extend()
 
     def published_between(self, start: float, end: float) -> np.ndarray:
@@ -391,8 +434,10 @@ class Catalog:
             raise IndexError(row)
         row = row % len(self)
         url, published_at, *tags = self._value(2, row).split(_SEPARATOR)
-        return {"id": self.id(row), "title": self._value(1, row), "section": self.section(row),
-                "url": url or None, "tags": tags, "published_at": published_at}
+        record = {"id": self.id(row), "title": self._value(1, row), "section": self.section(row),
+                  "url": url or None, "tags": tags, "published_at": published_at}
+        language = self.language(row)
+        return record if language is None else record | {"language": language}
 
     def section(self, row: int) -> str | None:
         """Section name of ``row`` (``None`` for none)."""
@@ -403,6 +448,30 @@ class Catalog:
         """The first tag of ``row`` (its subsection), ``None`` for none."""
         tags = self._value(2, row).split(_SEPARATOR, 3)[2:3]
         return tags[0] if tags else None
+
+    def language(self, row: int) -> str | None:
+        """Language code of ``row`` (``None`` for a record that named none)."""
+        code = int(self.language_codes[row])
+        return None if code < 0 else self._language_names[code]
+
+    def language_code(self, language: str | None) -> int:
+        """Internal code of a language; ``-1`` for none, ``-2`` for a language no article has."""
+        return -1 if language is None else self._languages.get(language, -2)
+
+    @property
+    def one_language(self) -> bool:
+        """Whether every row is in one language (a language filter then changes nothing)."""
+        one = self._other_language.get(None)  # cached beside the masks, reset with them
+        if one is None:
+            one = self._other_language[None] = len(self._language_names) + bool((self.language_codes < 0).any()) <= 1
+        return one
+
+    def other_language(self, code: int) -> np.ndarray:
+        """Rows whose language is not ``code`` (boolean over every row; computed once per code)."""
+        mask = self._other_language.get(code)
+        if mask is None:
+            mask = self._other_language[code] = self.language_codes != code
+        return mask
 
     def section_code(self, section: str | None) -> int:
         """Internal code of a section name; ``-2`` for a section no article has."""

@@ -60,6 +60,7 @@ def to_artifact(fitted: ModelState, config: dict[str, Any]) -> dict[str, Any]:
         "documents": {
             "terms": [str(term) for term in fitted.vectorizer.terms_],
             "sections": section_names,
+            "languages": fitted.catalog.language_names,
             "pending_reactions": pending,
             "growth": asdict(fitted.growth),
             "display_terms": [str(term) for term in fitted.vectorizer.display_terms_],
@@ -100,10 +101,13 @@ def from_artifact(
         removed = arrays.get("removed", np.zeros(len(records), dtype=np.uint8))
         if removed.shape != (len(records),):
             raise ValueError(f"removed mask has shape {removed.shape} for {len(records)} articles")
-        catalog = Catalog()
-        catalog.extend(records, removed=removed.astype(bool))
+        catalog = Catalog()  # saved before languages: every article in the model's one language
+        catalog.extend([{**record, "language": vectorizer.default_language} for record in records],
+                       removed=removed.astype(bool))
     else:
-        catalog = Catalog.from_arrays(arrays, documents["sections"], verify=verify)
+        catalog = Catalog.from_arrays(arrays, documents["sections"], verify=verify,
+                                      language_names=documents.get("languages"),
+                                      default_language=vectorizer.default_language)
     shape = (len(catalog), len(terms))
     vectors = _csr(arrays, "vectors", shape, verify)
     postings = _csr(arrays, "postings", shape[::-1], verify)

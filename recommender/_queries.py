@@ -27,6 +27,7 @@ from ._checks import (
 )
 from ._explain import explained_hits
 from ._hits import Hit, Page
+from ._languages import normalize_language
 from ._markup import html_to_text
 from ._options import BlendWeights, PageSizes
 from ._ranking import RankingQuery, ranking_list
@@ -57,6 +58,7 @@ class ListQueries:
     min_similarity: float
     explain_terms: int
     strategy: str
+    cross_language: bool
     blend_weights: Any
     blend: str
     diversity: float
@@ -110,7 +112,8 @@ class ListQueries:
             Up to ``k`` hits, best first, scored by :meth:`similarity` (the anchored score,
             see :mod:`recommender._profiles`); never the article itself nor a near-duplicate
             of it (TF-IDF cosine >= ``duplicate_threshold``), never two near-duplicates of
-            each other.
+            each other; only articles in the article's language unless the model was built
+            with ``cross_language=True``.
         """
         return self._related_in(self._fitted(), article_id, k, same_section=same_section, max_age=max_age,
                                 exclude=exclude)
@@ -123,11 +126,32 @@ class ListQueries:
             k, exclude_rows=state.catalog.known_rows(check_exclude(exclude)), query_row=row,
             section_code=int(state.catalog.section_codes[row]), same_section=same_section,
             published=int(state.catalog.published[row]), max_age_seconds=check_max_age(max_age),
+            language_code=self._language_of_row(state, row),
         )
         found = related_rows(state, row, query, self.strategy)
         return explained_hits(found.hits, state.index.row_vector(row), state.index, state.catalog,
                               state.vectorizer.display_terms_, query.explain_terms,
                               story_tiers(found.core, [hit_row for hit_row, _ in found.hits]))
+
+    def _language_of_row(self, state: ModelState, row: int) -> int | None:
+        """The language code a list for ``row`` keeps to (``None``: any, or only one in the model)."""
+        if self.cross_language or state.catalog.one_language:
+            return None
+        return int(state.catalog.language_codes[row])
+
+    def _language_of_text(self, state: ModelState, language: str | None) -> tuple[str, int | None]:
+        """A text's analysis language and the language code its list keeps to (``None``: any)."""
+        vectorizer, catalog = state.vectorizer, state.catalog
+        if language is None or not vectorizer.multilingual:
+            code = vectorizer.default_language
+        else:
+            try:
+                code = normalize_language(language)
+            except ValueError as error:
+                raise InvalidOptionError(str(error)) from None
+        if self.cross_language or (catalog.one_language and catalog.language_names in ([], [code])):
+            return code, None
+        return code, catalog.language_code(code)
 
     def similarity(self, article_ids: Iterable[str], other_ids: Iterable[str] | None = None) -> np.ndarray:
         """The Related score between indexed articles, as a dense matrix.
@@ -182,7 +206,7 @@ class ListQueries:
                 else state.catalog.rows(check_exclude(article_ids)))
         resolve_strategy(self.strategy, state)  # a bad strategy fails before any work
         return related_arrays(state, rows, k, self.duplicate_threshold, self.min_similarity, block_size=block_size,
-                              strategy=self.strategy)
+                              strategy=self.strategy, cross_language=self.cross_language)
 
     def related_to_text(
         self,
@@ -195,6 +219,7 @@ class ListQueries:
         same_section: bool | None = None,
         max_age: timedelta | None = None,
         exclude: Iterable[str] = (),
+        language: str | None = None,
     ) -> list[Hit]:
         """Related stories for a text that is not indexed (a draft, a just-published story).
 
@@ -209,11 +234,20 @@ class ListQueries:
             The text's publication time, required with ``max_age``.
         same_section, max_age, exclude
             As in :meth:`related`.
+        language : str or None
+            The text's language (``"es"``, ``"de-AT"``...): it is analysed in it and, unless
+            the model has ``cross_language=True``, related only to articles in it. ``None``:
+            the model's ``language`` option.
 
         Returns
         -------
         list of Hit
             Indexed copies of the text itself (near-duplicates) are left out.
+
+        Raises
+        ------
+        InvalidOptionError
+            A language the analysis does not support.
         """
         state = self._fitted()
         k = check_k(k)
@@ -232,11 +266,12 @@ class ListQueries:
                 raise InvalidOptionError(str(error)) from None
         elif max_age_seconds is not None:
             raise InvalidOptionError("max_age needs published_at for a text that is not indexed")
-        vector = state.vectorizer.transform([html_to_text(title)], [html_to_text(body)])
+        analysis_language, language_code = self._language_of_text(state, language)
+        vector = state.vectorizer.transform([html_to_text(title)], [html_to_text(body)], [analysis_language])
         query = self._related_query(
             k, exclude_rows=state.catalog.known_rows(check_exclude(exclude)),
             section_code=state.catalog.section_code(check_section(section)), same_section=same_section,
-            published=published, max_age_seconds=max_age_seconds,
+            published=published, max_age_seconds=max_age_seconds, language_code=language_code,
         )
         found = related_text_rows(state, vector, query)
         return explained_hits(found.hits, vector, state.index, state.catalog, state.vectorizer.display_terms_,
@@ -325,11 +360,12 @@ class ListQueries:
     def _recommend_query(self, state: ModelState, article_id: str | None, history: Iterable[str], k: int,
                          now: float, avoid: np.ndarray) -> RecommendQuery:
         history_rows = state.catalog.known_rows(check_exclude(history, "history"))
-        article_vector = None
+        article_vector, language_code = None, None
         if article_id is not None:
             row = state.catalog.row(article_id_of(article_id))
             article_vector = state.index.row_vector(row)
             avoid = np.append(avoid, row)
+            language_code = self._language_of_row(state, row)
         return RecommendQuery(
             k=k, now=now, article_vector=article_vector, history_rows=history_rows,
             exclude_rows=np.concatenate([avoid, history_rows]).astype(np.int64),
@@ -337,7 +373,7 @@ class ListQueries:
             freshness_half_life_hours=float(self.freshness_half_life_hours),
             history_half_life=float(self.history_half_life), duplicate_threshold=self.duplicate_threshold,
             min_similarity=self.min_similarity, explain_terms=self.explain_terms,
-            story_threshold=float(self.story_threshold), blend=self.blend,
+            story_threshold=float(self.story_threshold), blend=self.blend, language_code=language_code,
         )
 
     def _recommend(self, state: ModelState, article_id: str | None, history: Iterable[str], k: int,

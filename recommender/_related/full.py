@@ -37,17 +37,21 @@ def full_list(state: ModelState, scores: np.ndarray, cosines: np.ndarray, query:
 
 
 def full_lists(
-    state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float
+    state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
+    filtered_out: np.ndarray | None = None,
 ) -> list[list[tuple[int, float]]]:
     """Related lists from the full products ``vectors[rows] @ postings`` (and the profiles').
 
-    A product row holds up to one entry per article, so rows are multiplied a few at a time
-    (at most ``PRODUCT_ENTRIES`` entries in all): memory stays bounded whatever the block size.
+    ``filtered_out`` (boolean over every row, the same for every row of the block) rules rows
+    out, as a language filter does. A product row holds up to one entry per article, so rows
+    are multiplied a few at a time (at most ``PRODUCT_ENTRIES`` entries in all): memory stays
+    bounded whatever the block size.
     """
     step = max(1, PRODUCT_ENTRIES // max(state.index.n_rows, 1))
     if len(rows) > step:
         return [hits for start in range(0, len(rows), step)
-                for hits in full_lists(state, rows[start:start + step], k, duplicate_threshold, min_similarity)]
+                for hits in full_lists(state, rows[start:start + step], k, duplicate_threshold, min_similarity,
+                                       filtered_out)]
     index, catalog = state.index, state.catalog
     cosines = index.product(index.select(rows))
     product = cosines if state.profiles is None else state.profiles.block_scores(rows, cosines)
@@ -62,6 +66,8 @@ def full_lists(
         scratch[cosines.indices[cosine_start:cosine_end]] = 0
         scores[(cosine >= duplicate_threshold) | (cosine < min_similarity) | (columns == row)
                | catalog.removed[columns]] = -np.inf
+        if filtered_out is not None:
+            scores[filtered_out[columns]] = -np.inf
         # the row itself and its near-duplicates are masked above, as in a single related() call
         lists.append(best_distinct(columns.astype(np.int64), scores, index, catalog, k, duplicate_threshold,
                                    profiles=state.profiles))

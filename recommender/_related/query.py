@@ -40,6 +40,8 @@ class RelatedQuery:
     query_row : int or None
         The query's own row, if indexed: masked (its near-duplicates are already masked by
         ``duplicate_threshold``).
+    language_code : int or None
+        Only rows in this language (a catalogue code; ``None``: any language).
     """
 
     k: int
@@ -52,15 +54,19 @@ class RelatedQuery:
     max_age_seconds: int | None = None
     explain_terms: int = 3
     query_row: int | None = None
+    language_code: int | None = None
 
 
 def filtered_out(catalog: Catalog, query: RelatedQuery) -> np.ndarray | None:
-    """Rows the query's section and age filters rule out (boolean over every row), or
-    ``None`` when it has neither."""
+    """Rows the query's section, age and language filters rule out (boolean over every row),
+    or ``None`` when it has none."""
     out = None
+    if query.language_code is not None:
+        out = catalog.other_language(query.language_code)  # cached: no work per query
     if query.same_section is not None:
         in_section = catalog.section_codes == query.section_code
-        out = ~in_section if query.same_section else in_section
+        in_section = ~in_section if query.same_section else in_section
+        out = in_section if out is None else out | in_section
     if query.max_age_seconds is not None and query.published is not None:
         too_far = np.abs(catalog.published - query.published) > query.max_age_seconds
         out = too_far if out is None else out | too_far
