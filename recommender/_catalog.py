@@ -98,7 +98,8 @@ class Catalog:
     ----------
     records : sequence of dict
         One dict per row with keys ``id``, ``title``, ``section``, ``url``, ``tags``,
-        ``published_at`` (ISO 8601 string): the form :meth:`record` returns.
+        ``published_at`` (ISO 8601 string) and optionally ``language`` (the analysis language's
+        code): the form :meth:`record` returns.
     """
 
     _FOLD_MIN = FOLD_MIN  # tail rows before they are folded into the arrays (see recommender._segments)

@@ -80,7 +80,8 @@ class ListQueries:
         return [article_id for article_id, gone in zip(catalog.ids(), catalog.removed.tolist()) if not gone]
 
     def article_metadata(self, article_id: str) -> dict[str, Any]:
-        """Stored metadata of an article: id, title, section, url, tags, published_at."""
+        """Stored metadata of an article: id, title, section, url, tags, published_at, and the
+        language it was analysed in."""
         catalog = self._fitted().catalog
         return catalog.record(catalog.row(article_id_of(article_id)))
 
@@ -142,13 +143,12 @@ class ListQueries:
     def _language_of_text(self, state: ModelState, language: str | None) -> tuple[str, int | None]:
         """A text's analysis language and the language code its list keeps to (``None``: any)."""
         vectorizer, catalog = state.vectorizer, state.catalog
-        if language is None or not vectorizer.multilingual:
+        try:
+            code = vectorizer.default_language if language is None else normalize_language(language)
+        except ValueError as error:
+            raise InvalidOptionError(str(error)) from None
+        if not vectorizer.multilingual:  # every article counts as the model's language: so does the text
             code = vectorizer.default_language
-        else:
-            try:
-                code = normalize_language(language)
-            except ValueError as error:
-                raise InvalidOptionError(str(error)) from None
         if self.cross_language or (catalog.one_language and catalog.language_names in ([], [code])):
             return code, None
         return code, catalog.language_code(code)
