@@ -164,7 +164,10 @@ class TextVectorizer:
                 languages: Sequence[str] | None = None) -> list[list[str]]:
         """Token lists of titles (``boilerplate=False``) or bodies (datelines etc. stripped),
         each analysed in its language."""
-        return _per_language(texts, self._languages(languages, len(texts)), self.default_language,
+        languages = self._languages(languages, len(texts))
+        if languages is None:  # the common case, one language: no grouping
+            return self._analysed(texts, boilerplate, self.default_language)
+        return _per_language(texts, languages, self.default_language,
                              lambda part, language: self._analysed(part, boilerplate, language))
 
     def _languages(self, languages: Sequence[str] | None, n: int) -> list[str] | None:
@@ -182,6 +185,10 @@ class TextVectorizer:
     def _stemmed(self, token_lists: list[list[str]], languages: list[str] | None,
                  words: dict[str, Counter] | None = None) -> list[list[str]]:
         """Stems of token lists, each in its language; counts the surface words into ``words``."""
+        if languages is None and words is None:  # the common case, one language: no grouping
+            stem = self._stem_cache()
+            return [stem(tokens) for tokens in token_lists]
+
         def stem_part(part: list[list[str]], language: str) -> list[list[str]]:
             if words is not None:
                 counter = words.setdefault(language, Counter())
