@@ -2,7 +2,7 @@
 
 Public calls take article ids; the index, the matrices and the list builders work with
 row numbers. :class:`Catalog` owns the translation both ways plus the per-row metadata the
-list builders filter on (section, publication time) and the display fields (title, url).
+list builders filter on (section, publication time, language) and the display fields (title, url).
 Rows are dense ``0..n-1`` in the order articles were added and never move.
 
 Memory: the catalogue is held as columns, not as one Python object per article. Ids,
@@ -100,8 +100,8 @@ class Catalog:
     ----------
     records : sequence of dict
         One dict per row with keys ``id``, ``title``, ``section``, ``url``, ``tags``,
-        ``published_at`` (ISO 8601 string), optionally ``language`` and ``flags``: the form
-        :meth:`record` returns.
+        ``published_at`` (ISO 8601 string), optionally ``language`` (the analysis language's code)
+        and ``flags``: the form :meth:`record` returns.
     """
 
     _FOLD_MIN = FOLD_MIN  # tail rows before they are folded into the arrays (see recommender._segments)
@@ -121,8 +121,9 @@ class Catalog:
         self.by_published = np.empty(0, dtype=np.int64)
         self._published_sorted = np.empty(0, dtype=np.int64)
         self._language_names: list[str] = []
-        self._languages: dict[str | None, int] = {None: -1}
-        self.language_codes = np.empty(0, dtype=np.int32)  # -1: no language
+        self._languages: dict[str, int] = {}
+        self.language_codes = np.empty(0, dtype=np.int16)  # -1: the record named no language
+        self._other_language: dict = {}  # language code -> rows in another language (None -> one_language)
         self._flag_names: list[str] = []
         self.flag_bits = np.empty(0, dtype=np.uint32)  # bit i: the row holds flag _flag_names[i]
         self.section_counts = None  # the archive's (sub)section counts, kept by recommender._reader (copies share it)
@@ -131,8 +132,14 @@ class Catalog:
 
     # -- arrays (what an artifact stores) ------------------------------------------------------
 
+    @property
+    def language_names(self) -> list[str]:
+        """The languages of the rows, in code order (what an artifact stores beside ``catalog_languages``)."""
+        return list(self._language_names)
+
     def to_arrays(self) -> tuple[dict[str, np.ndarray], list[str | None]]:
-        """The catalogue as plain arrays plus the section names (in code order).
+        """The catalogue as plain arrays plus the section names (in code order); the language
+        names are :attr:`language_names`.
 
         Leaves this catalogue as it is (readers may be using it): tail rows are folded into
         new arrays, not into these."""
@@ -150,30 +157,28 @@ class Catalog:
         """The names behind :attr:`language_codes` and :attr:`flag_bits`, in code (bit) order."""
         return {"languages": list(self._language_names), "flags": list(self._flag_names)}
 
-    def _set_facets(self, arrays: dict[str, np.ndarray], names: dict[str, list[str]] | None) -> None:
-        """Language codes and flag bits of a stored catalogue; models saved before they existed
-        have neither (every row: no language, no flag)."""
-        n = len(self.removed)
-        names = names or {}
-        languages, flags = list(names.get("languages", [])), list(names.get("flags", []))
-        codes = arrays.get("catalog_languages", np.full(n, -1, dtype=np.int32))
-        bits = arrays.get("catalog_flags", np.zeros(n, dtype=np.uint32))
-        if (codes.shape != (n,) or bits.shape != (n,) or codes.dtype != np.int32 or bits.dtype != np.uint32
-                or not all(isinstance(x, str) for x in languages + flags) or len(flags) > MAX_FLAGS):
-            raise ValueError("catalogue language or flag arrays do not match the articles")
-        if n and (int(codes.min()) < -1 or int(codes.max()) >= len(languages) or int(bits.max()) >= 1 << len(flags)):
-            raise ValueError("catalogue language codes or flag bits out of range")
-        self.language_codes, self.flag_bits = codes, bits
-        self._language_names, self._flag_names = languages, flags
-        self._languages = {None: -1} | {name: code for code, name in enumerate(languages)}
+    def _set_flags(self, bits: np.ndarray | None, names: list[str] | None, n: int) -> None:
+        """Flag bits of a stored catalogue; models saved before flags existed have none."""
+        flags = list(names or [])
+        bits = np.zeros(n, dtype=np.uint32) if bits is None else bits
+        if (bits.shape != (n,) or bits.dtype != np.uint32 or not all(isinstance(x, str) for x in flags)
+                or len(flags) > MAX_FLAGS):
+            raise ValueError("catalogue flag arrays do not match the articles")
+        if n and int(bits.max()) >= 1 << len(flags):
+            raise ValueError("catalogue flag bits out of range")
+        self.flag_bits, self._flag_names = bits, flags
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], section_names: list[str | None], *,
-                    verify: bool = True, facets: dict[str, list[str]] | None = None) -> Catalog:
+                    verify: bool = True, facets: dict[str, list[str]] | None = None,
+                    default_language: str | None = None) -> Catalog:
         """A catalogue over :meth:`to_arrays` output (mapped arrays stay mapped).
 
+        ``facets`` (:meth:`facet_names`) name the codes of the ``catalog_languages`` and
+        ``catalog_flags`` arrays; arrays saved before languages have none, and then every row is
+        in ``default_language`` (or names none).
         With ``verify``, everything a lookup relies on is checked (``ValueError`` if not):
-        column shapes, the id hashes and their order, unique live ids, section codes.
+        column shapes, the id hashes and their order, unique live ids, section and language codes.
         """
         catalog = cls()
         columns = tuple(StringColumn(arrays[f"catalog_{name}_blob"], arrays[f"catalog_{name}_offsets"])
@@ -205,10 +210,26 @@ class Catalog:
         catalog._published_sorted = catalog.published[catalog.by_published] if n else catalog._published_sorted
         catalog._section_names = list(section_names)
         catalog._sections = {None: -1} | {name: code for code, name in enumerate(section_names)}
-        catalog._set_facets(arrays, facets)
+        facets = facets or {}
+        catalog._set_languages(arrays.get("catalog_languages"), facets.get("languages"), default_language, n)
+        catalog._set_flags(arrays.get("catalog_flags"), facets.get("flags"), n)
         if verify:
             catalog._check(len(section_names))
         return catalog
+
+    def _set_languages(self, codes: np.ndarray | None, names: list[str] | None, default: str | None, n: int) -> None:
+        if codes is None:  # saved before languages: one language for all
+            names = [] if default is None else [default]
+            codes = np.full(n, 0 if names else -1, dtype=np.int16)
+        names = list(names or [])
+        if codes.dtype != np.int16 or codes.shape != (n,):
+            raise ValueError(f"catalogue language codes are {codes.dtype} of shape {codes.shape} for {n} articles")
+        if not all(isinstance(name, str) for name in names) or len(set(names)) != len(names):
+            raise ValueError("catalogue languages are not unique names")
+        if n and (int(codes.min()) < -1 or int(codes.max()) >= len(names)):
+            raise ValueError("catalogue language codes out of range")
+        self.language_codes, self._language_names = codes, names
+        self._languages = {name: code for code, name in enumerate(names)}
 
     def _check(self, n_sections: int) -> None:
         for name, column in zip(("ids", "titles", "details"), self._columns):
@@ -277,7 +298,8 @@ class Catalog:
         self._flag_names = [*self._flag_names, *flag_names]
         bit_of = {name: 1 << bit for bit, name in enumerate(self._flag_names)}
         languages = [self._language_code_adding(record.get("language")) for record in records]
-        self.language_codes = np.concatenate([self.language_codes, np.asarray(languages, dtype=np.int32)])
+        self.language_codes = np.concatenate([self.language_codes, np.asarray(languages, dtype=np.int16)])
+        self._other_language = {}
         self.flag_bits = np.concatenate([self.flag_bits, np.asarray(
             [sum(bit_of[flag] for flag in record.get("flags", ())) for record in records], dtype=np.uint32)])
         self.removed = np.concatenate([self.removed, removed])
@@ -301,20 +323,13 @@ class Catalog:
         return code
 
     def _language_code_adding(self, language: str | None) -> int:
+        if language is None:
+            return -1
         code = self._languages.get(language)
         if code is None:
             code = self._languages[language] = len(self._language_names)
             self._language_names.append(language)
         return code
-
-    def language(self, row: int) -> str | None:
-        """Language of ``row`` (``None`` for none)."""
-        code = int(self.language_codes[row])
-        return None if code < 0 else self._language_names[code]
-
-    def language_code(self, language: str | None) -> int:
-        """Internal code of a language; ``-2`` for a language no article has."""
-        return self._languages.get(language, -2)
 
     def flags(self, row: int) -> list[str]:
         """Flags of ``row``, sorted."""
@@ -351,6 +366,7 @@ class Catalog:
         other._section_names = list(self._section_names)
         other._aliases = dict(self._aliases)
         other._languages, other._language_names = dict(self._languages), list(self._language_names)
+        other._other_language = {}
         return other  # tail lists are replaced, not appended to, by extend()
 
     def published_between(self, start: float, end: float) -> np.ndarray:
@@ -488,6 +504,30 @@ class Catalog:
         """The first tag of ``row`` (its subsection), ``None`` for none."""
         tags = self._value(2, row).split(_SEPARATOR, 3)[2:3]
         return tags[0] if tags else None
+
+    def language(self, row: int) -> str | None:
+        """Language code of ``row`` (``None`` for a record that named none)."""
+        code = int(self.language_codes[row])
+        return None if code < 0 else self._language_names[code]
+
+    def language_code(self, language: str | None) -> int:
+        """Internal code of a language; ``-1`` for none, ``-2`` for a language no article has."""
+        return -1 if language is None else self._languages.get(language, -2)
+
+    @property
+    def one_language(self) -> bool:
+        """Whether every row is in one language (a language filter then changes nothing)."""
+        one = self._other_language.get(None)  # cached beside the masks, reset with them
+        if one is None:
+            one = self._other_language[None] = len(self._language_names) + bool((self.language_codes < 0).any()) <= 1
+        return one
+
+    def other_language(self, code: int) -> np.ndarray:
+        """Rows whose language is not ``code`` (boolean over every row; computed once per code)."""
+        mask = self._other_language.get(code)
+        if mask is None:
+            mask = self._other_language[code] = self.language_codes != code
+        return mask
 
     def section_code(self, section: str | None) -> int:
         """Internal code of a section name; ``-2`` for a section no article has."""

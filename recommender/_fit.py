@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from ._articles import Article
 from ._catalog import Catalog
 from ._index import CosineIndex
+from ._languages import article_languages
 from ._options import RelatedOptions, TextOptions
 from ._popularity import PopularityConfig, PopularityState
 from ._profile_search import neighbour_profiles
@@ -33,11 +34,13 @@ def fit_state(articles: Sequence[Article], text: TextOptions, related: RelatedOp
               n_jobs: int | None) -> ModelState:
     """The state of a model fitted on ``articles`` (validated, unique ids, at least one)."""
     vectorizer = TextVectorizer(**vars(text))
-    vectors = vectorizer.fit_transform([a.title for a in articles], [a.body for a in articles])
+    languages = article_languages([a.id for a in articles], [a.language for a in articles],
+                                  default=vectorizer.default_language, multilingual=vectorizer.multilingual)
+    vectors = vectorizer.fit_transform([a.title for a in articles], [a.body for a in articles], languages)
     index = CosineIndex(vectors)
     profiles = _neighbour_profiles(index, related, n_jobs) if related.neighbours else None
-    return ModelState(vectorizer, index, Catalog([a.metadata() for a in articles]),
-                      PopularityState(popularity, len(articles)), profiles)
+    records = [a.metadata() | {"language": language} for a, language in zip(articles, languages)]
+    return ModelState(vectorizer, index, Catalog(records), PopularityState(popularity, len(articles)), profiles)
 
 
 def _neighbour_profiles(index: CosineIndex, related: RelatedOptions, n_jobs: int | None) -> NeighbourProfiles:

@@ -48,7 +48,10 @@ class Recommender(ListQueries):
     ----------
     title_weight : float, default=2.0
         Weight of a title word relative to a body word.
-    stop_words : {"english", None}, default="english"
+    stop_words : {"language", "english", None}, default="language"
+        ``"language"``: the stop words of each article's language (scikit-learn's list for
+        English, the Snowball project's for 15 other languages, none for the rest);
+        ``"english"``: scikit-learn's English list for every article; ``None``: none.
     sublinear_tf : bool, default=True
     min_df : int, default=1
     max_df : float, default=0.9
@@ -57,7 +60,17 @@ class Recommender(ListQueries):
     proper_noun_weight : int, default=2
         How many times a proper noun (a capitalised word not opening a sentence) counts.
     stem : bool, default=True
-        Fold inflections with the Snowball English stemmer (``strikes`` -> ``strike``).
+        Fold inflections with the Snowball stemmer of each article's language
+        (``strikes`` -> ``strike``).
+    language : str, default="en"
+        The language of articles whose ``language`` field is empty, and of
+        :meth:`related_to_text` without ``language=``. Codes are ISO 639-1 (``"es"``); tags
+        such as ``"en-GB"``, ``"EN"`` or names such as ``"spanish"`` are accepted. The 34
+        languages with a Snowball stemmer are supported (``recommender._languages.LANGUAGES``);
+        an article naming another one is refused at fit, naming the article.
+    multilingual : bool, default=True
+        Analyse each article in its own language. ``False``: every article is analysed in
+        ``language`` and counts as that language (models saved before languages load so).
     strategy : {"auto", "profiles", "full"}, default="auto"
         How Related lists are searched (:mod:`recommender._related.search`): from the neighbour
         profiles with exact score bounds, or by a product over the whole archive. Every
@@ -92,6 +105,9 @@ class Recommender(ListQueries):
         hits below 0.15 were never same-story, so the gate stays on the cosine.)
     explain_terms : int, default=3
         Shared terms attached to each Related hit (``0`` to skip that work).
+    cross_language : bool, default=False
+        Let Related lists and Recommendation candidates hold articles in another language
+        than the article's (they share names, places and numbers). ``False``: only its own.
     reaction_weights : mapping of str to float or None, default=None
         Weight of each reaction type (e.g. ``{"veryGood": 1, "good": 1, "sad": 0.5}``);
         ``None`` counts every type 1.
@@ -155,6 +171,8 @@ class Recommender(ListQueries):
         max_features: int | None = TextOptions.max_features,
         proper_noun_weight: int = TextOptions.proper_noun_weight,
         stem: bool = TextOptions.stem,
+        language: str = TextOptions.language,
+        multilingual: bool = TextOptions.multilingual,
         neighbours: int = RelatedOptions.neighbours,
         core_neighbours: int = RelatedOptions.core_neighbours,
         core_weight: float = RelatedOptions.core_weight,
@@ -163,6 +181,7 @@ class Recommender(ListQueries):
         duplicate_threshold: float = RelatedOptions.duplicate_threshold,
         min_similarity: float = RelatedOptions.min_similarity,
         explain_terms: int = RelatedOptions.explain_terms,
+        cross_language: bool = RelatedOptions.cross_language,
         reaction_weights: Mapping[str, float] | None = PopularityOptions.reaction_weights,
         unknown_reactions: str = PopularityOptions.unknown_reactions,
         decay: str = PopularityOptions.decay,

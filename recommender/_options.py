@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import timedelta
 from typing import Any, ClassVar
 
+from ._languages import DEFAULT_LANGUAGE, normalize_language
 from .exceptions import InvalidOptionError
 
 __all__ = ["BlendWeights", "GROUPS", "PageSizes", "PopularityOptions", "RecommendOptions", "RelatedOptions",
@@ -82,19 +83,27 @@ class TextOptions:
     """How article text becomes TF-IDF rows (see :class:`~recommender._vectorize.TextVectorizer`)."""
 
     title_weight: float = 2.0
-    stop_words: str | None = "english"
+    stop_words: str | None = "language"
     sublinear_tf: bool = True
     min_df: int = 1
     max_df: float = 0.9
     max_features: int | None = None
     proper_noun_weight: int = 2
     stem: bool = True
+    language: str = DEFAULT_LANGUAGE
+    multilingual: bool = True
 
-    LEGACY: ClassVar[dict[str, Any]] = {"proper_noun_weight": 1, "stem": False}
+    LEGACY: ClassVar[dict[str, Any]] = {"proper_noun_weight": 1, "stem": False, "multilingual": False}
+    STOP_WORDS: ClassVar[tuple[str | None, ...]] = ("language", "english", None)
 
     def validate(self) -> TextOptions:
         _number("title_weight", self.title_weight, 0, MAX_WEIGHT)
-        _choice("stop_words", self.stop_words, ("english", None))
+        _choice("stop_words", self.stop_words, self.STOP_WORDS)
+        try:
+            normalize_language(self.language)
+        except ValueError as error:
+            raise InvalidOptionError(f"language: {error}") from None
+        _flag("multilingual", self.multilingual)
         _flag("sublinear_tf", self.sublinear_tf)
         _whole("min_df", self.min_df, 1)
         _number("max_df", self.max_df, 0, 1, low_open=True)
@@ -116,6 +125,7 @@ class RelatedOptions:
     duplicate_threshold: float = 0.8
     min_similarity: float = 0.05
     explain_terms: int = 3
+    cross_language: bool = False
 
     LEGACY: ClassVar[dict[str, Any]] = {"neighbours": 0, "core_neighbours": 5, "core_weight": 0.0, "strategy": "auto"}
     STRATEGIES: ClassVar[tuple[str, ...]] = ("auto", "profiles", "full")
@@ -130,6 +140,7 @@ class RelatedOptions:
         _number("duplicate_threshold", self.duplicate_threshold, 0, 1, low_open=True)
         _number("min_similarity", self.min_similarity, 0, self.duplicate_threshold, high_open=True)
         _whole("explain_terms", self.explain_terms, 0, 100)
+        _flag("cross_language", self.cross_language)
         return self
 
 

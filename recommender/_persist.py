@@ -109,10 +109,12 @@ def from_artifact(
         removed = arrays.get("removed", np.zeros(len(records), dtype=np.uint8))
         if removed.shape != (len(records),):
             raise ValueError(f"removed mask has shape {removed.shape} for {len(records)} articles")
-        catalog = Catalog()
-        catalog.extend(records, removed=removed.astype(bool))
+        catalog = Catalog()  # saved before languages: every article in the model's one language
+        catalog.extend([{**record, "language": vectorizer.default_language} for record in records],
+                       removed=removed.astype(bool))
     else:
-        catalog = Catalog.from_arrays(arrays, documents["sections"], verify=verify, facets=documents.get("facets"))
+        catalog = Catalog.from_arrays(arrays, documents["sections"], verify=verify, facets=documents.get("facets"),
+                                      default_language=vectorizer.default_language)
     catalog.set_aliases(check_stored_aliases(documents.get("aliases", [])))  # saved only when some are declared
     shape = (len(catalog), len(terms))
     vectors = _csr(arrays, "vectors", shape, verify)

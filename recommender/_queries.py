@@ -28,6 +28,7 @@ from ._checks import (
 )
 from ._explain import explained_hits
 from ._hits import Hit, Page
+from ._languages import normalize_language
 from ._markup import html_to_text
 from ._options import BlendWeights, PageSizes
 from ._ranking import RankingQuery, ranking_list
@@ -74,6 +75,7 @@ class ListQueries:
     min_similarity: float
     explain_terms: int
     strategy: str
+    cross_language: bool
     blend_weights: Any
     blend: str
     diversity: float
@@ -95,7 +97,8 @@ class ListQueries:
         return [article_id for article_id, gone in zip(catalog.ids(), catalog.removed.tolist()) if not gone]
 
     def article_metadata(self, article_id: str) -> dict[str, Any]:
-        """Stored metadata of an article: id, title, section, url, tags, published_at."""
+        """Stored metadata of an article: id, title, section, url, tags, published_at, and the
+        language it was analysed in."""
         catalog = self._fitted().catalog
         return catalog.record(catalog.row(article_id_of(article_id)))
 
@@ -139,8 +142,10 @@ class ListQueries:
             Up to ``k`` hits, best first, scored by :meth:`similarity` (the anchored score,
             see :mod:`recommender._profiles`); never the article itself nor a near-duplicate
             of it (TF-IDF cosine >= ``duplicate_threshold``), never two near-duplicates of
-            each other. Editorial rules apply (``docs/editorial.md``): blocked items never
-            appear, pinned ones take their place, eligibility rules for ``"related"`` filter.
+            each other; only articles in the article's language unless the model was built
+            with ``cross_language=True``. Editorial rules apply (``docs/editorial.md``): blocked
+            items never appear, pinned ones take their place, eligibility rules for
+            ``"related"`` filter.
         """
         return self._related_in(self._fitted(), article_id, k, now=_moment(now), preview=preview,
                                 signed_in=signed_in, same_section=same_section, max_age=max_age, exclude=exclude)
@@ -164,6 +169,7 @@ class ListQueries:
             k, exclude_rows=exclude_rows, query_row=row,
             section_code=int(catalog.section_codes[row]), same_section=same_section,
             published=int(catalog.published[row]), max_age_seconds=check_max_age(max_age), hidden=hidden,
+            language_code=self._language_of_row(state, row),
         )
         found = related_rows(state, row, query, self.strategy)
         if len(pin_rows) and found.hits:
@@ -186,6 +192,25 @@ class ListQueries:
             hits = [replaced(hit, explanation=f"pinned by the editors; {hit.explanation}")
                     if hit.article_id in pinned else hit for hit in hits]
         return hits
+
+    def _language_of_row(self, state: ModelState, row: int) -> int | None:
+        """The language code a list for ``row`` keeps to (``None``: any, or only one in the model)."""
+        if self.cross_language or state.catalog.one_language:
+            return None
+        return int(state.catalog.language_codes[row])
+
+    def _language_of_text(self, state: ModelState, language: str | None) -> tuple[str, int | None]:
+        """A text's analysis language and the language code its list keeps to (``None``: any)."""
+        vectorizer, catalog = state.vectorizer, state.catalog
+        try:
+            code = vectorizer.default_language if language is None else normalize_language(language)
+        except ValueError as error:
+            raise InvalidOptionError(str(error)) from None
+        if not vectorizer.multilingual:  # every article counts as the model's language: so does the text
+            code = vectorizer.default_language
+        if self.cross_language or (catalog.one_language and catalog.language_names in ([], [code])):
+            return code, None
+        return code, catalog.language_code(code)
 
     def similarity(self, article_ids: Iterable[str], other_ids: Iterable[str] | None = None) -> np.ndarray:
         """The Related score between indexed articles, as a dense matrix.
@@ -277,7 +302,7 @@ class ListQueries:
             hidden = hidden_rows(state, "related", now, article_row=int(rows[positions[0]]))
             ids[positions], scores[positions] = related_arrays(
                 state, rows[positions], k, self.duplicate_threshold, self.min_similarity, block_size=block_size,
-                strategy=self.strategy, hidden=hidden)
+                strategy=self.strategy, hidden=hidden, cross_language=self.cross_language)
         for position in np.flatnonzero(single).tolist():
             hits = self._related_in(state, catalog.id(int(rows[position])), k, now=now, preview=True)
             ids[position, :len(hits)] = [hit.article_id for hit in hits]
@@ -297,6 +322,7 @@ class ListQueries:
         exclude: Iterable[str] = (),
         now: datetime | None = None,
         signed_in: bool = False,
+        language: str | None = None,
     ) -> list[Hit]:
         """Related stories for a text that is not indexed (a draft, a just-published story).
 
@@ -311,11 +337,20 @@ class ListQueries:
             The text's publication time, required with ``max_age``.
         same_section, max_age, exclude, now, signed_in
             As in :meth:`related`.
+        language : str or None
+            The text's language (``"es"``, ``"de-AT"``...): it is analysed in it and, unless
+            the model has ``cross_language=True``, related only to articles in it. ``None``:
+            the model's ``language`` option.
 
         Returns
         -------
         list of Hit
             Indexed copies of the text itself (near-duplicates) are left out.
+
+        Raises
+        ------
+        InvalidOptionError
+            A language the analysis does not support.
         """
         state = self._fitted()
         k = check_k(k)
@@ -335,11 +370,12 @@ class ListQueries:
                 raise InvalidOptionError(str(error)) from None
         elif max_age_seconds is not None:
             raise InvalidOptionError("max_age needs published_at for a text that is not indexed")
-        vector = state.vectorizer.transform([html_to_text(title)], [html_to_text(body)])
+        analysis_language, language_code = self._language_of_text(state, language)
+        vector = state.vectorizer.transform([html_to_text(title)], [html_to_text(body)], [analysis_language])
         query = self._related_query(
             k, exclude_rows=state.catalog.known_rows(check_exclude(exclude)),
             section_code=state.catalog.section_code(check_section(section)), same_section=same_section,
-            published=published, max_age_seconds=max_age_seconds,
+            published=published, max_age_seconds=max_age_seconds, language_code=language_code,
             hidden=hidden_rows(state, "related", moment, signed_in=signed_in),
         )
         found = related_text_rows(state, vector, query)
@@ -443,13 +479,14 @@ class ListQueries:
                          now: float, avoid: np.ndarray, *, preview: bool = True,
                          signed_in: bool = False) -> RecommendQuery:
         history_rows = state.catalog.known_rows(check_exclude(history, "history"))
-        article_vector = row = None
+        article_vector = row = language_code = None
         if article_id is not None:
             article_id = article_id_of(article_id)
             row = state.catalog.row(article_id)
             check_published(state.catalog, row, now, article_id, preview)
             article_vector = state.index.row_vector(row)
             avoid = np.append(avoid, row)
+            language_code = self._language_of_row(state, row)
         return RecommendQuery(
             k=k, now=now, article_vector=article_vector, history_rows=history_rows,
             exclude_rows=np.concatenate([avoid, history_rows]).astype(np.int64),
@@ -457,7 +494,7 @@ class ListQueries:
             freshness_half_life_hours=float(self.freshness_half_life_hours),
             history_half_life=float(self.history_half_life), duplicate_threshold=self.duplicate_threshold,
             min_similarity=self.min_similarity, explain_terms=self.explain_terms,
-            story_threshold=float(self.story_threshold), blend=self.blend,
+            story_threshold=float(self.story_threshold), blend=self.blend, language_code=language_code,
             hidden=hidden_rows(state, "recommendation", now, article_id=article_id, article_row=row,
                                signed_in=signed_in),
         )

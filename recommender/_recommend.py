@@ -8,7 +8,9 @@ How it works
    mean of the vectors of the articles read, newest weighing most), the most popular
    stories in the ranking window, and the newest stories. Stories published after ``now``,
    the current article, the history, excluded ids and near-duplicates of any of them are
-   dropped.
+   dropped. With a ``language_code`` (a model without ``cross_language``, under an article),
+   only stories in the article's language are candidates, and the signals below are scaled
+   by their best values in that language.
 2. **Relevance** of a candidate is the weighted sum of four signals in [0, 1]::
 
        relevance = w_article * cos(article) / max cos(article)
@@ -96,6 +98,8 @@ class RecommendQuery:
     explain_terms : int
     hidden : ndarray of bool, shape (n_rows,), or None
         Rows that may not appear (embargo, blocks, eligibility: :mod:`recommender._visibility`).
+    language_code : int or None
+        Only candidates in this language (a catalogue code; ``None``: any language).
     """
 
     k: int
@@ -115,6 +119,7 @@ class RecommendQuery:
     explain_terms: int = 3
     blend: str = "reader"
     hidden: np.ndarray | None = None
+    language_code: int | None = None
 
     @property
     def floor(self) -> float:
@@ -170,7 +175,12 @@ class SiteScores:
         window = ranking_window(popularity, catalog, query.now)
         popular = np.zeros(index.n_rows)
         popular[window] = popularity.scores(window, catalog.published[window].astype(np.float64), query.now, "popular")
-        return cls(_similarity(index, query.article_vector, query), _similarity(index, profile, query), popular)
+        site = cls(_similarity(index, query.article_vector, query), _similarity(index, profile, query), popular)
+        if query.language_code is not None:  # other languages score 0: candidates and maxima come from this one
+            other = catalog.other_language(query.language_code)
+            for signal in (site.article, site.history, site.popular):
+                signal[other] = 0.0
+        return site
 
 
 def _closest_read(index: CosineIndex, rows: np.ndarray, query: RecommendQuery) -> np.ndarray:
@@ -221,12 +231,16 @@ def recommendation_list(
     """
     site = SiteScores.of(index, catalog, popularity, query)
     published = catalog.published_between(-np.inf, query.now)
+    if query.language_code is not None:
+        published = published[~catalog.other_language(query.language_code)[published]]
     sources = [top_rows(site.article, query.candidates), top_rows(site.history, query.candidates),
                top_rows(site.popular, query.candidates), published[-query.candidates:]]
     rows = np.unique(np.concatenate(sources)).astype(np.int64)
     rows = rows[(catalog.published[rows] <= query.now) & ~catalog.removed[rows]]
     if query.hidden is not None:
         rows = rows[~query.hidden[rows]]
+    if query.language_code is not None:
+        rows = rows[~catalog.other_language(query.language_code)[rows]]
     rows = rows[~near_duplicate_of(rows, index, query.duplicate_threshold, query.exclude_rows)]
     if query.article_vector is not None and len(rows):
         rows = rows[site.article[rows] < query.duplicate_threshold]

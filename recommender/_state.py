@@ -30,6 +30,7 @@ from typing import Any
 from ._articles import Article
 from ._catalog import Catalog, id_hash
 from ._index import CosineIndex
+from ._languages import article_languages
 from ._popularity import PopularityState
 from ._profiles import NeighbourProfiles
 from ._reaction_policy import ReactionReport, prepare_reactions
@@ -105,11 +106,17 @@ def with_articles(state: ModelState, articles: Sequence[Article],
     ------
     DuplicateArticleError
         An id the model holds already, or twice in ``articles``; nothing is added.
+    InvalidInputError
+        An article in a language the analysis does not support (named); nothing is added.
     """
-    vectors, known, total = state.vectorizer.transform_with_coverage(
-        [a.title for a in articles], [a.body for a in articles])
+    vectorizer = state.vectorizer
+    languages = article_languages([a.id for a in articles], [a.language for a in articles],
+                                  default=vectorizer.default_language, multilingual=vectorizer.multilingual)
+    vectors, known, total = vectorizer.transform_with_coverage(
+        [a.title for a in articles], [a.body for a in articles], languages)
     catalog = state.catalog.copy()
-    catalog.extend(a.metadata() for a in articles)  # raises before anything is published
+    # raises before anything is published
+    catalog.extend(a.metadata() | {"language": language} for a, language in zip(articles, languages))
     popularity = _copy_popularity(state.popularity)
     popularity.grow(len(catalog))
     arrived = {a.id for a in articles}

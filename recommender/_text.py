@@ -7,9 +7,12 @@ look alike: wire datelines (``"SEOUL, South Korea (AP) — "``), bylines, copyri
 ``"Related: ..."`` link blocks scraped along with the body. :func:`strip_boilerplate`
 removes them line by line; :func:`tokenize` then lower-cases the text and splits it
 into word tokens of two or more letters or digits (the rule of scikit-learn's default
-``token_pattern``), dropping English stop words when asked. :class:`StemCache` maps tokens
-to their Snowball (Porter2) English stems (``strikes``, ``striking`` -> ``strike``),
+``token_pattern``), dropping stop words when asked. :class:`StemCache` maps tokens to their
+Snowball stems in one language (English by default: ``strikes``, ``striking`` -> ``strike``),
 stemming each distinct word once.
+
+Languages other than English keep combining marks inside words (:func:`token_pattern`):
+Hindi, Nepali or Tamil vowel signs are marks, not letters, and would otherwise cut words apart.
 
 Everything here is pure: strings in, strings or token lists out.
 """
@@ -22,9 +25,10 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from functools import cache
 
+from ._languages import LANGUAGES
 from .exceptions import InvalidOptionError, StemmerUnavailableError
 
-__all__ = ["StemCache", "analyze", "english_stop_words", "strip_boilerplate",
+__all__ = ["StemCache", "analyze", "english_stop_words", "strip_boilerplate", "token_pattern",
            "tokenize"]
 
 
@@ -53,6 +57,7 @@ _BOILERPLATE_LINE = re.compile(
 )
 _BYLINE = re.compile(r"^\s*By [A-Z][\w.'\-]+(?: [A-Z][\w.'\-]+){1,3}(?:(?:,| -| —) [A-Z][\w .]{0,40})?\s*$")
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_MARK_CATEGORIES = ("Mn", "Mc", "Me")  # combining marks: vowel signs, viramas, diacritics
 # what may precede a sentence's first word: an end mark, a quote or bracket, a line start
 _SENTENCE_START = re.compile(r"[.!?:;\"'\u201c\u201d(\[\n]\s*$|^\s*$")
 
@@ -80,12 +85,33 @@ def strip_boilerplate(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+@cache
+def token_pattern(language: str = "en") -> re.Pattern:
+    """The word pattern of a language: runs of two or more letters or digits, plus, outside
+    English, the combining marks inside words.
+
+    Examples
+    --------
+    >>> token_pattern("hi").findall("नमस्ते दुनिया"), token_pattern("en").findall("नमस्ते")
+    (['नमस्ते', 'दुनिया'], ['नमस'])
+    """
+    if language == "en":
+        return _TOKEN
+    points = [point for point in (*range(0x300, 0x20000), *range(0xE0100, 0xE01F0))  # where marks are
+              if unicodedata.category(chr(point)) in _MARK_CATEGORIES]
+    starts = [point for i, point in enumerate(points) if i == 0 or points[i - 1] != point - 1]
+    ends = [point for i, point in enumerate(points) if i == len(points) - 1 or points[i + 1] != point + 1]
+    marks = "".join(f"{re.escape(chr(start))}-{re.escape(chr(end))}" for start, end in zip(starts, ends))
+    return re.compile(f"(?u)[\\w{marks}]{{2,}}")
+
+
 def analyze(
     text: str,
     *,
     boilerplate: bool = True,
     stop_words: frozenset[str] | None = None,
     proper_noun_weight: int = 1,
+    language: str = "en",
 ) -> list[str]:
     """Tokens of a title or body: NFKC, boilerplate stripped (``boilerplate=True``),
     lower-cased, stop words dropped, and each *proper noun* repeated ``proper_noun_weight``
@@ -104,9 +130,9 @@ def analyze(
     if boilerplate:
         text = strip_boilerplate(text)
     if proper_noun_weight <= 1:
-        return tokenize(text.lower(), stop_words=stop_words)
+        return tokenize(text.lower(), stop_words=stop_words, language=language)
     tokens: list[str] = []
-    for match in _TOKEN.finditer(text):
+    for match in token_pattern(language).finditer(text):
         word = match.group()
         lower = word.lower()
         if stop_words and lower in stop_words:
@@ -118,41 +144,47 @@ def analyze(
     return tokens
 
 
-def tokenize(text: str, *, stop_words: frozenset[str] | None = None) -> list[str]:
-    """Split prepared text into word tokens, dropping ``stop_words``.
+def tokenize(text: str, *, stop_words: frozenset[str] | None = None, language: str = "en") -> list[str]:
+    """Split prepared text into word tokens (:func:`token_pattern`), dropping ``stop_words``.
 
     Examples
     --------
     >>> tokenize("the port strike ends", stop_words=english_stop_words())
     ['port', 'strike', 'ends']
     """
-    tokens = _TOKEN.findall(text)
+    tokens = token_pattern(language).findall(text)
     if stop_words:
         return [token for token in tokens if token not in stop_words]
     return tokens
 
 
-def _english_stemmer() -> tuple[Callable[[list[str]], list[str]], str]:
-    """``stemWords`` of an English Snowball stemmer and the name of the package that gives it."""
+def _snowball_stemmer(algorithm: str) -> tuple[Callable[[list[str]], list[str]], str]:
+    """``stemWords`` of a Snowball stemmer (``"english"``, ``"spanish"``...) and the name of the
+    package that gives it."""
     try:
         import Stemmer  # PyStemmer: the C libstemmer
     except ImportError:
         pass
     else:
-        stemmer = Stemmer.Stemmer("english")
-        stemmer.maxCacheSize = 0  # StemCache memoises; a second cache would only cost memory
-        return stemmer.stemWords, "PyStemmer"
+        if algorithm in Stemmer.algorithms():
+            stemmer = Stemmer.Stemmer(algorithm)
+            stemmer.maxCacheSize = 0  # StemCache memoises; a second cache would only cost memory
+            return stemmer.stemWords, "PyStemmer"
     try:
         import snowballstemmer  # the same algorithm in pure Python, several times slower
     except ImportError:
         raise StemmerUnavailableError(
-            "stemming (stem=True) needs PyStemmer or snowballstemmer: pip install PyStemmer, or pass stem=False"
+            f"stemming (stem=True) in {algorithm} needs PyStemmer or snowballstemmer with a {algorithm} stemmer: "
+            "pip install -U PyStemmer, or pass stem=False"
         ) from None
-    return snowballstemmer.stemmer("english").stemWords, "snowballstemmer"
+    if algorithm not in snowballstemmer.algorithms():
+        raise StemmerUnavailableError(f"the installed stemmers have no {algorithm} algorithm: pip install -U "
+                                      "PyStemmer, or pass stem=False")
+    return snowballstemmer.stemmer(algorithm).stemWords, "snowballstemmer"
 
 
 class StemCache:
-    """Snowball (Porter2) English stems of lower-case words, each distinct word stemmed once.
+    """Snowball stems of lower-case words in one language, each distinct word stemmed once.
 
     A callable: a list of words in, the list of their stems out. Stems are memoised in a
     dict, so a word seen before costs one lookup; the unseen words of a call are stemmed
@@ -163,6 +195,8 @@ class StemCache:
     max_size : int, default=1_000_000
         Most words memoised. When a batch of unseen words would go past it, the memo is
         emptied and starts again; this bounds memory when arbitrary text keeps arriving.
+    language : str, default="en"
+        An ISO 639-1 code of :data:`~recommender._languages.LANGUAGES` (English: Porter2).
 
     Attributes
     ----------
@@ -173,7 +207,7 @@ class StemCache:
     Raises
     ------
     StemmerUnavailableError
-        Neither PyStemmer nor snowballstemmer is installed (an :class:`ImportError`).
+        Neither PyStemmer nor snowballstemmer (with this language) is installed (an :class:`ImportError`).
 
     Examples
     --------
@@ -184,11 +218,13 @@ class StemCache:
     5
     """
 
-    def __init__(self, max_size: int = 1_000_000) -> None:
+    def __init__(self, max_size: int = 1_000_000, language: str = "en") -> None:
         if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
             raise InvalidOptionError(f"max_size must be a positive integer, got {max_size!r}")
-        self.max_size = max_size
-        self._stem_words, self.backend = _english_stemmer()
+        if language not in LANGUAGES:
+            raise InvalidOptionError(f"language must be one of {', '.join(sorted(LANGUAGES))}, got {language!r}")
+        self.max_size, self.language = max_size, language
+        self._stem_words, self.backend = _snowball_stemmer(LANGUAGES[language])
         self._memo: dict[str, str] = {}
         self._lock = threading.Lock()  # neither stemmer object is thread-safe
 

@@ -3,11 +3,20 @@
 How it works
 ------------
 Title and body are tokenised separately with the same analyser (boilerplate stripped,
-lower-cased, English stop words removed). With ``stem=True`` (the default) each token is
-then replaced by its Snowball (Porter2) English stem, so ``strike``, ``strikes`` and
-``striking`` are one term ``strike``, ``company`` and ``companies`` one term ``compani``;
-stop words go before stemming. Each distinct word is stemmed once and remembered
+lower-cased, stop words removed). With ``stem=True`` (the default) each token is
+then replaced by its Snowball stem, so ``strike``, ``strikes`` and ``striking`` are one
+term ``strike``, ``company`` and ``companies`` one term ``compani``; stop words go before
+stemming. Each distinct word is stemmed once and remembered
 (:class:`~recommender._text.StemCache`), so stemming costs a dict lookup per token.
+
+Languages: each article is analysed in its own language (``languages``, ISO 639-1 codes;
+the ``language`` option for articles without one): that language's stop words
+(:func:`~recommender._languages.stop_words_of`) and Snowball stemmer. All languages share
+one vocabulary and one IDF: a term is just a string, so names, places and numbers written
+alike in two languages are one term (what lets a ``cross_language`` search find the same
+story in another language), while the stems of words rarely coincide across languages.
+A chunk of articles in one language (an English-only archive) takes the same path as
+before languages existed.
 
 A term's frequency in an article is ``count in body + title_weight * count in title``;
 with ``sublinear_tf`` it becomes ``1 + ln(tf)`` (for ``tf >= 1``). It is multiplied by the
@@ -29,12 +38,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import cached_property
-from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
+from ._languages import CAPITALISED_NOUNS, LANGUAGES, normalize_language, stop_words_of
 from ._options import TextOptions
 from .exceptions import InvalidInputError, InvalidOptionError, NotFittedError
 from ._text import StemCache, analyze, english_stop_words
@@ -51,7 +60,9 @@ class TextVectorizer:
     ----------
     title_weight : float, default=2.0
         How many body occurrences one title occurrence is worth. ``0`` ignores titles.
-    stop_words : {"english", None}, default="english"
+    stop_words : {"language", "english", None}, default="language"
+        ``"language"``: the stop words of each article's language (scikit-learn's list for
+        English); ``"english"``: scikit-learn's English list for every article.
     sublinear_tf : bool, default=True
         Replace ``tf`` with ``1 + ln(tf)``.
     min_df : int, default=1
@@ -69,6 +80,11 @@ class TextVectorizer:
         stem, so inflections share a term: ``strike``, ``strikes``, ``striking`` ->
         ``strike``. Needs PyStemmer (a dependency) or snowballstemmer, else fitting raises
         :class:`~recommender.exceptions.StemmerUnavailableError`. ``False`` keeps surface words.
+    language : str, default="en"
+        Language of articles that name none (a code or tag such as ``"es"``, ``"de-CH"``).
+    multilingual : bool, default=True
+        Analyse each article in its own language; ``False`` analyses every article in
+        ``language`` whatever it names (models saved before languages load with ``False``).
     dtype : numpy dtype, default=numpy.float32
 
     Attributes
@@ -93,6 +109,8 @@ class TextVectorizer:
         max_features: int | None = TextOptions.max_features,
         proper_noun_weight: int = TextOptions.proper_noun_weight,
         stem: bool = TextOptions.stem,
+        language: str = TextOptions.language,
+        multilingual: bool = TextOptions.multilingual,
         dtype: type = np.float32,
     ) -> None:
         self.title_weight = title_weight
@@ -103,6 +121,8 @@ class TextVectorizer:
         self.max_features = max_features
         self.proper_noun_weight = proper_noun_weight
         self.stem = stem
+        self.language = language
+        self.multilingual = multilingual
         self.dtype = dtype
 
     def get_params(self) -> dict:
@@ -116,54 +136,114 @@ class TextVectorizer:
             "max_features": self.max_features,
             "proper_noun_weight": self.proper_noun_weight,
             "stem": self.stem,
+            "language": self.language,
+            "multilingual": self.multilingual,
             "dtype": np.dtype(self.dtype).name,
         }
+
+    @property
+    def default_language(self) -> str:
+        """The ISO 639-1 code of ``language``: the analysis language of articles naming none."""
+        return normalize_language(self.language)
 
     def _validate_options(self) -> None:
         TextOptions(**{name: value for name, value in self.get_params().items() if name != "dtype"}).validate()
         if np.dtype(self.dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise InvalidOptionError(f"dtype must be float32 or float64, got {self.dtype!r}")
 
-    def _tokens(self, texts: Sequence[str], *, boilerplate: bool) -> list[list[str]]:
-        """Token lists of titles (``boilerplate=False``) or bodies (datelines etc. stripped)."""
-        stop_words = english_stop_words() if self.stop_words == "english" else None
-        return [analyze(text, boilerplate=boilerplate, stop_words=stop_words,
-                        proper_noun_weight=self.proper_noun_weight) for text in texts]
+    def _analysed(self, texts: Sequence[str], boilerplate: bool, language: str) -> list[list[str]]:
+        """Token lists of texts in one language: titles (``boilerplate=False``) or bodies."""
+        if self.stop_words == "language":
+            stop_words = stop_words_of(language)
+        else:
+            stop_words = english_stop_words() if self.stop_words == "english" else None
+        names = 1 if language in CAPITALISED_NOUNS else self.proper_noun_weight
+        return [analyze(text, boilerplate=boilerplate, stop_words=stop_words, proper_noun_weight=names,
+                        language=language) for text in texts]
 
-    def _stem_cache(self) -> StemCache:
-        """The memoised stemmer, made on first use (raises StemmerUnavailableError without one)."""
-        cache = getattr(self, "_stems", None)
+    def _tokens(self, texts: Sequence[str], *, boilerplate: bool,
+                languages: Sequence[str] | None = None) -> list[list[str]]:
+        """Token lists of titles (``boilerplate=False``) or bodies (datelines etc. stripped),
+        each analysed in its language."""
+        languages = self._languages(languages, len(texts))
+        if languages is None:  # the common case, one language: no grouping
+            return self._analysed(texts, boilerplate, self.default_language)
+        return _per_language(texts, languages, self.default_language,
+                             lambda part, language: self._analysed(part, boilerplate, language))
+
+    def _languages(self, languages: Sequence[str] | None, n: int) -> list[str] | None:
+        """Each text's analysis language, or ``None`` when all are the default one."""
+        if languages is None or not self.multilingual:
+            return None
+        if len(languages) != n:
+            raise InvalidOptionError(f"got {len(languages)} languages for {n} texts")
+        unknown = set(languages) - LANGUAGES.keys()
+        if unknown:
+            raise InvalidInputError(f"unsupported language codes {sorted(map(str, unknown))}; supported: "
+                                    f"{', '.join(sorted(LANGUAGES))}")
+        return list(languages)
+
+    def _stemmed(self, token_lists: list[list[str]], languages: list[str] | None,
+                 words: dict[str, Counter] | None = None) -> list[list[str]]:
+        """Stems of token lists, each in its language; counts the surface words into ``words``."""
+        if languages is None and words is None:  # the common case, one language: no grouping
+            stem = self._stem_cache()
+            return [stem(tokens) for tokens in token_lists]
+
+        def stem_part(part: list[list[str]], language: str) -> list[list[str]]:
+            if words is not None:
+                counter = words.setdefault(language, Counter())
+                for tokens in part:
+                    counter.update(tokens)
+            stem = self._stem_cache(language)
+            return [stem(tokens) for tokens in part]
+        return _per_language(token_lists, languages, self.default_language, stem_part)
+
+    def _stem_cache(self, language: str | None = None) -> StemCache:
+        """The memoised stemmer of a language (default: ``language``), made on first use
+        (raises StemmerUnavailableError without one)."""
+        language = self.default_language if language is None else language
+        caches = getattr(self, "_stems", None)
+        if caches is None:
+            caches = self._stems = {}
+        cache = caches.get(language)
         if cache is None:
-            cache = self._stems = StemCache()
+            cache = caches[language] = StemCache(language=language)
         return cache
 
-    def fit(self, titles: Sequence[str], bodies: Sequence[str]) -> TextVectorizer:
+    def fit(self, titles: Sequence[str], bodies: Sequence[str],
+            languages: Sequence[str] | None = None) -> TextVectorizer:
         """Learn the vocabulary and IDF from articles.
 
         Parameters
         ----------
         titles, bodies : sequence of str, same length n_articles
+        languages : sequence of str or None
+            Each article's analysis language (ISO 639-1 codes of
+            :data:`~recommender._languages.LANGUAGES`); ``None``: all ``language``.
 
         Returns
         -------
         self
         """
-        self._fit_counts(self._counts(titles, bodies))
+        self._fit_counts(self._counts(titles, bodies, languages))
         return self
 
-    def _tokenize(self, titles: Sequence[str], bodies: Sequence[str]) -> tuple[list[list[str]], list[list[str]]]:
+    def _tokenize(self, titles: Sequence[str], bodies: Sequence[str],
+                  languages: Sequence[str] | None = None) -> tuple[list[list[str]], list[list[str]]]:
         """(Stemmed) token lists of new articles, for the fitted vocabulary."""
         if not hasattr(self, "idf_"):
             raise NotFittedError("this TextVectorizer is not fitted yet; call fit first")
         if len(titles) != len(bodies):
             raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
-        title_tokens, body_tokens = self._tokens(titles, boilerplate=False), self._tokens(bodies, boilerplate=True)
+        languages = self._languages(languages, len(bodies))
+        title_tokens = self._tokens(titles, boilerplate=False, languages=languages)
+        body_tokens = self._tokens(bodies, boilerplate=True, languages=languages)
         if not self.stem:
             return title_tokens, body_tokens
-        stem = self._stem_cache()
-        return [stem(tokens) for tokens in title_tokens], [stem(tokens) for tokens in body_tokens]
+        return self._stemmed(title_tokens, languages), self._stemmed(body_tokens, languages)
 
-    def _counts(self, titles: Sequence[str], bodies: Sequence[str]) -> _Counts:
+    def _counts(self, titles: Sequence[str], bodies: Sequence[str], languages: Sequence[str] | None = None) -> _Counts:
         """Title and body term counts of every article, tokenised a chunk at a time.
 
         Only one chunk's token lists are alive at a time, and the counts stay in chunks
@@ -175,20 +255,25 @@ class TextVectorizer:
             raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
         if len(bodies) == 0:
             raise InvalidInputError("cannot fit on zero articles")
+        languages = self._languages(languages, len(bodies))
         column_of: defaultdict[str, int] = defaultdict()
         column_of.default_factory = column_of.__len__  # a new token gets the next column
-        stem = self._stem_cache() if self.stem else None
-        words: Counter[str] = Counter()
+        if self.stem:
+            self._stem_cache()  # a missing stemmer fails before any work
+        words: dict[str, Counter[str]] = {}  # surface words by language
         chunks = []
         for start in range(0, len(bodies), _FIT_CHUNK):
-            title_tokens = self._tokens(titles[start:start + _FIT_CHUNK], boilerplate=False)
-            body_tokens = self._tokens(bodies[start:start + _FIT_CHUNK], boilerplate=True)
-            if stem is not None:
-                for tokens in chain(title_tokens, body_tokens):
-                    words.update(tokens)
-                title_tokens, body_tokens = [stem(t) for t in title_tokens], [stem(t) for t in body_tokens]
+            chunk = None if languages is None else languages[start:start + _FIT_CHUNK]
+            title_tokens = self._tokens(titles[start:start + _FIT_CHUNK], boilerplate=False, languages=chunk)
+            body_tokens = self._tokens(bodies[start:start + _FIT_CHUNK], boilerplate=True, languages=chunk)
+            if self.stem:
+                title_tokens = self._stemmed(title_tokens, chunk, words)
+                body_tokens = self._stemmed(body_tokens, chunk, words)
             chunks.append((_token_counts(title_tokens, column_of), _token_counts(body_tokens, column_of)))
-        surface = None if stem is None else list(zip(words, words.values(), stem(list(words))))
+        surface = None
+        if self.stem:
+            surface = [entry for language, counter in words.items()
+                       for entry in zip(counter, counter.values(), self._stem_cache(language)(list(counter)))]
         return _Counts(chunks, list(column_of), surface)
 
     def _fit_counts(self, counts: _Counts) -> np.ndarray:
@@ -253,37 +338,40 @@ class TextVectorizer:
         serves lists of indexed articles never holds it (~100 MB at a million terms)."""
         return {term: column for column, term in enumerate(self.terms_)}
 
-    def transform(self, titles: Sequence[str], bodies: Sequence[str]) -> sp.csr_matrix:
-        """Vectorise articles with the fitted vocabulary and IDF.
+    def transform(self, titles: Sequence[str], bodies: Sequence[str],
+                  languages: Sequence[str] | None = None) -> sp.csr_matrix:
+        """Vectorise articles (in ``languages``, as in :meth:`fit`) with the fitted vocabulary and IDF.
 
         Returns
         -------
         scipy.sparse.csr_matrix of shape (n_articles, n_terms)
             Rows of unit length (all-zero for an article with no known term), sorted indices.
         """
-        title_tokens, body_tokens = self._tokenize(titles, bodies)
+        title_tokens, body_tokens = self._tokenize(titles, bodies, languages)
         return self._vectors(title_tokens, body_tokens)
 
-    def transform_with_coverage(self, titles: Sequence[str], bodies: Sequence[str]) -> tuple[sp.csr_matrix, int, int]:
+    def transform_with_coverage(self, titles: Sequence[str], bodies: Sequence[str],
+                                languages: Sequence[str] | None = None) -> tuple[sp.csr_matrix, int, int]:
         """:meth:`transform`, plus how many of the texts' tokens the vocabulary knows, of how many.
 
         A falling share means new words (names, events) that the fitted vocabulary cannot
         represent: a sign that a refit is due (see :meth:`Recommender.drift`). With ``stem=True``
         a token is known when its stem is a term.
         """
-        title_tokens, body_tokens = self._tokenize(titles, bodies)
+        title_tokens, body_tokens = self._tokenize(titles, bodies, languages)
         total = sum(map(len, title_tokens)) + sum(map(len, body_tokens))
         known = sum(token in self._vocabulary for tokens in (*title_tokens, *body_tokens) for token in tokens)
         return self._vectors(title_tokens, body_tokens), known, total
 
-    def fit_transform(self, titles: Sequence[str], bodies: Sequence[str]) -> sp.csr_matrix:
+    def fit_transform(self, titles: Sequence[str], bodies: Sequence[str],
+                      languages: Sequence[str] | None = None) -> sp.csr_matrix:
         """:meth:`fit`, then :meth:`transform`, tokenising each text once.
 
         The rows are weighted a chunk of counts at a time, straight into the arrays of the
         result, and each chunk of counts is freed once weighted: the float64 temporaries
         stay the size of one chunk, and the counts and the result are never both whole.
         """
-        counts = self._counts(titles, bodies)
+        counts = self._counts(titles, bodies, languages)
         columns = self._fit_counts(counts)
         chunks, width = counts.chunks, len(counts.tokens)
         del counts
@@ -343,6 +431,25 @@ class _Counts(NamedTuple):
 
 def _same_tokens(tokens: list[str]) -> list[str]:
     return tokens
+
+
+def _per_language(items: Sequence, languages: list[str] | None, default: str, work) -> list:
+    """``work(part, language)`` on the items of each language, results back in item order.
+
+    ``languages=None`` (all ``default``) or a single language: one call on all items."""
+    if languages is None or not languages:
+        return work(items, default)
+    first = languages[0]
+    if all(language == first for language in languages):
+        return work(items, first)
+    positions: dict[str, list[int]] = {}
+    for position, language in enumerate(languages):
+        positions.setdefault(language, []).append(position)
+    out: list = [None] * len(items)
+    for language, where in positions.items():
+        for position, result in zip(where, work([items[p] for p in where], language)):
+            out[position] = result
+    return out
 
 
 def _token_counts(token_lists: list[list[str]], column_of: defaultdict[str, int]) -> sp.csr_matrix:

@@ -109,7 +109,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"skipped: {error}", file=sys.stderr)
     from ._precompute import dask_backend
 
-    rec = Recommender(title_weight=args.title_weight, duplicate_threshold=args.duplicate_threshold, n_jobs=args.n_jobs)
+    rec = Recommender(title_weight=args.title_weight, duplicate_threshold=args.duplicate_threshold, n_jobs=args.n_jobs,
+                      language=args.language, cross_language=args.cross_language)
     with dask_backend(args.dask):
         rec.fit(articles, reactions=reactions)
     if args.rules_from:
@@ -194,7 +195,8 @@ def _cmd_related(args: argparse.Namespace) -> int:
     else:
         if args.body is None:
             raise RecommenderError("give an ARTICLE_ID, or --body (and optionally --title) for a new text")
-        hits = rec.related_to_text(args.title or "", args.body, k=args.k, section=args.section, **options)
+        hits = rec.related_to_text(args.title or "", args.body, k=args.k, section=args.section,
+                                   language=args.language, **options)
     if args.json:
         print(_hits_json(args.article_id, hits))
     elif args.article_id is not None:
@@ -382,6 +384,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--reactions", help="reactions as CSV or JSONL: events or counts")
     build.add_argument("--title-weight", type=float, default=TextOptions.title_weight)
     build.add_argument("--duplicate-threshold", type=float, default=RelatedOptions.duplicate_threshold)
+    build.add_argument("--language", default=TextOptions.language,
+                       help="language of articles that name none (default: en)")
+    build.add_argument("--cross-language", action="store_true",
+                       help="let Related and Recommendation lists hold articles in other languages")
     build.add_argument("--lenient", action="store_true", help="skip and report bad records instead of stopping")
     build.add_argument("--n-jobs", type=int, default=None,
                        help="threads of the neighbour search (-1: all cores); with --dask, workers")
@@ -398,6 +404,7 @@ def _parser() -> argparse.ArgumentParser:
     related.add_argument("--title", help="title of a text that is not indexed")
     related.add_argument("--body", help="body of a text that is not indexed")
     related.add_argument("--section", help="section of that text")
+    related.add_argument("--language", help="language of that text, e.g. es (default: the model's)")
     section = related.add_mutually_exclusive_group()
     section.add_argument("--same-section", dest="same_section", action="store_const", const=True, default=None)
     section.add_argument("--other-section", dest="same_section", action="store_const", const=False)

@@ -59,11 +59,12 @@ def as_records_format(version) -> None:
     from recommender._catalog import Catalog
 
     manifest = json.loads((version / "manifest.json").read_text())
-    names = [name for name in manifest["files"] if name.startswith("catalog_") or name == "sections.json"]
+    names = [name for name in manifest["files"] if name.startswith("catalog_") or name in ("sections.json",
+                                                                                          "facets.json")]
     arrays = {name[:-4]: np.load(version / name) for name in names if name.endswith(".npy")}
     arrays["removed"] = np.load(version / "removed.npy")
     sections = json.loads((version / "sections.json").read_text())
-    catalog = Catalog.from_arrays(arrays, sections)
+    catalog = Catalog.from_arrays(arrays, sections, facets=json.loads((version / "facets.json").read_text()))
     records = [catalog.record(row) for row in range(len(catalog))]
     for name in names:
         (version / name).unlink()

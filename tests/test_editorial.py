@@ -251,7 +251,7 @@ FLAGGED = [
      "published_at": "2026-10-01T09:00:00+00:00", "section": "business", "language": "en", "paywalled": True},
     {"id": "p2", "title": "Harbour strike talks stall", "body": "Strike talks between dock workers and the port stall.",
      "published_at": "2026-10-02T09:00:00+00:00", "section": "business", "language": "en", "flags": ["opinion"]},
-    {"id": "p3", "title": "Huelga en el puerto", "body": "Dock workers strike: la huelga del puerto sigue, port talks.",
+    {"id": "p3", "title": "Huelga en el puerto", "body": "Dock workers strike at the port: la huelga del puerto sigue, port dock talks stall.",
      "published_at": "2026-10-03T09:00:00+00:00", "section": "business", "language": "es"},
     {"id": "p4", "title": "Port strike ends", "body": "The dock workers strike at the port ends after talks.",
      "published_at": "2026-10-04T09:00:00+00:00", "section": "world", "language": "en", "tags": ["strike"],
@@ -262,7 +262,8 @@ LATER = datetime(2026, 10, 10, tzinfo=timezone.utc)
 
 @pytest.fixture()
 def flagged():
-    return Recommender(min_df=1, max_df=1.0, neighbours=2, core_neighbours=1).fit(FLAGGED)
+    return Recommender(min_df=1, max_df=1.0, neighbours=2, core_neighbours=1,
+                       cross_language=True).fit(FLAGGED)  # the eligibility rules alone decide
 
 
 def test_flags_are_read_validated_and_saved(flagged, tmp_path):

@@ -43,8 +43,10 @@ def full_lists(
     """Related lists from the full products ``vectors[rows] @ postings`` (and the profiles'),
     never showing the ``hidden`` rows (boolean over every row, or ``None``).
 
-    A product row holds up to one entry per article, so rows are multiplied a few at a time
-    (at most ``PRODUCT_ENTRIES`` entries in all): memory stays bounded whatever the block size.
+    ``filtered_out`` (boolean over every row, the same for every row of the block) rules rows
+    out, as a language filter does. A product row holds up to one entry per article, so rows
+    are multiplied a few at a time (at most ``PRODUCT_ENTRIES`` entries in all): memory stays
+    bounded whatever the block size.
     """
     step = max(1, PRODUCT_ENTRIES // max(state.index.n_rows, 1))
     if len(rows) > step:

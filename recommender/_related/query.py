@@ -43,6 +43,8 @@ class RelatedQuery:
     hidden : ndarray of bool, shape (n_rows,), or None
         Rows the list may not show at its ``now`` (embargo, blocks, eligibility rules; see
         :mod:`recommender._visibility`); unlike ``exclude_rows``, their near-duplicates may show.
+    language_code : int or None
+        Only rows in this language (a catalogue code; ``None``: any language).
     """
 
     k: int
@@ -56,12 +58,16 @@ class RelatedQuery:
     explain_terms: int = 3
     query_row: int | None = None
     hidden: np.ndarray | None = None
+    language_code: int | None = None
 
 
 def filtered_out(catalog: Catalog, query: RelatedQuery) -> np.ndarray | None:
-    """Rows the query's section and age filters and its ``hidden`` mask rule out (boolean
-    over every row), or ``None`` when it has none of them."""
+    """Rows the query's section, age and language filters and its ``hidden`` mask rule out
+    (boolean over every row), or ``None`` when it has none of them."""
     out = query.hidden
+    if query.language_code is not None:
+        other = catalog.other_language(query.language_code)  # cached: no work per query
+        out = other if out is None else out | other
     if query.same_section is not None:
         in_section = catalog.section_codes == query.section_code
         section_out = ~in_section if query.same_section else in_section

@@ -135,20 +135,39 @@ def block_rows(n_rows: int, block_size: int) -> list[np.ndarray]:
 
 def related_block(
     state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
-    strategy: str = "auto", hidden: np.ndarray | None = None,
+    strategy: str = "auto", hidden: np.ndarray | None = None, cross_language: bool = False,
 ) -> list[list[tuple[int, float]]]:
     """Related lists of ``rows`` with default filters, never showing the ``hidden`` rows
     (boolean over every row: embargo, blocks, eligibility): for each, up to ``k`` ``(row,
-    score)`` pairs, best first; equal to :func:`related_rows` row for row."""
+    score)`` pairs, best first; equal to :func:`related_rows` row for row. Without
+    ``cross_language`` each row's list holds only rows of its language (the rows are searched
+    language by language)."""
     rows = np.asarray(rows, dtype=np.int64)
+    catalog = state.catalog
+    if cross_language or catalog.one_language:
+        return _block(state, rows, k, duplicate_threshold, min_similarity, strategy, hidden)
+    codes = catalog.language_codes[rows]
+    lists: list = [None] * len(rows)
+    for code in np.unique(codes).tolist():
+        where = np.flatnonzero(codes == code)
+        other = catalog.other_language(code)
+        found = _block(state, rows[where], k, duplicate_threshold, min_similarity, strategy,
+                       other if hidden is None else other | hidden)
+        for position, hits in zip(where.tolist(), found):
+            lists[position] = hits
+    return lists
+
+
+def _block(state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
+           strategy: str, filtered_out: np.ndarray | None) -> list[list[tuple[int, float]]]:
     k = min(k, state.index.n_rows)  # no list is longer than the archive (and k may be any int)
     if resolve_strategy(strategy, state) == "full":
-        return full_lists(state, rows, k, duplicate_threshold, min_similarity, hidden)
-    lists = pruned_lists(state, rows, k, duplicate_threshold, min_similarity, hidden)
+        return full_lists(state, rows, k, duplicate_threshold, min_similarity, filtered_out)
+    lists = pruned_lists(state, rows, k, duplicate_threshold, min_similarity, filtered_out)
     unsettled = [position for position, hits in enumerate(lists) if hits is None]
     if unsettled:
-        for position, hits in zip(unsettled, full_lists(state, rows[unsettled], k, duplicate_threshold, min_similarity,
-                                                        hidden)):
+        for position, hits in zip(unsettled, full_lists(state, rows[unsettled], k, duplicate_threshold,
+                                                        min_similarity, filtered_out)):
             lists[position] = hits
     return lists
 
@@ -163,8 +182,10 @@ def related_arrays(
     block_size: int = 256,
     strategy: str = "auto",
     hidden: np.ndarray | None = None,
+    cross_language: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Related lists of many rows as fixed-shape arrays, never showing the ``hidden`` rows.
+    """Related lists of many rows as fixed-shape arrays, never showing the ``hidden`` rows, each
+    in its own language unless ``cross_language``.
 
     Returns
     -------
@@ -178,7 +199,7 @@ def related_arrays(
     scores = np.full((len(rows), k), np.nan, dtype=np.float32)
     for start in range(0, len(rows), block_size):
         block = rows[start:start + block_size]
-        lists = related_block(state, block, k, duplicate_threshold, min_similarity, strategy, hidden)
+        lists = related_block(state, block, k, duplicate_threshold, min_similarity, strategy, hidden, cross_language)
         line = np.repeat(np.arange(start, start + len(block)), [len(hits) for hits in lists])
         rank = np.concatenate([np.arange(len(hits)) for hits in lists]) if len(line) else line
         hit_rows = [row for hits in lists for row, _ in hits]
