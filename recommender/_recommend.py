@@ -190,7 +190,10 @@ def recommendation_list(state: ModelState, query: RecommendQuery) -> list[Hit]:
     chosen = _mmr(rows, relevance, pool.article[at], index, query, scale if scale > 0 else 1.0)
     terms = state.vectorizer.display_terms_
     weights = None if query.article_row is None else query_weights(index.row_vector(query.article_row), len(terms))
-    explained = [_explain(rows[i], signals[i], pool.reads[at[i]], index, catalog, terms, weights, query)
+    # the shared terms of every hit the article explains best, in one pass over their rows
+    by_article = [i for i in chosen if SIGNALS[int(np.argmax(signals[i]))] == "article"] if weights is not None else []
+    shared_of = dict(zip(by_article, shared_terms(weights, index, rows[by_article], terms, query.explain_terms)))
+    explained = [_explain(rows[i], signals[i], pool.reads[at[i]], catalog, shared_of.get(i, ()), query)
                  for i in chosen]
     return [Hit(score=float(relevance[i]), explanation=explanation, terms=shared, **card)
             for i, (explanation, shared), card in zip(chosen, explained, catalog.display(rows[chosen]))]
@@ -229,15 +232,13 @@ def _mmr(rows: np.ndarray, relevance: np.ndarray, to_article: np.ndarray, index:
     return chosen
 
 
-def _explain(row: int, signals: np.ndarray, reads: np.ndarray, index: CosineIndex, catalog: Catalog,
-             terms: np.ndarray, weights: np.ndarray | None, query: RecommendQuery) -> tuple[str, tuple[str, ...]]:
-    """Why ``row`` is recommended (the signal contributing most) and the terms it shares;
-    ``reads`` are its cosines with the stories read."""
+def _explain(row: int, signals: np.ndarray, reads: np.ndarray, catalog: Catalog, shared: tuple[str, ...],
+             query: RecommendQuery) -> tuple[str, tuple[str, ...]]:
+    """Why ``row`` is recommended (the signal contributing most), with the terms it shares with
+    the article when that signal is the article's; ``reads`` are its cosines with the stories read."""
     section = f" in {catalog.section(row)}" if catalog.section(row) else ""
     strongest = SIGNALS[int(np.argmax(signals))]
-    shared: tuple[str, ...] = ()
-    if strongest == "article" and weights is not None:
-        shared = shared_terms(weights, index, [row], terms, query.explain_terms)[0]
+    if strongest == "article" and query.article_row is not None:
         explanation = f"like this article: shares {', '.join(shared)}" if shared else "like this article"
     elif strongest in ("section", "subsection") and len(query.history_rows) and catalog.section(row):
         explanation = f"because you read {catalog.section(row)}"

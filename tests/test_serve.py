@@ -90,6 +90,7 @@ def server(sample_articles, tmp_path_factory):
 def test_lists_over_http(server):
     base, model, _ = server
     article = model.article_ids[0]
+    assert call(base, "GET", "/health")[1]["articles"] == len(model.article_ids)
     status, body = call(base, "GET", f"/articles/{article}/related?k=3")
     assert status == 200
     assert body["items"] == [{"id": hit.article_id, **{k: v for k, v in hit.to_dict().items() if k != "article_id"}}
