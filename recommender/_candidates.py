@@ -25,8 +25,12 @@ The similarity signals are scaled by their best value, near-duplicates of the qu
   whole archive; when the bound cannot settle it (every profile entry a near-duplicate, or
   an article added after the fit whose left-out neighbours are closer), one product with
   the archive finds it;
-* the reading profile's: its largest cosine over the pool, which holds the stories read
-  and the stories closest to each of them.
+* the reading profile's: its largest cosine with any story. The pool holds the stories read
+  and the stories closest to each of them; a story outside it is no closer to story ``h``
+  than ``h``'s profile bound, so no closer to the profile than ``sum_h w_h bound_h / |sum_h
+  w_h x_h|``. When the pool's best reaches that bound (as the newest story read usually does
+  for a short history), it is the maximum; otherwise one product of the profile with the
+  archive finds it (long histories, as in offline evaluation).
 
 A model without profiles (``neighbours=0``) draws both similarity sources from one product
 of the article, and one of the reading profile, with the archive (``candidates`` each), and
@@ -212,6 +216,11 @@ def candidate_pool(state: ModelState, query, extra_rows: np.ndarray | None = Non
         norm = float(np.sqrt(max(weights @ gram @ weights, 0.0)))
         if norm > 0:
             to_profile = _masked(reads @ weights / norm, floor, threshold)
+            if history_top is None and float(to_profile.max(initial=0.0)) < \
+                    float(weights @ profiles.bound[history]) / norm:  # a row outside the pool may be closer
+                site = _masked(index.scores(reading_profile(index, history, query.history_half_life)), floor,
+                               threshold)
+                history_top = float(site.max(initial=0.0))
     return Pool(
         rows=rows, article=article, history=to_profile, reads=reads, blocked=blocked, popular=window.of(rows),
         article_top=0.0 if article_top is None else article_top,
