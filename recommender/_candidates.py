@@ -8,8 +8,7 @@ pool (a few hundred rows), not the number of articles:
 * the current article's neighbour profile (its ``neighbours`` most similar articles, kept
   since the fit, see :mod:`recommender._profiles`) and the profile of every story read;
 * the ``candidates`` most popular stories of the ranking window (scored once per
-  popularity state and moment: a page's Ranking and Recommendation lists share them) and
-  the ``candidates`` newest stories;
+  popularity state and moment, then kept) and the ``candidates`` newest stories;
 * the stories read (never recommended, but their cosines give the profile's norm).
 
 One sparse product of the pool with the *query rows* (the article, the stories read and
