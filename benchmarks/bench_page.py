@@ -14,7 +14,9 @@ site clock just after the last reaction, and times, over the same random article
 * the shared update log: appending a one-reaction update, a poll that finds nothing, and a
   poll folding one entry another handle appended.
 
-Prints median and p99 in milliseconds as a table and, with ``--json``, as JSON.
+Prints median and p99 in milliseconds as a table and, with ``--json``, as JSON. ``--clock cpu``
+times the process's CPU time instead of the wall clock (steadier on a machine shared with other
+jobs); ``--model DIR --now T`` times a saved model instead of fitting one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import random
 import statistics
 import tempfile
 import time
+from datetime import datetime
 
 import numpy as np
 
@@ -32,12 +35,15 @@ from recommender import ModelHandle, Recommender, load_reactions
 from recommender.evaluation.synthetic import generate_articles, generate_reactions
 
 
+CLOCK = time.perf_counter
+
+
 def timed(call, repeats: list) -> list[float]:
     times = []
     for arguments in repeats:
-        start = time.perf_counter()
+        start = CLOCK()
         call(*arguments)
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((CLOCK() - start) * 1000)
     return times
 
 
@@ -45,38 +51,9 @@ def summary(times: list[float]) -> dict[str, float]:
     return {"median_ms": statistics.median(times), "p99_ms": float(np.percentile(times, 99))}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=20000)
-    parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", help="also write the figures to this file")
-    args = parser.parse_args()
-
-    articles = list(generate_articles(args.articles, seed=args.seed))
-    reactions = load_reactions(list(generate_reactions(articles, seed=args.seed)))
-    now = max(reaction.at for reaction in reactions)
-    start = time.perf_counter()
-    rec = Recommender().fit(articles, reactions=reactions, now=now)
-    fit_seconds = time.perf_counter() - start
-    rng = random.Random(args.seed)
-    ids = rec.article_ids
-    requests = [(rng.choice(ids), [rng.choice(ids) for _ in range(3)]) for _ in range(args.queries)]
-    for article_id, history in requests[:10]:  # warm up
-        rec.page(article_id, history=history, now=now)
-
-    def separately(article_id, history):
-        rec.related(article_id)
-        rec.ranking(now=now)
-        rec.recommend(article_id, history=history, now=now)
-
-    figures = {
-        "page()": summary(timed(lambda a, h: rec.page(a, history=h, now=now), requests)),
-        "related + ranking + recommend": summary(timed(separately, requests)),
-        "related()": summary(timed(lambda a, h: rec.related(a), requests)),
-        "ranking()": summary(timed(lambda a, h: rec.ranking(now=now), requests)),
-        "recommend()": summary(timed(lambda a, h: rec.recommend(a, history=h, now=now), requests)),
-    }
+def storage_figures(rec, now, ids) -> dict:
+    """The handle and the update log: per-request checks, reloads, appends and polls."""
+    figures = {}
     with tempfile.TemporaryDirectory() as directory:
         rec.save(directory)
         handle = ModelHandle(directory, check_interval=0)
@@ -102,14 +79,60 @@ def main() -> None:
             other.poll()
             folds.append((time.perf_counter() - start) * 1000)
         figures["update log: poll, fold 1 entry"] = summary(folds)
-    print(f"{args.articles:,} articles, {len(reactions):,} reactions, fit {fit_seconds:.0f} s, "
-          f"{args.queries} requests with a 3-item history")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=20000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    parser.add_argument("--model", help="time this saved model (with --now) instead of fitting one")
+    parser.add_argument("--now", help="the site clock for --model (ISO 8601 with zone)")
+    parser.add_argument("--skip-storage", action="store_true", help="time the lists only (no handle, no log)")
+    args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
+
+    start = time.perf_counter()
+    if args.model:
+        rec, now, n_reactions = Recommender.load(args.model, mmap=True), datetime.fromisoformat(args.now), 0
+    else:
+        articles = list(generate_articles(args.articles, seed=args.seed))
+        reactions = load_reactions(list(generate_reactions(articles, seed=args.seed)))
+        now, n_reactions = max(reaction.at for reaction in reactions), len(reactions)
+        rec = Recommender().fit(articles, reactions=reactions, now=now)
+    fit_seconds = time.perf_counter() - start
+    rng = random.Random(args.seed)
+    ids = rec.article_ids
+    requests = [(rng.choice(ids), [rng.choice(ids) for _ in range(3)]) for _ in range(args.queries)]
+    for article_id, history in requests[:10]:  # warm up
+        rec.page(article_id, history=history, now=now)
+
+    def separately(article_id, history):
+        rec.related(article_id)
+        rec.ranking(now=now)
+        rec.recommend(article_id, history=history, now=now)
+
+    figures = {
+        "page()": summary(timed(lambda a, h: rec.page(a, history=h, now=now), requests)),
+        "related + ranking + recommend": summary(timed(separately, requests)),
+        "related()": summary(timed(lambda a, h: rec.related(a), requests)),
+        "ranking()": summary(timed(lambda a, h: rec.ranking(now=now), requests)),
+        "recommend()": summary(timed(lambda a, h: rec.recommend(a, history=h, now=now), requests)),
+    }
+    if not args.skip_storage:
+        figures.update(storage_figures(rec, now, ids))
+    print(f"{len(ids):,} articles, {n_reactions:,} reactions, fit or load {fit_seconds:.0f} s, "
+          f"{args.queries} requests with a 3-item history, {args.clock} clock")
     print(f"  {'':<34}{'median ms':>10}{'p99 ms':>10}")
     for name, row in figures.items():
         print(f"  {name:<34}{row['median_ms']:>10.3f}{row['p99_ms']:>10.3f}")
     if args.json:
         with open(args.json, "w") as handle_out:
-            json.dump({"articles": args.articles, "reactions": len(reactions), "figures": figures}, handle_out, indent=1)
+            json.dump({"articles": len(ids), "reactions": n_reactions, "clock": args.clock, "figures": figures}, handle_out, indent=1)
 
 
 if __name__ == "__main__":

@@ -426,6 +426,11 @@ class Catalog:
         return rows
 
     @property
+    def n_live(self) -> int:
+        """Articles held and not removed (what :attr:`Recommender.article_ids` lists, without listing them)."""
+        return len(self) - self._n_removed
+
+    @property
     def any_removed(self) -> bool:
         """Whether some rows are unpublished (list builders then mask them)."""
         return self._n_removed > 0

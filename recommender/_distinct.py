@@ -23,13 +23,34 @@ from ._catalog import Catalog
 from ._index import CosineIndex, top_rows
 from ._profiles import NeighbourProfiles
 
-__all__ = ["best_distinct", "drop_near_duplicates", "near_duplicate_of", "walk_known_pairs"]
+__all__ = ["best_distinct", "by_score_then_id", "drop_near_duplicates", "near_duplicate_of", "walk_known_pairs"]
 
 CANDIDATE_SLACK = 8
 """Candidates looked at beyond ``2 * k`` before a walk asks for more (near-duplicates are rare)."""
 
 WIDEN_FACTOR = 4
 """How much wider the next round of candidates is when near-duplicates emptied a walk."""
+
+
+def by_score_then_id(rows: np.ndarray, scores: np.ndarray, catalog: Catalog) -> np.ndarray:
+    """Positions that order ``rows`` by ``scores``, best first, ties by article id.
+
+    Ids are read only for rows whose score is tied with another's, so ordering a pool costs
+    one sort, not one id lookup per row.
+    """
+    order = np.argsort(-scores, kind="stable")
+    ordered = scores[order]
+    tied = np.zeros(len(order), dtype=bool)
+    if len(order) > 1:
+        same = ordered[1:] == ordered[:-1]
+        tied[1:] |= same
+        tied[:-1] |= same
+    if not tied.any():
+        return order
+    id_rank = np.zeros(len(order), dtype=np.int64)
+    tied_positions = order[tied]
+    id_rank[tied_positions] = np.argsort(np.argsort(catalog.ids_of(rows[tied_positions]), kind="stable"))
+    return np.lexsort((id_rank, -scores))
 
 
 def best_distinct(

@@ -23,6 +23,7 @@ CSR matrix (8 bytes per non-zero for float32 values and int32 indices, twice).
 
 from __future__ import annotations
 
+import threading
 from functools import cached_property
 from typing import NamedTuple
 
@@ -225,6 +226,43 @@ class CosineIndex:
         indptr = np.concatenate([[0], np.cumsum(lengths)])
         block = sp.csr_matrix((data, slot[indices], indptr), shape=(len(lengths), max(len(indices), 1)))
         return (block @ block.T).toarray()
+
+    def cross_scores(self, rows: np.ndarray, others: np.ndarray) -> np.ndarray:
+        """Cosine of each of ``rows`` with each of ``others``: dense float32 of shape
+        (len(rows), len(others)).
+
+        Built for one request's candidates against its few query rows: the terms of ``others``
+        are renumbered through a per-thread scratch that is never cleared (a slot counts only
+        when it points back at its term), so a call costs time proportional to the rows'
+        non-zeros, not to the vocabulary.
+        """
+        row_lengths, row_terms, row_data = self.gather(rows)
+        other_lengths, other_terms, other_data = self.gather(others)
+        if not len(row_terms) or not len(other_terms):
+            return np.zeros((len(row_lengths), len(other_lengths)), dtype=np.float32)
+        slots = _term_slots(self._base.vectors.shape[1])
+        slots[other_terms] = np.arange(len(other_terms))  # a term repeated: the last write wins
+        found = np.clip(slots[row_terms], 0, len(other_terms) - 1)
+        shared = other_terms[found] == row_terms
+        width = len(other_terms)
+        owner = np.repeat(np.arange(len(row_lengths)), row_lengths)[shared]
+        left_indptr = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(row_lengths)))])
+        left = sp.csr_matrix((row_data[shared], found[shared], left_indptr), shape=(len(row_lengths), width))
+        right_indptr = np.concatenate([[0], np.cumsum(other_lengths)])
+        right = sp.csr_matrix((other_data, slots[other_terms], right_indptr), shape=(len(other_lengths), width))
+        return (left @ right.T).toarray()
+
+
+_scratch = threading.local()
+
+
+def _term_slots(n_terms: int) -> np.ndarray:
+    """This thread's term scratch for :meth:`CosineIndex.cross_scores`, of at least ``n_terms``
+    entries (allocated once per thread; its stale values are harmless, see there)."""
+    slots = getattr(_scratch, "slots", None)
+    if slots is None or len(slots) < n_terms:
+        slots = _scratch.slots = np.zeros(n_terms, dtype=np.int64)
+    return slots
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:

@@ -32,7 +32,7 @@ from ._languages import normalize_language
 from ._markup import html_to_text
 from ._options import BlendWeights, PageSizes
 from ._ranking import RankingQuery, ranking_list
-from ._recommend import SIGNALS, RecommendQuery, SiteScores, recommendation_list, relevance_signals
+from ._recommend import SIGNALS, RecommendQuery, recommendation_list, relevance_of
 from ._related import (
     RelatedQuery,
     related_arrays,
@@ -479,16 +479,15 @@ class ListQueries:
                          now: float, avoid: np.ndarray, *, preview: bool = True,
                          signed_in: bool = False) -> RecommendQuery:
         history_rows = state.catalog.known_rows(check_exclude(history, "history"))
-        article_vector = row = language_code = None
+        row = language_code = None
         if article_id is not None:
             article_id = article_id_of(article_id)
             row = state.catalog.row(article_id)
             check_published(state.catalog, row, now, article_id, preview)
-            article_vector = state.index.row_vector(row)
             avoid = np.append(avoid, row)
             language_code = self._language_of_row(state, row)
         return RecommendQuery(
-            k=k, now=now, article_vector=article_vector, history_rows=history_rows,
+            k=k, now=now, article_row=row, history_rows=history_rows,
             exclude_rows=np.concatenate([avoid, history_rows]).astype(np.int64),
             weights=BlendWeights.of(self.blend_weights, self.blend), diversity=float(self.diversity),
             freshness_half_life_hours=float(self.freshness_half_life_hours),
@@ -502,7 +501,7 @@ class ListQueries:
     def _recommend(self, state: ModelState, article_id: str | None, history: Iterable[str], k: int,
                    now: float, avoid: np.ndarray, *, preview: bool = False, signed_in: bool = False) -> list[Hit]:
         query = self._recommend_query(state, article_id, history, k, now, avoid, preview=preview, signed_in=signed_in)
-        return recommendation_list(state.index, state.catalog, state.popularity, state.vectorizer.display_terms_, query)
+        return recommendation_list(state, query)
 
     def _relevance(self, candidates: Iterable[str], history: Iterable[str] = (), now: datetime | None = None,
                    article_id: str | None = None, *, signal: str | None = None) -> np.ndarray:
@@ -516,8 +515,7 @@ class ListQueries:
             check_choice(signal, "signal", SIGNALS)
             query = replaced(query, weights=BlendWeights(**{name: float(name == signal) for name in SIGNALS}))
         rows = state.catalog.rows(check_exclude(candidates, "candidates"))
-        site = SiteScores.of(state.index, state.catalog, state.popularity, query)
-        return relevance_signals(site, rows, state.index, state.catalog, query).sum(axis=1)
+        return relevance_of(state, rows, query).sum(axis=1)
 
     def page(
         self,

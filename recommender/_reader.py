@@ -32,7 +32,6 @@ Pure computation: catalogue and rows in, arrays out.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,20 +49,26 @@ SUBSECTION_PRIOR_READS = 2.0
 
 @dataclass(frozen=True)
 class SectionCounts:
-    """Articles per section and per (section, first tag) in the first ``n_rows`` rows.
+    """Articles per section and per subsection (section, first tag) in the first ``n_rows`` rows.
 
     Parameters
     ----------
     n_rows : int
-    sections : Counter
-        Section code (``-1`` for none) -> articles.
-    subsections : Counter
-        ``(section code, first tag or None)`` -> articles.
+    subsection_of : ndarray of int64, shape (n_rows,)
+        Each row's subsection number (an index into the arrays below).
+    keys : dict
+        ``(section code, first tag or None)`` -> subsection number.
+    section_articles : ndarray of float64
+        Articles per section code plus one (position 0: no section).
+    subsection_articles : ndarray of float64
+        Articles per subsection number.
     """
 
     n_rows: int
-    sections: Counter
-    subsections: Counter
+    subsection_of: np.ndarray
+    keys: dict
+    section_articles: np.ndarray
+    subsection_articles: np.ndarray
 
     @classmethod
     def of(cls, catalog: Catalog) -> SectionCounts:
@@ -72,17 +77,17 @@ class SectionCounts:
         if known is not None and known.n_rows == len(catalog):
             return known
         start = 0 if known is None or known.n_rows > len(catalog) else known.n_rows
-        sections = Counter() if start == 0 else Counter(known.sections)
-        subsections = Counter() if start == 0 else Counter(known.subsections)
+        keys = {} if start == 0 else dict(known.keys)
         codes = catalog.section_codes[start:].tolist()
-        sections.update(codes)
-        subsections.update(zip(codes, (catalog.first_tag(row) for row in range(start, len(catalog)))))
-        catalog.section_counts = counts = cls(len(catalog), sections, subsections)
+        new = np.fromiter((keys.setdefault(key, len(keys)) for key in
+                           zip(codes, (catalog.first_tag(row) for row in range(start, len(catalog))))),
+                          dtype=np.int64, count=len(codes))
+        subsection_of = new if start == 0 else np.concatenate([known.subsection_of, new])
+        sections = catalog.section_codes[:len(catalog)].astype(np.int64) + 1
+        catalog.section_counts = counts = cls(
+            len(catalog), subsection_of, keys, np.bincount(sections).astype(np.float64),
+            np.bincount(subsection_of, minlength=len(keys)).astype(np.float64))
         return counts
-
-
-def _subsection(catalog: Catalog, row: int) -> tuple[int, str | None]:
-    return int(catalog.section_codes[row]), catalog.first_tag(row)
 
 
 def section_shares(catalog: Catalog, history_rows: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,16 +101,15 @@ def section_shares(catalog: Catalog, history_rows: np.ndarray, rows: np.ndarray)
     if len(history_rows) == 0 or len(rows) == 0:
         return np.zeros(len(rows)), np.zeros(len(rows))
     counts = SectionCounts.of(catalog)
-    read_sections = Counter(catalog.section_codes[history_rows].tolist())
-    read_subsections = Counter(_subsection(catalog, row) for row in history_rows.tolist())
+    n_sections, n_subsections = len(counts.section_articles), len(counts.subsection_articles)
+    read_sections = np.bincount(catalog.section_codes[history_rows] + 1, minlength=n_sections)
+    read_subsections = np.bincount(counts.subsection_of[history_rows], minlength=n_subsections)
     n_read, n_articles = len(history_rows), counts.n_rows
-    section = np.empty(len(rows))
-    subsection = np.empty(len(rows))
-    for i, row in enumerate(rows.tolist()):
-        key = _subsection(catalog, row)
-        in_section = counts.sections[key[0]]
-        section[i] = (read_sections[key[0]] + SECTION_PRIOR_READS * in_section / n_articles) \
-            / (n_read + SECTION_PRIOR_READS)
-        backoff = SUBSECTION_PRIOR_READS * section[i] * counts.subsections[key] / in_section
-        subsection[i] = (read_subsections[key] + backoff) / (n_read + SUBSECTION_PRIOR_READS)
+    candidate_sections = catalog.section_codes[rows].astype(np.int64) + 1
+    candidate_subsections = counts.subsection_of[rows]
+    in_section = counts.section_articles[candidate_sections]
+    section = (read_sections[candidate_sections] + SECTION_PRIOR_READS * in_section / n_articles) \
+        / (n_read + SECTION_PRIOR_READS)
+    backoff = SUBSECTION_PRIOR_READS * section * counts.subsection_articles[candidate_subsections] / in_section
+    subsection = (read_subsections[candidate_subsections] + backoff) / (n_read + SUBSECTION_PRIOR_READS)
     return section, subsection

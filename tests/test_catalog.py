@@ -47,7 +47,7 @@ def test_lookups_survive_colliding_hashes_removal_and_re_adding(monkeypatch):
     catalog = Catalog([record(f"id-{i}") for i in range(5)])
     assert [catalog.row(f"id-{i}") for i in range(5)] == list(range(5))
     catalog.remove(["id-3"])
-    assert "id-3" not in catalog and catalog.any_removed
+    assert "id-3" not in catalog and catalog.any_removed and catalog.n_live == len(catalog) - 1
     with pytest.raises(UnknownArticleError):
         catalog.row("id-3")
     assert catalog.extend([record("id-3")]).tolist() == [5]  # the id comes back as a new row

@@ -1,4 +1,5 @@
-"""The offline-evaluation notebooks run from top to bottom, and are committed without outputs."""
+"""The offline-evaluation notebooks run from top to bottom, and are committed with their outputs
+(``python scripts/execute_notebooks.py``), so their plots show when browsing the repository."""
 
 from __future__ import annotations
 
@@ -12,12 +13,22 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 TIMEOUT = 180  # seconds per cell; each notebook takes well under a minute on the bundled data
 
 
-def test_the_three_notebooks_exist_without_outputs():
+MAX_NOTEBOOK_BYTES = 1_000_000  # outputs stay small: a few PNG plots and tables
+
+
+def test_the_three_notebooks_are_committed_with_their_outputs():
     assert {p.stem for p in NOTEBOOKS} >= {"related_quality", "ranking", "recommendation"}
+    images = 0
     for path in NOTEBOOKS:
-        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-            if cell["cell_type"] == "code":
-                assert not cell["outputs"] and cell["execution_count"] is None, f"clear the outputs of {path.name}"
+        assert path.stat().st_size < MAX_NOTEBOOK_BYTES, f"{path.name} outputs are too large"
+        code = [cell for cell in json.loads(path.read_text(encoding="utf-8"))["cells"] if cell["cell_type"] == "code"]
+        counts = [cell["execution_count"] for cell in code]
+        assert counts == list(range(1, len(code) + 1)), \
+            f"{path.name} is not run top to bottom: python scripts/execute_notebooks.py {path.relative_to(ROOT)}"
+        outputs = [output for cell in code for output in cell["outputs"]]
+        assert outputs and not [o for o in outputs if o["output_type"] == "error"], path.name
+        images += sum("image/png" in output.get("data", {}) for output in outputs)
+    assert images >= len(NOTEBOOKS)  # each draws at least one plot
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)

@@ -8,8 +8,10 @@ import socket
 import subprocess
 import sys
 import time
+import threading
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-token"
 START_SECONDS = 90  # bound on the server's start
 WAIT_SECONDS = 30  # bound on an update reaching every worker
+LOAD_SECONDS = 60  # bound on the load run across a publish
+LOAD_MAX_REQUESTS = 3000  # bound on its requests
+LOAD_CONNECTIONS = 6
+EVERY_WORKER = 20  # consecutive answers that must agree before every worker counts as updated
 NOW = SAMPLE_NOW.isoformat().replace("+00:00", "Z")
 
 
@@ -84,6 +90,7 @@ def server(sample_articles, tmp_path_factory):
 def test_lists_over_http(server):
     base, model, _ = server
     article = model.article_ids[0]
+    assert call(base, "GET", "/health")[1]["articles"] == len(model.article_ids)
     status, body = call(base, "GET", f"/articles/{article}/related?k=3")
     assert status == 200
     assert body["items"] == [{"id": hit.article_id, **{k: v for k, v in hit.to_dict().items() if k != "article_id"}}
@@ -142,7 +149,7 @@ def test_updates_reach_every_worker(server):
             break
         time.sleep(0.05)
     assert answers[-20:] == ["served-1"] * 20
-    assert call(base, "GET", "/articles/served-1/related?k=2")[0] == 200
+    _until_every_worker(lambda: call(base, "GET", "/articles/served-1/related?k=2")[0], 200)
     assert call(base, "DELETE", "/articles/served-1")[0] == 200
     deadline = time.monotonic() + WAIT_SECONDS
     statuses = []
@@ -166,3 +173,55 @@ def test_histories_stay_out_of_the_request_log(server):
 def test_binding_beyond_loopback_needs_a_token(tmp_path, capsys, sample_model):
     assert main(["serve", "--model", str(tmp_path), "--host", "0.0.0.0"]) == 1
     assert "--token" in capsys.readouterr().err
+
+
+def _until_every_worker(ask, expected):
+    """Ask until ``EVERY_WORKER`` answers in a row are ``expected`` (requests spread over both
+    workers, so each must give it), within ``WAIT_SECONDS``."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    answers = []
+    while time.monotonic() < deadline:
+        answers.append(ask())
+        if answers[-EVERY_WORKER:] == [expected] * EVERY_WORKER:
+            return
+        time.sleep(0.05)
+    assert answers[-EVERY_WORKER:] == [expected] * EVERY_WORKER
+
+
+def test_a_publish_under_load_fails_no_request(server):
+    base, model, log = server
+    path = log.parent / "model"
+    ids = model.article_ids
+    statuses: list[int] = []
+    stop = threading.Event()
+    deadline = time.monotonic() + LOAD_SECONDS
+
+    def load(worker: int) -> None:
+        n = 0
+        while not stop.is_set() and time.monotonic() < deadline and len(statuses) < LOAD_MAX_REQUESTS:
+            article, history = ids[(worker * 7 + n) % len(ids)], ids[(worker + n) % len(ids)]
+            statuses.append(call(base, "GET", f"/articles/{article}/page?history={history}&now={NOW}")[0])
+            n += 1
+
+    with ThreadPoolExecutor(LOAD_CONNECTIONS) as pool:
+        running = [pool.submit(load, worker) for worker in range(LOAD_CONNECTIONS)]
+        while len(statuses) < 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        before = call(base, "GET", "/health")[1]["version"]
+        published = Recommender.load(path)  # the served model plus one article, as a batch job would publish it
+        published.add_articles([{"id": "published-1", "title": "Harbour ferry resumes its winter timetable",
+                                 "body": "The harbour ferry resumes its winter timetable after repairs.",
+                                 "published_at": "2026-11-28T21:00:00+00:00", "section": "local"}])
+        published.save(path)
+        after = Recommender.load(path).version
+        assert after != before
+        served_before_switch = len(statuses)
+        _until_every_worker(lambda: call(base, "GET", "/health")[1]["version"], after)
+        _until_every_worker(lambda: call(base, "GET", "/articles/published-1/related?k=2")[0], 200)
+        time.sleep(0.5)  # a little more load on the new version
+        stop.set()
+        for future in running:
+            future.result()
+    assert len(statuses) > served_before_switch >= 30
+    assert set(statuses) == {200}, f"{len(statuses) - statuses.count(200)} failed requests of {len(statuses)}"
+    assert "Traceback" not in log.read_text()
