@@ -34,6 +34,11 @@ from ._segments import should_fold
 __all__ = ["CosineIndex", "RowTerms", "top_rows"]
 
 
+SMALL_GATHER_ROWS = 64
+"""Up to this many rows, :meth:`CosineIndex.gather` slices them in numpy: scipy's row selection
+builds and checks a matrix, which costs more than the copy for a list's worth of rows."""
+
+
 class RowTerms(NamedTuple):
     """The non-zeros of one row: sorted column ``indices`` and their ``data``."""
 
@@ -125,7 +130,7 @@ class CosineIndex:
             Every row's sorted column indices and values, one row after the other.
         """
         rows = np.asarray(rows, dtype=np.int64)
-        if self._delta is None:  # one segment: scipy's row selection, in C
+        if self._delta is None and len(rows) > SMALL_GATHER_ROWS:  # one segment: scipy's row selection, in C
             block = self._base.vectors[rows]
             return np.diff(block.indptr).astype(np.int64), block.indices, block.data
         lengths = np.zeros(len(rows), dtype=np.int64)

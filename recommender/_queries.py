@@ -125,7 +125,7 @@ class ListQueries:
             published=int(state.catalog.published[row]), max_age_seconds=check_max_age(max_age),
         )
         found = related_rows(state, row, query, self.strategy)
-        return explained_hits(found.hits, state.index.row_vector(row), state.index, state.catalog,
+        return explained_hits(found.hits, state.index.row_terms(row), state.index, state.catalog,
                               state.vectorizer.display_terms_, query.explain_terms,
                               story_tiers(found.core, [hit_row for hit_row, _ in found.hits]))
 
