@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from ._catalog import Catalog
 from ._hits import Hit
-from ._index import CosineIndex, RowTerms
+from ._index import CosineIndex, RowTerms, query_weights_at
 
 __all__ = ["explained_hits", "query_weights", "shared_terms"]
 
@@ -30,18 +30,12 @@ def _products(weights: np.ndarray, index: CosineIndex, rows: Sequence[int]) -> t
     return np.repeat(np.arange(len(rows)), lengths), indices, weights[indices] * data
 
 
-def _query_products(query: sp.csr_matrix | RowTerms, index: CosineIndex, rows: Sequence[int]) -> tuple[np.ndarray, ...]:
+def _query_products(query: sp.csr_matrix | RowTerms, index: CosineIndex, rows: Sequence[int],
+                    n_terms: int) -> tuple[np.ndarray, ...]:
     """:func:`_products` from the query's own non-zeros (a matrix row or :class:`RowTerms`),
-    without a dense vector of every term: the same float32 products, for a few rows."""
+    without building a dense vector of every term: the same float32 products."""
     lengths, indices, data = index.gather(np.asarray(rows, dtype=np.int64))
-    order = np.argsort(query.indices, kind="stable")  # a vectorised row is sorted already: cheap
-    query_indices, query_data = query.indices[order], query.data[order]
-    weights = np.zeros(len(indices), dtype=np.float32)
-    if len(query_indices):
-        at = np.minimum(np.searchsorted(query_indices, indices), len(query_indices) - 1)
-        shared = query_indices[at] == indices
-        weights[shared] = query_data[at[shared]]
-    return np.repeat(np.arange(len(rows)), lengths), indices, weights * data
+    return np.repeat(np.arange(len(rows)), lengths), indices, query_weights_at(query, indices, n_terms) * data
 
 
 def shared_terms(weights: np.ndarray | None, index: CosineIndex, rows: Sequence[int], terms: np.ndarray,
@@ -76,7 +70,7 @@ def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix 
     explained: list[tuple[str, ...]] = [()] * len(rows)
     tiers = [""] * len(rows)
     if rows and (explain_terms or tier_of is not None):
-        products = _query_products(query_vector, index, rows)
+        products = _query_products(query_vector, index, rows, len(terms))
         explained = shared_terms(None, index, rows, terms, explain_terms, products)
         if tier_of is not None:
             tiers = tier_of(np.bincount(products[0], weights=products[2], minlength=len(rows)))

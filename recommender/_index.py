@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from ._segments import should_fold
 
-__all__ = ["CosineIndex", "RowTerms", "top_rows"]
+__all__ = ["CosineIndex", "RowTerms", "query_weights_at", "top_rows"]
 
 
 SMALL_GATHER_ROWS = 64
@@ -131,9 +131,15 @@ class CosineIndex:
             Every row's sorted column indices and values, one row after the other.
         """
         rows = np.asarray(rows, dtype=np.int64)
-        if self._delta is None and len(rows) > SMALL_GATHER_ROWS:  # one segment: scipy's row selection, in C
-            block = self._base.vectors[rows]
-            return np.diff(block.indptr).astype(np.int64), block.indices, block.data
+        if self._delta is None:
+            vectors = self._base.vectors
+            if len(rows) > SMALL_GATHER_ROWS:  # one segment: scipy's row selection, in C
+                block = vectors[rows]
+                return np.diff(block.indptr).astype(np.int64), block.indices, block.data
+            starts = vectors.indptr[rows].astype(np.int64)
+            lengths = vectors.indptr[rows + 1].astype(np.int64) - starts
+            positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+            return lengths, vectors.indices[positions], vectors.data[positions]
         lengths = np.zeros(len(rows), dtype=np.int64)
         pieces_at = np.empty(len(rows), dtype=np.int64)
         indices, data, offset = [], [], 0
@@ -240,6 +246,17 @@ class CosineIndex:
 
 
 _scratch = threading.local()
+
+
+def query_weights_at(query: RowTerms | sp.csr_matrix, terms: np.ndarray, n_terms: int) -> np.ndarray:
+    """A query's weight (its ``data``; float32) at each of ``terms``, 0 where it lacks the term;
+    through this thread's dense scratch, so no vector of every term is built per call."""
+    weights = _dense_weights(n_terms)
+    weights[query.indices] = query.data
+    try:
+        return weights[terms]
+    finally:
+        weights[query.indices] = 0
 
 
 def _dense_weights(size: int) -> np.ndarray:
