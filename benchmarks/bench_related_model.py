@@ -1,6 +1,7 @@
 """``related()`` latency on a saved model against the single-row peers, in one process, without a fit.
 
     python benchmarks/bench_related_model.py --model M --queries 300 --repeats 3
+    valgrind --tool=callgrind --instr-atstart=no python benchmarks/bench_related_model.py --model M --queries 100 --seed 1 --callgrind
 
 ``M`` is a model saved with ``Recommender.save`` (for example a 100k synthetic archive:
 ``Recommender(n_jobs=2).fit(generate_articles(100_000, seed=0)).save(M)``). On the model's
@@ -18,7 +19,9 @@ archive first (minutes at 100k), and times more methods.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import time
 
 import numpy as np
@@ -52,6 +55,17 @@ def methods(rec: Recommender) -> dict:
     return found
 
 
+def count_instructions(rec: Recommender, sample: list[int]) -> None:
+    """Switch callgrind's collection on around the ``related()`` calls of ``sample``."""
+    ids = rec.article_ids
+    for q in sample[:30]:
+        rec.related(ids[q], k=K)
+    subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True)
+    for q in sample:
+        rec.related(ids[q], k=K)
+    subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True, capture_output=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
@@ -59,10 +73,16 @@ def main() -> None:
     parser.add_argument("--peer-queries", type=int, default=50, help="queries for gensim and scikit-learn")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--callgrind", action="store_true",
+                        help="under valgrind --tool=callgrind --instr-atstart=no: count the instructions of the "
+                             "related() calls only (30 warm-up calls first), no peers, no timing")
     args = parser.parse_args()
     rec = Recommender.load(args.model)
     n = len(rec.article_ids)
     sample = np.random.default_rng(args.seed).choice(n, min(args.queries, n), replace=False).tolist()
+    if args.callgrind:
+        count_instructions(rec, sample)
+        return
     queries = methods(rec)
     fast = ("ours", "sparse_dot_topn")
     for query in queries.values():  # warm-up: caches, lazy imports
