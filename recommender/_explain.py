@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from ._catalog import Catalog
 from ._hits import Hit
-from ._index import CosineIndex
+from ._index import CosineIndex, RowTerms, query_weights_at
 
 __all__ = ["explained_hits", "query_weights", "shared_terms"]
 
@@ -30,10 +30,19 @@ def _products(weights: np.ndarray, index: CosineIndex, rows: Sequence[int]) -> t
     return np.repeat(np.arange(len(rows)), lengths), indices, weights[indices] * data
 
 
-def shared_terms(weights: np.ndarray, index: CosineIndex, rows: Sequence[int], terms: np.ndarray,
+def _query_products(query: sp.csr_matrix | RowTerms, index: CosineIndex, rows: Sequence[int],
+                    n_terms: int) -> tuple[np.ndarray, ...]:
+    """:func:`_products` from the query's own non-zeros (a matrix row or :class:`RowTerms`),
+    without building a dense vector of every term: the same float32 products."""
+    lengths, indices, data = index.gather(np.asarray(rows, dtype=np.int64))
+    return np.repeat(np.arange(len(rows)), lengths), indices, query_weights_at(query, indices, n_terms) * data
+
+
+def shared_terms(weights: np.ndarray | None, index: CosineIndex, rows: Sequence[int], terms: np.ndarray,
                  n: int, products: tuple[np.ndarray, ...] | None = None) -> list[tuple[str, ...]]:
     """For each of ``rows``, the ``n`` terms contributing most to its dot product with a
-    query (dense ``weights``, see :func:`query_weights`); ties by term order."""
+    query (dense ``weights``, see :func:`query_weights`, or its ``products`` at hand); ties by
+    term order."""
     if n <= 0 or not len(rows):
         return [()] * len(rows)
     owner, indices, products = _products(weights, index, rows) if products is None else products
@@ -48,10 +57,11 @@ def shared_terms(weights: np.ndarray, index: CosineIndex, rows: Sequence[int], t
     return [tuple(words) for words in found]
 
 
-def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix, index: CosineIndex,
+def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix | RowTerms, index: CosineIndex,
                    catalog: Catalog, terms: np.ndarray, explain_terms: int,
                    tier_of: Callable[[np.ndarray], list[str]] | None = None) -> list[Hit]:
-    """Hits for chosen ``(row, score)`` pairs, each explained by the terms it shares with the query.
+    """Hits for chosen ``(row, score)`` pairs, each explained by the terms it shares with the
+    query (``query_vector``: a one-row matrix, or an indexed row's :class:`RowTerms`).
 
     ``tier_of`` maps the hits' TF-IDF cosines with the query (computed here from the same
     products as the explanations, so no second pass) to their story tiers.
@@ -60,9 +70,8 @@ def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix,
     explained: list[tuple[str, ...]] = [()] * len(rows)
     tiers = [""] * len(rows)
     if rows and (explain_terms or tier_of is not None):
-        weights = query_weights(query_vector, len(terms))
-        products = _products(weights, index, rows)
-        explained = shared_terms(weights, index, rows, terms, explain_terms, products)
+        products = _query_products(query_vector, index, rows, len(terms))
+        explained = shared_terms(None, index, rows, terms, explain_terms, products)
         if tier_of is not None:
             tiers = tier_of(np.bincount(products[0], weights=products[2], minlength=len(rows)))
     return [Hit(score=float(score), explanation=f"shares {', '.join(words)}" if words else "similar text",

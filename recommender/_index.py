@@ -32,7 +32,12 @@ import scipy.sparse as sp
 
 from ._segments import should_fold
 
-__all__ = ["CosineIndex", "RowTerms", "top_rows"]
+__all__ = ["CosineIndex", "RowTerms", "query_weights_at", "top_rows"]
+
+
+SMALL_GATHER_ROWS = 64
+"""Up to this many rows, :meth:`CosineIndex.gather` slices them in numpy: scipy's row selection
+builds and checks a matrix, which costs more than the copy for a list's worth of rows."""
 
 
 class RowTerms(NamedTuple):
@@ -126,9 +131,15 @@ class CosineIndex:
             Every row's sorted column indices and values, one row after the other.
         """
         rows = np.asarray(rows, dtype=np.int64)
-        if self._delta is None:  # one segment: scipy's row selection, in C
-            block = self._base.vectors[rows]
-            return np.diff(block.indptr).astype(np.int64), block.indices, block.data
+        if self._delta is None:
+            vectors = self._base.vectors
+            if len(rows) > SMALL_GATHER_ROWS:  # one segment: scipy's row selection, in C
+                block = vectors[rows]
+                return np.diff(block.indptr).astype(np.int64), block.indices, block.data
+            starts = vectors.indptr[rows].astype(np.int64)
+            lengths = vectors.indptr[rows + 1].astype(np.int64) - starts
+            positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+            return lengths, vectors.indices[positions], vectors.data[positions]
         lengths = np.zeros(len(rows), dtype=np.int64)
         pieces_at = np.empty(len(rows), dtype=np.int64)
         indices, data, offset = [], [], 0
@@ -192,14 +203,20 @@ class CosineIndex:
         lengths, indices, data = self.gather(right[order])
         ends = np.cumsum(lengths)
         products = np.zeros(len(indices), dtype=np.float32)
-        weights = np.zeros(self._base.vectors.shape[1], dtype=np.float32)  # one left row, dense
+        weights = _dense_weights(self._base.vectors.shape[1])  # one left row at a time, dense; left all 0
         firsts = np.flatnonzero(np.r_[True, left[order][1:] != left[order][:-1]])
-        for first, last in zip(firsts.tolist(), np.r_[firsts[1:], n_pairs].tolist()):
-            terms = self.row_terms(int(left[order[first]]))
-            start, end = int(ends[first] - lengths[first]), int(ends[last - 1])
-            weights[terms.indices] = terms.data
-            products[start:end] = weights[indices[start:end]] * data[start:end]
-            weights[terms.indices] = 0
+        clean = False
+        try:
+            for first, last in zip(firsts.tolist(), np.r_[firsts[1:], n_pairs].tolist()):
+                terms = self.row_terms(int(left[order[first]]))
+                start, end = int(ends[first] - lengths[first]), int(ends[last - 1])
+                weights[terms.indices] = terms.data
+                products[start:end] = weights[indices[start:end]] * data[start:end]
+                weights[terms.indices] = 0
+            clean = True
+        finally:
+            if not clean:  # interrupted with a row written: the next call needs zeros
+                weights.fill(0)
         shared = np.flatnonzero(products)
         pair = np.repeat(np.arange(n_pairs), lengths)[shared]
         counts = np.bincount(pair, minlength=n_pairs)
@@ -263,6 +280,30 @@ def _term_slots(n_terms: int) -> np.ndarray:
     if slots is None or len(slots) < n_terms:
         slots = _scratch.slots = np.zeros(n_terms, dtype=np.int64)
     return slots
+
+
+_scratch = threading.local()
+
+
+def query_weights_at(query: RowTerms | sp.csr_matrix, terms: np.ndarray, n_terms: int) -> np.ndarray:
+    """A query's weight (its ``data``; float32) at each of ``terms``, 0 where it lacks the term;
+    through this thread's dense scratch, so no vector of every term is built per call."""
+    weights = _dense_weights(n_terms)
+    weights[query.indices] = query.data
+    try:
+        return weights[terms]
+    finally:
+        weights[query.indices] = 0
+
+
+def _dense_weights(size: int) -> np.ndarray:
+    """This thread's dense term-weight scratch, all 0, of at least ``size`` entries: allocated
+    once per thread (a call leaves it as it found it), not once per query (at 100k articles
+    it is half a megabyte)."""
+    weights = getattr(_scratch, "weights", None)
+    if weights is None or len(weights) < size:
+        weights = _scratch.weights = np.zeros(size, dtype=np.float32)
+    return weights
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:

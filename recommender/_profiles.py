@@ -226,13 +226,38 @@ class NeighbourProfiles:
             self._full_postings = sp.csr_matrix(self.rows.T)
         return self._full_postings
 
-    def select_postings(self, rows: np.ndarray) -> sp.csr_matrix:
-        """Rows of :attr:`postings`: for each of ``rows``, the articles whose profile holds it."""
-        postings, rows = self.postings, np.asarray(rows, dtype=np.int64)
-        if len(rows) == 1:  # one query: a slice, without scipy's row selection
-            start, end = postings.indptr[rows[0]], postings.indptr[rows[0] + 1]
-            return _one_row(postings.indices[start:end], postings.data[start:end], postings.shape[1])
-        return postings[rows]
+    def links(self, rows: np.ndarray, selected: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The cosines the profiles hold for ``rows``, either way: each row's profile and the
+        articles whose profile holds it, merged (``selected``: :meth:`select` of ``rows``).
+
+        Returns
+        -------
+        indptr : ndarray of int64, shape (len(rows) + 1,)
+        indices : ndarray of int64
+            Columns, sorted within each row, each once.
+        data : ndarray of float32
+            The cosine (the larger, where both hold it: they are equal unless rounding differs).
+
+        The same entries as ``selected.maximum(postings[rows])`` (profile cosines are positive),
+        built without scipy matrices: for one query their construction costs more than the merge.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        postings, n = self.postings, self.n_rows
+        starts = postings.indptr[rows].astype(np.int64)
+        lengths = postings.indptr[rows + 1].astype(np.int64) - starts
+        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        line = np.arange(len(rows), dtype=np.int64) * n
+        keys = np.concatenate([np.repeat(line, np.diff(selected.indptr)) + selected.indices,
+                               np.repeat(line, lengths) + postings.indices[at]])
+        values = np.concatenate([selected.data, postings.data[at]]).astype(np.float32, copy=False)
+        order = np.argsort(keys, kind="stable")
+        keys, values = keys[order], values[order]
+        first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+        data = np.maximum.reduceat(values, first) if len(first) else values
+        keys = keys[first]
+        position = keys // max(n, 1)
+        indptr = np.searchsorted(position, np.arange(len(rows) + 1)).astype(np.int64)
+        return indptr, keys - position * n, data
 
     @staticmethod
     def _resized(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
@@ -319,7 +344,10 @@ class NeighbourProfiles:
         """:meth:`core_overlap` of indexed ``rows`` with every row."""
         core_kth, core_norms = self.core_stats()
         rows = np.asarray(rows, dtype=np.int64)
-        selected = self.select(rows)  # one row: sliced as views (see select)
+        if len(rows) == 1:  # one query: its profile's views, no matrix built
+            indices, data = self.row(int(rows[0]))
+            return self.core_overlap(np.array([0, len(indices)]), indices, data, core_kth[rows], core_norms[rows])
+        selected = self.select(rows)
         return self.core_overlap(selected.indptr, selected.indices, selected.data, core_kth[rows], core_norms[rows])
 
     def core_of_profile(self, profile: tuple[np.ndarray, np.ndarray]) -> sp.csr_matrix:
@@ -334,10 +362,11 @@ class NeighbourProfiles:
         n, n_base = self.n_rows, self._postings.shape[0]
         base_part = profiles[:, :n_base] if n_base < n else profiles
         product = base_part @ self._postings
-        product = sp.csr_matrix((product.data, product.indices, product.indptr), shape=(profiles.shape[0], n))
+        if n_base < n:  # widened to every row (scipy checks a matrix it builds: only when needed)
+            product = sp.csr_matrix((product.data, product.indices, product.indptr), shape=(profiles.shape[0], n))
         if self._delta is not None:
             product = product + profiles @ self._delta
-        return sp.csr_matrix(product)
+        return product.tocsr()
 
     def anchored(self, cosines: np.ndarray, profile: tuple[np.ndarray, np.ndarray], norm: float,
                  core: sp.csr_matrix | None = None) -> np.ndarray:

@@ -184,7 +184,7 @@ class ListQueries:
         if pins:
             scores = _pair_scores(state, row, pin_rows)
             chosen = with_pins(chosen, [(pin, position, float(score)) for (pin, position), score in zip(pins, scores)], k)
-        hits = explained_hits(chosen, state.index.row_vector(row), state.index, catalog,
+        hits = explained_hits(chosen, state.index.row_terms(row), state.index, catalog,
                               state.vectorizer.display_terms_, query.explain_terms,
                               story_tiers(found.core, [hit_row for hit_row, _ in chosen]))
         if pins:

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from recommender._index import CosineIndex, top_rows
+from recommender._index import SMALL_GATHER_ROWS, CosineIndex, query_weights_at, top_rows
 
 
 def unit_rows(n, n_terms=300, seed=0):
@@ -57,6 +57,22 @@ def test_pair_scores_match_sparse_products():
     rows = np.array([4, 9, 4, 0])
     np.testing.assert_allclose(CosineIndex(vectors).pair_scores(rows), (vectors[rows] @ vectors[rows].T).toarray(), atol=1e-6)
     assert CosineIndex(vectors).pair_scores(np.array([], dtype=np.int64)).shape == (0, 0)
+
+
+@pytest.mark.parametrize("added", [0, 40])
+def test_gather_and_query_weights_read_the_stored_rows(added):
+    vectors = unit_rows(200)
+    index = CosineIndex(vectors[:200 - added]) if not added else CosineIndex(vectors[:160]).extended(vectors[160:])
+    rng = np.random.default_rng(added)
+    for rows in (np.array([3, 0, 3, 199]), rng.integers(0, 200, SMALL_GATHER_ROWS + 10)):  # numpy and scipy paths
+        lengths, indices, data = index.gather(rows)
+        block = vectors[rows]
+        assert lengths.tolist() == np.diff(block.indptr).tolist()
+        assert np.array_equal(indices, block.indices) and np.array_equal(data, block.data)
+    every_term = np.arange(300)
+    for row in (5, 6, 199):  # the scratch is left all zero: a row never reads another's weights
+        weights = query_weights_at(index.row_terms(row), every_term, 300)
+        assert weights.dtype == np.float32 and np.array_equal(weights, vectors[row].toarray().ravel())
 
 
 def test_top_rows_keeps_ties_and_only_positive_scores():

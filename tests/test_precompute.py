@@ -301,11 +301,13 @@ def test_entry_lookup_finds_every_shared_entry(monkeypatch, scratch):
     matrix = sp.random(30, 40, density=0.3, format="csr", random_state=rng, dtype=np.float32)
     matrix = sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=matrix.shape)
     matrix.indices[:] = np.concatenate([rng.permutation(row) for row in np.split(matrix.indices, matrix.indptr[1:-1])])
-    wanted = sp.random(30, 40, density=0.2, format="csr", random_state=rng)
-    found = batch._entries_of(matrix, wanted, 40)
+    wanted = [sp.random(30, 40, density=density, format="csr", random_state=rng) for density in (0.2, 0.5)]
+    found = batch._entries_of(matrix, [wanted[0], None, wanted[1]], 40)  # several lookups in one pass
+    assert found[1] is None
     position = {(row, column): at for row in range(30)
                 for at, column in zip(range(matrix.indptr[row], matrix.indptr[row + 1]),
                                       matrix.indices[matrix.indptr[row]:matrix.indptr[row + 1]])}
-    wanted_rows = np.repeat(np.arange(30), np.diff(wanted.indptr))
-    expected = [position.get((row, column), -1) for row, column in zip(wanted_rows, wanted.indices)]
-    assert found.tolist() == expected and (found >= 0).any() and (found < 0).any()
+    for other, where in zip(wanted, (found[0], found[2])):
+        other_rows = np.repeat(np.arange(30), np.diff(other.indptr))
+        expected = [position.get((row, column), -1) for row, column in zip(other_rows, other.indices)]
+        assert where.tolist() == expected and (where >= 0).any() and (where < 0).any()

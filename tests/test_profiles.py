@@ -98,6 +98,21 @@ def test_growth_keeps_existing_profiles_exact_and_applies_the_newcomer_rule(matr
     assert fitted.n_rows == n_fit  # the original is untouched
 
 
+@pytest.mark.parametrize("n_fit", [600, 560])
+def test_links_merge_each_profile_with_the_profiles_that_hold_it(matrix, n_fit):
+    cosines = _dense_cosines(matrix)
+    n = matrix.shape[0]
+    profiles = neighbour_profiles(matrix[:n_fit], sp.csr_matrix(matrix[:n_fit].T), 15)
+    if n_fit < n:  # rows changed by additions live in an overlay
+        profiles = profiles.added(lambda i: cosines[n_fit + i, :n_fit + i], n - n_fit)
+    for rows in (np.array([3]), np.array([n - 1]), np.array([7, 0, 599, 7, 250])):
+        indptr, indices, data = profiles.links(rows, profiles.select(rows))
+        expected = profiles.select(rows).maximum(profiles.postings[rows])  # canonical: sorted, each once
+        assert indptr.tolist() == expected.indptr.tolist() and indices.tolist() == expected.indices.tolist()
+        assert data.dtype == np.float32 and np.array_equal(data, expected.data)
+        assert len(indices) > len(rows)
+
+
 def test_newcomer_profile_of_a_text(matrix):
     profiles = neighbour_profiles(matrix, sp.csr_matrix(matrix.T), 15)
     cosines = (matrix[7] @ matrix.T).toarray().ravel().astype(np.float32)

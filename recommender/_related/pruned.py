@@ -37,12 +37,22 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._distinct import walk_known_pairs
+from .._profiles import NeighbourProfiles
 from .._state import ModelState
 
 __all__ = ["pruned_lists"]
 
 SCRATCH_ENTRIES = 500_000
 """Dense scratch for pair lookups (4 MB: stays in cache)."""
+
+
+class _Entries(NamedTuple):
+    """CSR parts of a block's rows, without a scipy matrix (building one costs more than a
+    query's arithmetic)."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
 
 
 class _Scored(NamedTuple):
@@ -78,43 +88,42 @@ def pruned_lists(
     """
     profiles = state.profiles
     selected = profiles.select(rows)
-    # cosines a profile holds, either way (canonical CSR)
-    known = selected.maximum(profiles.select_postings(rows))
+    known = _Entries(*profiles.links(rows, selected))  # cosines a profile holds, either way
     known_position = np.repeat(np.arange(len(rows)), np.diff(known.indptr))
     if filtered_out is not None and _filter_starves_every_row(state, rows, known, known_position, k,
                                                             duplicate_threshold, min_similarity, filtered_out):
         return [None] * len(rows)
     overlap = profiles.overlap(selected)  # indices unsorted within rows: sorting them costs more than the rest
-    at = _entries_of(overlap, known, state.index.n_rows)
-    core = _core_terms(state, rows, overlap, core)
-    if core is None:
+    if profiles.core_weight and core is None:
+        core = profiles.core_of_rows(rows)
+    at, core_at = _entries_of(overlap, [known, core if profiles.core_weight else None], state.index.n_rows)
+    terms = _core_terms(profiles, overlap, core, core_at)
+    if terms is None:
         return [None] * len(rows)
-    scored_known = _known_candidates(state, rows, known, known_position, overlap, at, core, duplicate_threshold,
+    scored_known = _known_candidates(state, rows, known, known_position, overlap, at, terms, duplicate_threshold,
                                      min_similarity, filtered_out)
     usable = np.isfinite(scored_known.score)
     kth = _kth_per_row(scored_known.position[usable], scored_known.score[usable], len(rows), k, 0.0)
-    scored_close, left_max = _overlap_candidates(state, rows, overlap, at, core, kth, min_similarity, filtered_out)
+    scored_close, left_max = _overlap_candidates(state, rows, overlap, at, terms, kth, min_similarity, filtered_out)
     return _settled(state, rows, k, duplicate_threshold, min_similarity, scored_known, scored_close, left_max)
 
 
-def _core_terms(state: ModelState, rows: np.ndarray, overlap: sp.csr_matrix,
-                core: sp.csr_matrix | None) -> np.ndarray | None:
+def _core_terms(profiles: NeighbourProfiles, overlap: sp.csr_matrix, core: sp.csr_matrix | None,
+                where: np.ndarray | None) -> np.ndarray | None:
     """The weighted core overlap of each profile-overlap entry (0 for most): the score's second
-    term, aligned with ``overlap.data``; ``None`` if a core entry has no overlap entry (it
-    cannot happen in exact arithmetic; the block then takes the full product)."""
-    profiles = state.profiles
+    term, aligned with ``overlap.data``; ``where`` holds each core entry's position in
+    ``overlap``. ``None`` if a core entry has no overlap entry (it cannot happen in exact
+    arithmetic; the block then takes the full product)."""
     terms = np.zeros(overlap.nnz, dtype=np.float32)
     if not profiles.core_weight:
         return terms
-    core = profiles.core_of_rows(rows) if core is None else core
-    where = _entries_of(overlap, core, state.index.n_rows)
     if (where < 0).any():
         return None
     terms[where] = profiles.core_weight * core.data
     return terms
 
 
-def _filter_starves_every_row(state: ModelState, rows: np.ndarray, known: sp.csr_matrix, known_position: np.ndarray,
+def _filter_starves_every_row(state: ModelState, rows: np.ndarray, known: _Entries, known_position: np.ndarray,
                               k: int, duplicate_threshold: float, min_similarity: float,
                               filtered_out: np.ndarray) -> bool:
     """Whether a filter leaves every row of the block fewer than ``k`` profile links while its
@@ -127,7 +136,7 @@ def _filter_starves_every_row(state: ModelState, rows: np.ndarray, known: sp.csr
                  & (bound[rows] >= min_similarity)).all())
 
 
-def _known_candidates(state: ModelState, rows: np.ndarray, known: sp.csr_matrix, known_position: np.ndarray,
+def _known_candidates(state: ModelState, rows: np.ndarray, known: _Entries, known_position: np.ndarray,
                       overlap: sp.csr_matrix, at: np.ndarray, core: np.ndarray, duplicate_threshold: float,
                       min_similarity: float, filtered_out: np.ndarray | None) -> _Scored:
     """Step 1: exact scores of the candidates with a known cosine (``-inf`` where unusable):
@@ -234,13 +243,14 @@ def _settled(state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: f
     return lists
 
 
-def _entries_of(matrix: sp.csr_matrix, wanted: sp.csr_matrix, n_columns: int) -> np.ndarray:
-    """For each entry of ``wanted`` (same rows), the position of the same (row, column) entry
-    in ``matrix``, or -1; ``matrix`` may have unsorted indices. A dense scratch of a few rows'
-    width is reused, so the lookups run a few rows at a time, vectorised."""
+def _entries_of(matrix: sp.csr_matrix, wanted: list, n_columns: int) -> list[np.ndarray | None]:
+    """For each entry of each ``wanted`` matrix (CSR parts, same rows; ``None`` for none), the
+    position of the same (row, column) entry in ``matrix``, or -1; ``matrix`` may have unsorted
+    indices. A dense scratch of a few rows' width is reused, so the lookups run a few rows at a
+    time, vectorised, each of ``matrix``'s keys written once for every ``wanted``."""
     step = max(1, min(matrix.shape[0], SCRATCH_ENTRIES // max(n_columns, 1)))  # one row for one query
     slot = _slots(step * n_columns)
-    found = np.full(wanted.nnz, -1, dtype=np.int64)
+    found = [None if other is None else np.full(len(other.indices), -1, dtype=np.int64) for other in wanted]
     clean = False
     try:
         for first in range(0, matrix.shape[0], step):
@@ -248,9 +258,11 @@ def _entries_of(matrix: sp.csr_matrix, wanted: sp.csr_matrix, n_columns: int) ->
             start, end = int(matrix.indptr[first]), int(matrix.indptr[last])
             keys = _local_keys(matrix.indptr[first:last + 1], matrix.indices[start:end], n_columns)
             slot[keys] = np.arange(start, end)
-            wanted_start, wanted_end = int(wanted.indptr[first]), int(wanted.indptr[last])
-            found[wanted_start:wanted_end] = slot[_local_keys(wanted.indptr[first:last + 1],
-                                                              wanted.indices[wanted_start:wanted_end], n_columns)]
+            for other, where in zip(wanted, found):
+                if other is not None:
+                    other_start, other_end = int(other.indptr[first]), int(other.indptr[last])
+                    where[other_start:other_end] = slot[_local_keys(other.indptr[first:last + 1],
+                                                                    other.indices[other_start:other_end], n_columns)]
             slot[keys] = -1
         clean = True
     finally:
