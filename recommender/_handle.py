@@ -47,7 +47,6 @@ import time
 from pathlib import Path
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -56,12 +55,12 @@ from ._articles import load_articles
 from ._catalog import id_hash
 from ._checks import check_exclude, check_now
 from ._aliases import check_aliases
-from ._entries import aliases_entry, apply_entry, articles_entry, reactions_entry, removals_entry, rule_entry
+from ._entries import aliases_entry, apply_entry, articles_entry, reactions_entry, removals_entry, replay, rule_entry
 from ._model import Recommender
 from ._reactions import load_reactions
 from ._time import epoch_seconds
 from ._updates import LOG_NAME, UpdateLog
-from .exceptions import ArtifactError, InvalidOptionError, RecommenderError
+from .exceptions import ArtifactError, InvalidOptionError
 
 __all__ = ["CHECK_INTERVAL", "STALENESS", "ModelHandle"]
 
@@ -290,16 +289,10 @@ class ModelHandle:
         """``model``'s state with ``entries`` replayed, in log order. An entry that does not apply
         to this state (a refit version that already holds an article the log adds) is skipped
         the same way by every process."""
-        state, policy = model._fitted(), model._reaction_policy()
-        for position, kind, payload in entries:
-            if position <= state.log_position:
-                continue
-            try:
-                state = apply_entry(state, position, kind, payload, policy)
-            except (RecommenderError, ValueError) as error:
-                logger.warning("%s: update %d (%s) skipped: %s", self.path, position, kind, error)
-                state = replace(state, log_position=position)
-        return state
+        def skipped(position: int, kind: str, error: Exception) -> None:
+            logger.warning("%s: update %d (%s) skipped: %s", self.path, position, kind, error)
+
+        return replay(model._fitted(), entries, model._reaction_policy(), on_skip=skipped)
 
     def _fold(self, model: Recommender, entries: list) -> None:
         if entries:
