@@ -16,13 +16,19 @@ profile size, or a change to the article text such as the lead paragraph counted
 * ``A+0.5Kk+bC`` and ``A+0.5Kk+relu(C-t)`` extra first-order weight (everywhere, or only above
   a cosine ``t``: a soft two-tier rank);
 * ``A(l=w)+0.5K5`` the profile term weighted by ``w``; ``capC+...`` each profile scaled down to
-  ``|q|^2 <= C`` (unchanged below), with the default or a self-included core.
+  ``|q|^2 <= C`` (unchanged below), with the default or a self-included core;
+* with ``--time``, time-proximity priors from ``published_at`` instead (:func:`time_variants`):
+  ``f = floor + (1 - floor) exp(-(dt/scale)^2 / 2)`` times the default score, times only its
+  topical part, or profiles restricted to a time window. Corpora with one date are unchanged by
+  construction; MIX is scored with one shared date (its event corpora carry one fixed date each,
+  its Reuters distractors 1987's: column ``MIX dated`` shows that unfair setting), and ECB+ once
+  more with dates drawn uniformly over a year (``ECB+ shuffled``: dates that carry no signal).
 
 The protocol is :mod:`bench_relevance`'s (same corpora, same 4,000 distractors, republished
 copies excluded, P@min(10, n), Lee Pearson of the same score with the gate off); the
 configuration ``base`` reproduces its default row. Run from the repository root::
 
-    python benchmarks/relevance_variants.py --data artifacts/news [--configs base pn1 lead2 ...]
+    python benchmarks/relevance_variants.py --data artifacts/news [--configs base pn1 lead2 ...] [--time]
 
 Each configuration takes a few minutes on 2 cores (``base`` evaluates every variant, about
 15 minutes); the figures are in ``docs/relevance_research.md``.
@@ -268,7 +274,8 @@ def run(name: str, data: Path, timed: bool = False) -> dict[str, dict[str, float
     lee = load_lee()
     rated = slice(bench_lee_first(lee), None)
     lee_found = matrices(lee_articles(lee), options, days_of(lee_articles(lee)) if timed else None)
-    lee_found = {key: value[rated] if key in ("q2", "days") else value[rated, rated] for key, value in lee_found.items()}
+    lee_found = {key: value[rated] if key in ("q2", "days") else value[rated, rated]
+                 for key, value in lee_found.items()}
     table = {}
     for variant, score in (time_variants() if timed else variants(name == "base")).items():
         row = {}
@@ -280,7 +287,7 @@ def run(name: str, data: Path, timed: bool = False) -> dict[str, dict[str, float
                 for prefix in ("wcl", "wr", "ecb"):
                     part = np.array([i for i in queries if str(labels[i]).startswith(prefix + ":")])
                     row[f"MIX/{prefix}"] = precision(scores, codes, part, copies, fixed_k, id_rank)
-                if timed and "@" not in variant:  # the corpora's own dates: distractors decades apart
+                if timed and "@" not in variant:  # the corpora's own dates (distractors decades apart)
                     mixed = score(dict(found[case], days=found[case]["dated"]))
                     row["MIX dated"] = precision(mixed, codes, queries, copies, fixed_k, id_rank)
             if timed and case == "ECB+ event":
