@@ -116,8 +116,11 @@ class RelatedOptions:
     duplicate_threshold: float = 0.8
     min_similarity: float = 0.05
     explain_terms: int = 3
+    time_scale_days: float | None = None
+    time_floor: float = 0.5
 
-    LEGACY: ClassVar[dict[str, Any]] = {"neighbours": 0, "core_neighbours": 5, "core_weight": 0.0, "strategy": "auto"}
+    LEGACY: ClassVar[dict[str, Any]] = {"neighbours": 0, "core_neighbours": 5, "core_weight": 0.0, "strategy": "auto",
+                                        "time_scale_days": None, "time_floor": 0.5}
     STRATEGIES: ClassVar[tuple[str, ...]] = ("auto", "profiles", "full")
 
     def validate(self) -> RelatedOptions:
@@ -130,6 +133,9 @@ class RelatedOptions:
         _number("duplicate_threshold", self.duplicate_threshold, 0, 1, low_open=True)
         _number("min_similarity", self.min_similarity, 0, self.duplicate_threshold, high_open=True)
         _whole("explain_terms", self.explain_terms, 0, 100)
+        if self.time_scale_days is not None:
+            _number("time_scale_days", self.time_scale_days, 0, 36_500, low_open=True)
+        _number("time_floor", self.time_floor, 0, 1)
         return self
 
 

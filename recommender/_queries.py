@@ -40,6 +40,7 @@ from ._related import (
     similarity_matrix,
     story_tiers,
 )
+from ._related.time_prior import TimePrior
 from ._state import ModelState
 from ._time import epoch_seconds, parse_datetime
 from .exceptions import InvalidInputError, InvalidOptionError, NotFittedError
@@ -124,7 +125,7 @@ class ListQueries:
             section_code=int(state.catalog.section_codes[row]), same_section=same_section,
             published=int(state.catalog.published[row]), max_age_seconds=check_max_age(max_age),
         )
-        found = related_rows(state, row, query, self.strategy)
+        found = related_rows(state, row, query, self.strategy, self._time_prior())
         return explained_hits(found.hits, state.index.row_vector(row), state.index, state.catalog,
                               state.vectorizer.display_terms_, query.explain_terms,
                               story_tiers(found.core, [hit_row for hit_row, _ in found.hits]))
@@ -148,7 +149,7 @@ class ListQueries:
         state = self._fitted()
         rows = state.catalog.rows(check_exclude(article_ids, "article_ids"))
         columns = rows if other_ids is None else state.catalog.rows(check_exclude(other_ids, "other_ids"))
-        return similarity_matrix(state, rows, columns)
+        return similarity_matrix(state, rows, columns, self._time_prior())
 
     def related_batch(
         self, article_ids: Iterable[str] | None = None, k: int = _PAGE.related, *, block_size: int = 256
@@ -182,7 +183,7 @@ class ListQueries:
                 else state.catalog.rows(check_exclude(article_ids)))
         resolve_strategy(self.strategy, state)  # a bad strategy fails before any work
         return related_arrays(state, rows, k, self.duplicate_threshold, self.min_similarity, block_size=block_size,
-                              strategy=self.strategy)
+                              strategy=self.strategy, prior=self._time_prior())
 
     def related_to_text(
         self,
@@ -241,6 +242,11 @@ class ListQueries:
         found = related_text_rows(state, vector, query)
         return explained_hits(found.hits, vector, state.index, state.catalog, state.vectorizer.display_terms_,
                               query.explain_terms, story_tiers(found.core, [hit_row for hit_row, _ in found.hits]))
+
+    def _time_prior(self) -> TimePrior | None:
+        """The time-proximity prior of the Related score (``time_scale_days``), or ``None``."""
+        scale = getattr(self, "time_scale_days", None)
+        return None if scale is None else TimePrior(float(scale), float(self.time_floor))
 
     def _related_query(self, k: int, *, same_section: Any, **context: Any) -> RelatedQuery:
         return RelatedQuery(k=k, duplicate_threshold=self.duplicate_threshold, min_similarity=self.min_similarity,
