@@ -16,13 +16,19 @@ profile size, or a change to the article text such as the lead paragraph counted
 * ``A+0.5Kk+bC`` and ``A+0.5Kk+relu(C-t)`` extra first-order weight (everywhere, or only above
   a cosine ``t``: a soft two-tier rank);
 * ``A(l=w)+0.5K5`` the profile term weighted by ``w``; ``capC+...`` each profile scaled down to
-  ``|q|^2 <= C`` (unchanged below), with the default or a self-included core.
+  ``|q|^2 <= C`` (unchanged below), with the default or a self-included core;
+* with ``--time``, time-proximity priors from ``published_at`` instead (:func:`time_variants`):
+  ``f = floor + (1 - floor) exp(-(dt/scale)^2 / 2)`` times the default score, times only its
+  topical part, or profiles restricted to a time window. Corpora with one date are unchanged by
+  construction; MIX is scored with one shared date (its event corpora carry one fixed date each,
+  its Reuters distractors 1987's: column ``MIX dated`` shows that unfair setting), and ECB+ once
+  more with dates drawn uniformly over a year (``ECB+ shuffled``: dates that carry no signal).
 
 The protocol is :mod:`bench_relevance`'s (same corpora, same 4,000 distractors, republished
 copies excluded, P@min(10, n), Lee Pearson of the same score with the gate off); the
 configuration ``base`` reproduces its default row. Run from the repository root::
 
-    python benchmarks/relevance_variants.py --data artifacts/news [--configs base pn1 lead2 ...]
+    python benchmarks/relevance_variants.py --data artifacts/news [--configs base pn1 lead2 ...] [--time]
 
 Each configuration takes a few minutes on 2 cores (``base`` evaluates every variant, about
 15 minutes); the figures are in ``docs/relevance_research.md``.
@@ -33,6 +39,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import datetime
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,6 +67,10 @@ CONFIGS: dict[str, tuple[dict, Callable[[dict], dict] | None]] = {
     "lead2": ({}, _lead_twice),
 }
 CORE_SIZES = (3, 4, 5, 6, 7, 8)
+WINDOWS = (7, 30, 90)
+SHUFFLE_DAYS = 365
+TIME_GRID = ((1, 0.5), (2, 0.5), (3, 0.5), (5, 0.5), (7, 0.5), (14, 0.5), (1, 0.6), (2, 0.6), (3, 0.6), (5, 0.6),
+             (7, 0.6), (2, 0.7), (3, 0.7), (5, 0.7), (7, 0.7), (14, 0.7), (30, 0.7), (7, 0.8), (14, 0.8), (30, 0.8))
 SHORT_VARIANTS = ("S", "C", "A", "A+0.5K4", "A+0.75K4", "A+0.5K5", "A+0.75K5", "A+1.0K5", "A+0.5K6")
 
 
@@ -86,17 +97,54 @@ def core_matrices(profiles: sp.csr_matrix, size: int) -> tuple[sp.csr_matrix, sp
     return shared.astype(np.float32).tocsr(), (shared + direct).astype(np.float32).tocsr()
 
 
-def matrices(articles: list[dict], options: dict) -> dict:
-    """The dense C and A matrices and the sparse core matrices of one fit."""
+def days_of(articles: list[dict]) -> np.ndarray:
+    """``published_at`` of every article in days (float) since the epoch."""
+    stamps = [a["published_at"] if isinstance(a["published_at"], datetime)
+              else datetime.fromisoformat(a["published_at"]) for a in articles]
+    return np.array([stamp.timestamp() / 86_400 for stamp in stamps])
+
+
+def time_factor(days: np.ndarray, scale: float, floor: float) -> np.ndarray:
+    """``floor + (1 - floor) exp(-(dt/scale)^2 / 2)`` for every pair (1 on the diagonal and for equal dates)."""
+    gap = (days[:, None] - days[None, :]) / scale
+    return (floor + (1 - floor) * np.exp(-0.5 * gap * gap)).astype(np.float32)
+
+
+def windowed(profiles: sp.csr_matrix, days: np.ndarray, window: float) -> sp.csr_matrix:
+    """The profiles with every neighbour published more than ``window`` days from the article removed."""
+    coo = profiles.tocoo()
+    keep = np.abs(days[coo.row] - days[coo.col]) <= window
+    return sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=profiles.shape)
+
+
+def dated(profiles: sp.csr_matrix, cosine: np.ndarray, days: np.ndarray) -> dict:
+    """``days`` and, for each window of :data:`WINDOWS`, the anchored score and 5-core of the
+    profiles restricted to it (``A@w``, ``K5@w``)."""
+    found: dict = {"days": days}
+    for window in WINDOWS:
+        rows = windowed(profiles, days, window)
+        inner = (rows @ rows.T).toarray().astype(np.float32)
+        norms = np.sqrt(1 + np.asarray(rows.multiply(rows).sum(1)).ravel()).astype(np.float32)
+        found[f"A@{window}"] = (cosine + inner) / np.outer(norms, norms)
+        found[f"K5@{window}"] = core_matrices(rows, 5)[0]
+    return found
+
+
+def matrices(articles: list[dict], options: dict, days: np.ndarray | None = None) -> dict:
+    """The dense C and A matrices and the sparse core matrices of one fit (with ``days``, also the
+    anchored score and 5-core of the profiles restricted to each time window of :data:`WINDOWS`)."""
     model = Recommender(**options).fit(articles)
     vectors, profiles = model.index_.vectors, model.profiles_
     norms = profiles.norms.astype(np.float32)
     cosine = (vectors @ vectors.T).toarray().astype(np.float32)
     overlap = (profiles.rows @ profiles.rows.T).toarray().astype(np.float32)
     anchored = (cosine + overlap) / np.outer(norms, norms)
-    found = {"C": cosine, "A": anchored, "QQ": overlap, "q2": norms.astype(np.float64) ** 2 - 1}
+    found = {"C": cosine, "A": anchored, "QQ": overlap, "q2": norms.astype(np.float64) ** 2 - 1,
+             "P": overlap / np.outer(norms, norms), "rows": profiles.rows}
     for size in CORE_SIZES:
         found[f"K{size}"], found[f"K{size}s"] = core_matrices(profiles.rows, size)
+    if days is not None:
+        found.update(dated(profiles.rows, cosine, days))
     ids = [a["id"] for a in articles[:5]]
     served = model.similarity(ids, [a["id"] for a in articles])
     mine = anchored[:5] + model.core_weight * found[f"K{model.core_neighbours}"][:5].toarray()
@@ -147,6 +195,27 @@ def variants(full: bool) -> dict[str, Callable[[dict], np.ndarray]]:
     return found if full else {name: f for name, f in found.items() if name in SHORT_VARIANTS}
 
 
+def time_variants() -> dict[str, Callable[[dict], np.ndarray]]:
+    """Time-proximity priors on the default score ``A+0.5K5`` (``f`` = :func:`time_factor`):
+    ``f*D`` the whole score decayed; ``C'+f*T`` only the graded topical part (profile term and core)
+    decayed, the anchored cosine ``x.x/(n n)`` kept; ``D@w`` profiles (hence core) restricted to
+    neighbours within ``w`` days; ``f*C`` the plain cosine decayed, for reference."""
+    found: dict[str, Callable[[dict], np.ndarray]] = {
+        "S": lambda m: m["S"], "C": lambda m: m["C"], "A+0.5K5": lambda m: m["A"] + 0.5 * m["K5"].toarray()}
+    for scale, floor in TIME_GRID:
+        found[f"f({scale},{floor})*D"] = (lambda s, f: lambda m: time_factor(m["days"], s, f)
+                                          * (m["A"] + 0.5 * m["K5"].toarray()))(scale, floor)
+        found[f"C'+f({scale},{floor})*T"] = (lambda s, f: lambda m: (m["A"] - m["P"]) + time_factor(m["days"], s, f)
+                                             * (m["P"] + 0.5 * m["K5"].toarray()))(scale, floor)
+    for scale, floor in ((7, 0.5), (14, 0.7)):
+        found[f"f({scale},{floor})*C"] = (lambda s, f: lambda m: time_factor(m["days"], s, f) * m["C"])(scale, floor)
+    for window in WINDOWS:
+        found[f"D@{window}"] = (lambda w: lambda m: m[f"A@{w}"] + 0.5 * m[f"K5@{w}"].toarray())(window)
+        found[f"f(14,0.7)*D@{window}"] = (lambda w: lambda m: time_factor(m["days"], 14, 0.7)
+                                          * (m[f"A@{w}"] + 0.5 * m[f"K5@{w}"].toarray()))(window)
+    return found
+
+
 def precision(scores: np.ndarray, codes: np.ndarray, queries: np.ndarray, copies: np.ndarray, fixed_k: bool,
               id_rank: np.ndarray) -> float:
     """:func:`bench_relevance._precision` with integer labels and id ranks (same result, faster)."""
@@ -167,7 +236,7 @@ def precision(scores: np.ndarray, codes: np.ndarray, queries: np.ndarray, copies
     return float(np.mean(values))
 
 
-def run(name: str, data: Path) -> dict[str, dict[str, float]]:
+def run(name: str, data: Path, timed: bool = False) -> dict[str, dict[str, float]]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     options, transform = CONFIGS[name]
@@ -189,17 +258,26 @@ def run(name: str, data: Path) -> dict[str, dict[str, float]]:
         ids = np.array([a["id"] for a in articles]).astype(str)
         id_rank = np.argsort(np.argsort(ids, kind="stable"), kind="stable")
         codes = np.unique(labels.astype(str), return_inverse=True)[1]
+        days = days_of(articles) if timed else None
+        if timed and case == "MIX event":  # event articles carry one fixed date per corpus, distractors 1987's
+            days = np.zeros(len(articles))
         fitted = dict(found["ECB+ event"]) if case == "ECB+ topic" else matrices(
-            [transform(a) for a in articles] if transform else articles, options)
+            [transform(a) for a in articles] if transform else articles, options, days)
         fitted["S"] = plain
+        if timed and case == "MIX event":
+            fitted["dated"] = days_of(articles)
+        if timed and case == "ECB+ event":  # the hidden check's dates are shuffled: noise, not signal
+            shuffle = np.random.default_rng(1).uniform(0, SHUFFLE_DAYS, len(articles))
+            fitted["shuffled"] = dict(fitted, **dated(fitted["rows"], fitted["C"], shuffle))
         found[case] = fitted
         meta[case] = (labels, queries, plain >= bench.COPY_COSINE, fixed_k, codes, id_rank)
     lee = load_lee()
     rated = slice(bench_lee_first(lee), None)
-    lee_found = matrices(lee_articles(lee), options)
-    lee_found = {key: value[rated] if key == "q2" else value[rated, rated] for key, value in lee_found.items()}
+    lee_found = matrices(lee_articles(lee), options, days_of(lee_articles(lee)) if timed else None)
+    lee_found = {key: value[rated] if key in ("q2", "days") else value[rated, rated]
+                 for key, value in lee_found.items()}
     table = {}
-    for variant, score in variants(name == "base").items():
+    for variant, score in (time_variants() if timed else variants(name == "base")).items():
         row = {}
         for case in cases:
             labels, queries, copies, fixed_k, codes, id_rank = meta[case]
@@ -209,6 +287,12 @@ def run(name: str, data: Path) -> dict[str, dict[str, float]]:
                 for prefix in ("wcl", "wr", "ecb"):
                     part = np.array([i for i in queries if str(labels[i]).startswith(prefix + ":")])
                     row[f"MIX/{prefix}"] = precision(scores, codes, part, copies, fixed_k, id_rank)
+                if timed and "@" not in variant:  # the corpora's own dates (distractors decades apart)
+                    mixed = score(dict(found[case], days=found[case]["dated"]))
+                    row["MIX dated"] = precision(mixed, codes, queries, copies, fixed_k, id_rank)
+            if timed and case == "ECB+ event":
+                row["ECB+ shuffled"] = precision(score(found[case]["shuffled"]), codes, queries, copies, fixed_k,
+                                                 id_rank)
         if variant != "S":
             lee_scores = np.asarray(score(lee_found), dtype=np.float64)
             row["Lee r"] = lee_correlation((lee_scores + lee_scores.T) / 2, lee)["pearson"]
@@ -225,14 +309,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="artifacts/news", help="folder written by benchmarks/news_data.py")
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--time", action="store_true", help="the time-proximity variants instead")
     args = parser.parse_args()
     start = time.perf_counter()
     columns = ["NewsWCL50 event", "WikiRef220 topic", "ECB+ event", "ECB+ topic", "MIX event", "MIX/wcl", "MIX/wr",
-               "MIX/ecb", "Reuters topic P@10", "Lee r"]
+               "MIX/ecb", "Reuters topic P@10", "GVA event", "Lee r"] + (["MIX dated", "ECB+ shuffled"] if args.time
+                                                                          else [])
     print("| configuration | score | " + " | ".join(columns) + " |")
     print("| --- | --- |" + " ---: |" * len(columns))
     for name in args.configs:
-        for variant, row in run(name, Path(args.data)).items():
+        for variant, row in run(name, Path(args.data), args.time).items():
             print(f"| {name} | {variant} | " + " | ".join(f"{row[c]:.3f}" if c in row else "–" for c in columns)
                   + " |", flush=True)
         print(f"# {name}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)

@@ -108,6 +108,19 @@ class Recommender(ListQueries):
     cross_language : bool, default=False
         Let Related lists and Recommendation candidates hold articles in another language
         than the article's (they share names, places and numbers). ``False``: only its own.
+    time_scale_days : float or None, default=None
+        A time-proximity prior on the Related score (:mod:`recommender._related.time_prior`):
+        the part the neighbour profiles add (profile overlap and core) is multiplied by
+        ``time_floor + (1 - time_floor) * exp(-(dt / time_scale_days)^2 / 2)`` of the two
+        articles' publication gap ``dt`` in days; the article's own words are never decayed.
+        For archives with real publication times and many stories of the same kind (local
+        crime, results): on such a corpus it lifts same-event precision from 0.57 to 0.74-0.75
+        at 1-2 days, at a cost of 0.1-0.3 points of topic precision, and it hurts where dates
+        carry no signal (``docs/quality.md``). ``None`` (off) keeps the score as it is. Lists
+        are then searched by the full product (``strategy`` gives the same lists); a text
+        that is not indexed (:meth:`related_to_text`) has no date and is not decayed.
+    time_floor : float, default=0.5
+        The prior's factor for a gap much larger than ``time_scale_days``, in ``[0, 1]``.
     reaction_weights : mapping of str to float or None, default=None
         Weight of each reaction type (e.g. ``{"veryGood": 1, "good": 1, "sad": 0.5}``);
         ``None`` counts every type 1.
@@ -182,6 +195,8 @@ class Recommender(ListQueries):
         min_similarity: float = RelatedOptions.min_similarity,
         explain_terms: int = RelatedOptions.explain_terms,
         cross_language: bool = RelatedOptions.cross_language,
+        time_scale_days: float | None = RelatedOptions.time_scale_days,
+        time_floor: float = RelatedOptions.time_floor,
         reaction_weights: Mapping[str, float] | None = PopularityOptions.reaction_weights,
         unknown_reactions: str = PopularityOptions.unknown_reactions,
         decay: str = PopularityOptions.decay,

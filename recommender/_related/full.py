@@ -20,6 +20,7 @@ import numpy as np
 from .._distinct import best_distinct
 from .._state import ModelState
 from .query import RelatedQuery, masked_scores
+from .time_prior import TimePrior, decayed
 
 __all__ = ["PRODUCT_ENTRIES", "full_list", "full_lists"]
 
@@ -39,6 +40,7 @@ def full_list(state: ModelState, scores: np.ndarray, cosines: np.ndarray, query:
 def full_lists(
     state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
     hidden: np.ndarray | None = None,
+    prior: TimePrior | None = None,
 ) -> list[list[tuple[int, float]]]:
     """Related lists from the full products ``vectors[rows] @ postings`` (and the profiles'),
     never showing the ``hidden`` rows (boolean over every row, or ``None``).
@@ -51,7 +53,8 @@ def full_lists(
     step = max(1, PRODUCT_ENTRIES // max(state.index.n_rows, 1))
     if len(rows) > step:
         return [hits for start in range(0, len(rows), step)
-                for hits in full_lists(state, rows[start:start + step], k, duplicate_threshold, min_similarity, hidden)]
+                for hits in full_lists(state, rows[start:start + step], k, duplicate_threshold, min_similarity,
+                                       hidden, prior)]
     index, catalog = state.index, state.catalog
     cosines = index.product(index.select(rows))
     product = cosines if state.profiles is None else state.profiles.block_scores(rows, cosines)
@@ -64,6 +67,10 @@ def full_lists(
         scratch[cosines.indices[cosine_start:cosine_end]] = cosines.data[cosine_start:cosine_end]
         cosine = scratch[columns]
         scratch[cosines.indices[cosine_start:cosine_end]] = 0
+        if prior is not None and state.profiles is not None:  # the time-proximity prior, as related_rows applies it
+            norms, published = state.profiles.norms, catalog.published
+            scores = decayed(scores, cosine, norms[row] * norms[columns],
+                             prior.factor(published[row], published[columns]))
         scores[(cosine >= duplicate_threshold) | (cosine < min_similarity) | (columns == row)
                | catalog.removed[columns]] = -np.inf
         if hidden is not None:

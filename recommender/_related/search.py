@@ -36,6 +36,7 @@ from ..exceptions import InvalidOptionError
 from .full import full_list, full_lists
 from .pruned import pruned_lists
 from .query import RelatedQuery, filtered_out
+from .time_prior import TimePrior, decayed
 
 __all__ = ["STRATEGIES", "Found", "block_rows", "related_arrays", "related_block", "related_rows", "related_text_rows",
            "resolve_strategy", "similarity_matrix"]
@@ -96,11 +97,12 @@ class Found(NamedTuple):
     core: sp.csr_matrix | None
 
 
-def related_rows(state: ModelState, row: int, query: RelatedQuery, strategy: str) -> Found:
-    """The Related list of indexed ``row``."""
+def related_rows(state: ModelState, row: int, query: RelatedQuery, strategy: str,
+                 prior: TimePrior | None = None) -> Found:
+    """The Related list of indexed ``row`` (``prior``: the time-proximity prior, if any)."""
     profiles = state.profiles
     core = profiles.core_of_rows(np.array([row])) if profiles is not None else None  # once per query
-    if resolve_strategy(strategy, state) == "profiles" and not len(query.exclude_rows):
+    if resolve_strategy(strategy, state) == "profiles" and not len(query.exclude_rows) and prior is None:
         k = min(query.k, state.index.n_rows)
         chosen = pruned_lists(state, np.array([row], dtype=np.int64), k, query.duplicate_threshold,
                               query.min_similarity, filtered_out(state.catalog, query), core)[0]
@@ -108,6 +110,9 @@ def related_rows(state: ModelState, row: int, query: RelatedQuery, strategy: str
             return Found(chosen, core)
     cosines = state.index.scores(state.index.row_vector(row))
     scores = profiles.for_row(row, cosines, core) if profiles is not None else cosines
+    if prior is not None and profiles is not None:
+        scores = decayed(scores, cosines, profiles.norms[row] * profiles.norms,
+                         prior.factor(state.catalog.published[row], state.catalog.published))
     return Found(full_list(state, scores, cosines, query), core)
 
 
@@ -120,12 +125,19 @@ def related_text_rows(state: ModelState, vector: sp.csr_matrix, query: RelatedQu
     return Found(full_list(state, state.profiles.for_text(cosines, core), cosines, query), core)
 
 
-def similarity_matrix(state: ModelState, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+def similarity_matrix(state: ModelState, rows: np.ndarray, columns: np.ndarray,
+                      prior: TimePrior | None = None) -> np.ndarray:
     """The Related score between indexed ``rows`` and ``columns``: dense float32 (len(rows), len(columns))."""
-    scores = state.index.product(state.index.select(rows))
-    if state.profiles is not None:
-        scores = state.profiles.block_scores(rows, scores)
-    return scores[:, columns].toarray().astype(np.float32)
+    cosines = state.index.product(state.index.select(rows))
+    if state.profiles is None:
+        return cosines[:, columns].toarray().astype(np.float32)
+    scores = state.profiles.block_scores(rows, cosines)[:, columns].toarray().astype(np.float32)
+    if prior is not None:
+        norms, published = state.profiles.norms, state.catalog.published
+        scores = decayed(scores, cosines[:, columns].toarray().astype(np.float32),
+                         norms[rows][:, None] * norms[columns][None, :],
+                         prior.factor(published[rows][:, None], published[columns][None, :]))
+    return scores
 
 
 def block_rows(n_rows: int, block_size: int) -> list[np.ndarray]:
@@ -136,6 +148,7 @@ def block_rows(n_rows: int, block_size: int) -> list[np.ndarray]:
 def related_block(
     state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
     strategy: str = "auto", hidden: np.ndarray | None = None, cross_language: bool = False,
+    prior: TimePrior | None = None,
 ) -> list[list[tuple[int, float]]]:
     """Related lists of ``rows`` with default filters, never showing the ``hidden`` rows
     (boolean over every row: embargo, blocks, eligibility): for each, up to ``k`` ``(row,
@@ -145,24 +158,25 @@ def related_block(
     rows = np.asarray(rows, dtype=np.int64)
     catalog = state.catalog
     if cross_language or catalog.one_language:
-        return _block(state, rows, k, duplicate_threshold, min_similarity, strategy, hidden)
+        return _block(state, rows, k, duplicate_threshold, min_similarity, strategy, hidden, prior)
     codes = catalog.language_codes[rows]
     lists: list = [None] * len(rows)
     for code in np.unique(codes).tolist():
         where = np.flatnonzero(codes == code)
         other = catalog.other_language(code)
         found = _block(state, rows[where], k, duplicate_threshold, min_similarity, strategy,
-                       other if hidden is None else other | hidden)
+                       other if hidden is None else other | hidden, prior)
         for position, hits in zip(where.tolist(), found):
             lists[position] = hits
     return lists
 
 
 def _block(state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
-           strategy: str, filtered_out: np.ndarray | None) -> list[list[tuple[int, float]]]:
+           strategy: str, filtered_out: np.ndarray | None,
+           prior: TimePrior | None = None) -> list[list[tuple[int, float]]]:
     k = min(k, state.index.n_rows)  # no list is longer than the archive (and k may be any int)
-    if resolve_strategy(strategy, state) == "full":
-        return full_lists(state, rows, k, duplicate_threshold, min_similarity, filtered_out)
+    if resolve_strategy(strategy, state) == "full" or prior is not None:
+        return full_lists(state, rows, k, duplicate_threshold, min_similarity, filtered_out, prior)
     lists = pruned_lists(state, rows, k, duplicate_threshold, min_similarity, filtered_out)
     unsettled = [position for position, hits in enumerate(lists) if hits is None]
     if unsettled:
@@ -183,6 +197,7 @@ def related_arrays(
     strategy: str = "auto",
     hidden: np.ndarray | None = None,
     cross_language: bool = False,
+    prior: TimePrior | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Related lists of many rows as fixed-shape arrays, never showing the ``hidden`` rows, each
     in its own language unless ``cross_language``.
@@ -199,7 +214,8 @@ def related_arrays(
     scores = np.full((len(rows), k), np.nan, dtype=np.float32)
     for start in range(0, len(rows), block_size):
         block = rows[start:start + block_size]
-        lists = related_block(state, block, k, duplicate_threshold, min_similarity, strategy, hidden, cross_language)
+        lists = related_block(state, block, k, duplicate_threshold, min_similarity, strategy, hidden, cross_language,
+                              prior)
         line = np.repeat(np.arange(start, start + len(block)), [len(hits) for hits in lists])
         rank = np.concatenate([np.arange(len(hits)) for hits in lists]) if len(line) else line
         hit_rows = [row for hits in lists for row, _ in hits]
