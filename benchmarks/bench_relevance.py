@@ -109,7 +109,9 @@ def _precision(scores: np.ndarray, labels: np.ndarray, queries: np.ndarray, copi
             continue
         k = 10 if fixed_k else min(10, n_relevant)
         row = np.where(excluded, -np.inf, scores[i].astype(np.float64))
-        top = np.lexsort((order_key, -row))[:k]  # ties by id
+        kth = np.partition(row, len(row) - k)[len(row) - k]  # only the rows that can make the top k are sorted
+        candidates = np.flatnonzero(row >= kth)
+        top = candidates[np.lexsort((order_key[candidates], -row[candidates]))][:k]  # ties by id
         values.append(relevant[top].mean())
     return float(np.mean(values))
 
