@@ -8,6 +8,7 @@ in Spanish. Each record carries its ``story`` label (ignored by the loader).
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -296,3 +297,23 @@ def test_catalog_language_codes_round_trip_and_are_checked():
     old = {name: array for name, array in arrays.items() if name != "catalog_languages"}
     assert Catalog.from_arrays(old, sections, default_language="de").language_names == ["de"]
     assert Catalog([record("x", "en"), record("y", "en")]).one_language
+
+
+@pytest.mark.parametrize("strategy", ["auto", "full"])
+def test_batch_lists_equal_single_calls_with_languages_rules_and_the_time_prior(articles, strategy):
+    """The three list filters that meet in one search (the language, the editorial mask and the
+    time prior) give the same lists in a batch as in single calls."""
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    model = Recommender(strategy=strategy, time_scale_days=2.0).fit(articles)
+    ids = model.article_ids
+    model.block(ids[3])
+    model.block(ids[5], under=ids[0])
+    model.set_eligibility([{"list": "related", "field": "section", "op": "not", "value": "sports"}])
+    batch_ids, batch_scores = model.related_batch(ids, k=5, now=now)
+    assert (batch_ids[:, 0] != "").sum() > len(ids) // 2
+    for position, article_id in enumerate(ids):
+        hits = model.related(article_id, k=5, now=now)
+        assert [hit.article_id for hit in hits] == [i for i in batch_ids[position] if i]
+        assert np.allclose([hit.score for hit in hits], batch_scores[position][:len(hits)])
+        assert ids[3] not in {hit.article_id for hit in hits}
+        assert all(LANGUAGE[hit.article_id] == LANGUAGE[article_id] for hit in hits)
