@@ -97,6 +97,21 @@ def _lee_sklearn() -> float:
     return lee_correlation(scores[np.ix_(rows, rows)], data)["pearson"]
 
 
+def labelled_queries(name: str, articles: list[dict], field: str,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each article's label (unlabelled ones get a label of their own) and the query rows: the
+    labelled articles that share their label (a random sample of them on Reuters)."""
+    labels = np.array([a.get(field) or f"none:{i}" for i, a in enumerate(articles)], dtype=object)
+    labelled = np.array([a.get(field) is not None for a in articles])
+    counts: dict[str, int] = {}
+    for label in labels[labelled]:
+        counts[label] = counts.get(label, 0) + 1
+    queries = np.flatnonzero(labelled & np.array([counts.get(label, 0) > 1 for label in labels]))
+    if name.startswith("Reuters"):
+        queries = np.sort(rng.choice(queries, size=min(REUTERS_QUERIES, len(queries)), replace=False))
+    return labels, queries
+
+
 def _precision(scores: np.ndarray, labels: np.ndarray, queries: np.ndarray, copies: np.ndarray,
                fixed_k: bool, order_key: np.ndarray) -> float:
     values = []
@@ -144,14 +159,7 @@ def main() -> None:
     prepared = {}
     for name, (articles, field, fixed_k) in cases.items():
         sklearn_scores, _ = _score_matrix(articles, None)
-        labels = np.array([a.get(field) or f"none:{i}" for i, a in enumerate(articles)], dtype=object)
-        labelled = np.array([a.get(field) is not None for a in articles])
-        counts: dict[str, int] = {}
-        for label in labels[labelled]:
-            counts[label] = counts.get(label, 0) + 1
-        queries = np.flatnonzero(labelled & np.array([counts.get(label, 0) > 1 for label in labels]))
-        if name.startswith("Reuters"):
-            queries = np.sort(rng.choice(queries, size=min(REUTERS_QUERIES, len(queries)), replace=False))
+        labels, queries = labelled_queries(name, articles, field, rng)
         ids = np.array([a["id"] for a in articles], dtype=object)
         prepared[name] = (articles, labels, queries, sklearn_scores >= COPY_COSINE, fixed_k, ids, sklearn_scores)
     table: dict[str, dict[str, float]] = {}

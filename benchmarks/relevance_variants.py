@@ -230,14 +230,7 @@ def run(name: str, data: Path, timed: bool = False) -> dict[str, dict[str, float
         plain = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(
             [a["title"] + "\n" + a["body"] for a in articles])
         plain = (plain @ plain.T).toarray().astype(np.float32)
-        labels = np.array([a.get(field) or f"none:{i}" for i, a in enumerate(articles)], dtype=object)
-        labelled = np.array([a.get(field) is not None for a in articles])
-        counts: dict[str, int] = {}
-        for label in labels[labelled]:
-            counts[label] = counts.get(label, 0) + 1
-        queries = np.flatnonzero(labelled & np.array([counts.get(label, 0) > 1 for label in labels]))
-        if case.startswith("Reuters"):
-            queries = np.sort(rng.choice(queries, size=min(bench.REUTERS_QUERIES, len(queries)), replace=False))
+        labels, queries = bench.labelled_queries(case, articles, field, rng)
         ids = np.array([a["id"] for a in articles]).astype(str)
         id_rank = np.argsort(np.argsort(ids, kind="stable"), kind="stable")
         codes = np.unique(labels.astype(str), return_inverse=True)[1]
