@@ -14,7 +14,14 @@ Protocol, the same for every system:
 * precision at ``min(10, other articles with the query's label)``, averaged over queries;
   topic settings use P@10;
 * ``MIX``: NewsWCL50 + WikiRef220 + ECB+ with 4,000 Reuters articles as never-relevant
-  distractors (and each corpus a distractor for the others);
+  distractors (and each corpus a distractor for the others), every article on one day (the
+  corpora carry no dates; the distractors' 1987 dates would hand a date prior an unfair gain);
+* ``MIX event, dated``: the same articles on an archive's calendar (synthetic dates on real
+  text): each event's reports within a day of a day drawn over 4 weeks, the distractors spread
+  over the same 4 weeks;
+* ``ECB+ event, dates shuffled``: ECB+ with dates drawn over 4 weeks whatever the event, dates
+  that carry no signal (``time_scale_days="auto"`` must leave the prior off there; the
+  ``prior on`` columns say whether it did);
 * ``GVA event`` (when ``gva.jsonl`` is in the data folder): news reports of gun-violence
   incidents, every incident an event of the same kind, with real dates; incidents reported once
   stay in as distractors. It was added after the default was chosen: a held-out check;
@@ -30,6 +37,7 @@ import argparse
 import json
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -41,13 +49,17 @@ from recommender.evaluation.lee import evaluate_lee, lee_articles, lee_correlati
 SYSTEMS = {
     "scikit-learn TF-IDF cosine": None,
     "Recommender(neighbours=0): library TF-IDF cosine": {"neighbours": 0},
-    "Recommender(core_weight=0): anchored score": {"core_weight": 0.0},
-    "step: core_weight=0.25": {"core_weight": 0.25},
-    "step: core_weight=1.0": {"core_weight": 1.0},
-    "step: core_neighbours=10": {"core_neighbours": 10},
-    "Recommender(): default": {},
+    "Recommender(core_weight=0, time_scale_days=None): anchored score": {"core_weight": 0.0, "time_scale_days": None},
+    "step: core_weight=0.25, time_scale_days=None": {"core_weight": 0.25, "time_scale_days": None},
+    "step: core_weight=1.0, time_scale_days=None": {"core_weight": 1.0, "time_scale_days": None},
+    "step: core_neighbours=10, time_scale_days=None": {"core_neighbours": 10, "time_scale_days": None},
+    "Recommender(time_scale_days=None): anchored + core, text only": {"time_scale_days": None},
+    "step: time_scale_days=2.0 (always on)": {"time_scale_days": 2.0},
+    "Recommender(): default (time_scale_days='auto')": {},
 }
 COPY_COSINE = 0.8
+AUTO_SHOWN = ("ECB+ event, dates shuffled", "MIX event, dated", "GVA event")
+"""Settings whose row also says whether ``time_scale_days="auto"`` turned the prior on."""
 DISTRACTORS = 4_000
 REUTERS_QUERIES = 2_000
 
@@ -68,15 +80,45 @@ def settings(data: Path, quick: bool, rng: np.random.Generator) -> dict[str, tup
     distractors = [dict(reuters[j], event=None, topic=None) for j in order[:1_000 if quick else DISTRACTORS]]
     topical = [reuters[j] for j in order[:2_000 if quick else len(reuters)]]
     held_out = {"GVA event": (_load(data, "gva", "gva"), "event", False)} if (data / "gva.jsonl").exists() else {}
+    mixed = wcl + wikiref + ecb + distractors
+    calendar_rng = np.random.default_rng(CALENDAR_SEED)  # its own draws: the other settings stay as they were
     return {
         "NewsWCL50 event": (wcl, "event", False),
         "WikiRef220 topic": (wikiref, "event", False),
         "ECB+ event": (ecb, "event", False),
         "ECB+ topic": (ecb, "topic", True),
-        "MIX event": (wcl + wikiref + ecb + distractors, "event", False),
+        "ECB+ event, dates shuffled": (_calendar(ecb, "shuffled", calendar_rng), "event", False),
+        "MIX event": (_calendar(mixed, "one day", calendar_rng), "event", False),
+        "MIX event, dated": (_calendar(mixed, "events", calendar_rng), "event", False),
         "Reuters topic P@10": (topical, "topic", True),
         **held_out,
     }
+
+
+CALENDAR_DAYS = 28
+CALENDAR_SEED = 5
+"""The weeks over which :func:`_calendar` spreads articles."""
+
+
+def _calendar(articles: list[dict], kind: str, rng: np.random.Generator) -> list[dict]:
+    """The articles with new publication dates: ``"one day"`` (every article the same day: dates
+    say nothing), ``"shuffled"`` (uniform over :data:`CALENDAR_DAYS` days, whatever the event:
+    dates that carry no signal), or ``"events"`` (each event's articles within a day of a day
+    drawn in those weeks, the unlabelled distractors uniform over the same weeks: an archive's
+    calendar, the distractors from the same weeks)."""
+    start = datetime(2020, 3, 2, 12, tzinfo=timezone.utc)
+    events = sorted({a["event"] for a in articles if a.get("event")})
+    event_day = dict(zip(events, rng.uniform(0, CALENDAR_DAYS, len(events)).tolist()))
+    dated = []
+    for article in articles:
+        if kind == "one day":
+            day = 0.0
+        elif kind == "events" and article.get("event"):
+            day = event_day[article["event"]] + rng.uniform(-1, 1)
+        else:
+            day = rng.uniform(0, CALENDAR_DAYS)
+        dated.append(dict(article, published_at=(start + timedelta(days=day)).isoformat()))
+    return dated
 
 
 def _score_matrix(articles: list[dict], options: dict | None) -> tuple[np.ndarray, Recommender | None]:
@@ -168,6 +210,8 @@ def main() -> None:
         for name, (articles, labels, queries, copies, fixed_k, ids, sklearn_scores) in prepared.items():
             scores, model = (sklearn_scores, None) if options is None else _score_matrix(articles, options)
             row[name] = _precision(scores, labels, queries, copies, fixed_k, ids)
+            if model is not None and name in AUTO_SHOWN:
+                row[f"{name}: prior on"] = float(model.time_scale_days_ is not None)
             if name == "MIX event":
                 for prefix in ("wcl", "ecb"):
                     part = np.array([i for i in queries if str(labels[i]).startswith(prefix + ":")])

@@ -22,6 +22,8 @@ from ._popularity import PopularityConfig, PopularityState
 from ._profile_search import neighbour_profiles
 from ._profiles import NeighbourProfiles
 from ._state import ModelState
+from ._time_locality import LOCALITY_NEIGHBOURS, time_locality
+from ._related.time_prior import AUTO_SCALE_DAYS
 from ._vectorize import TextVectorizer
 
 __all__ = ["PROGRESS_MIN_ARTICLES", "fit_state"]
@@ -40,7 +42,11 @@ def fit_state(articles: Sequence[Article], text: TextOptions, related: RelatedOp
     index = CosineIndex(vectors)
     profiles = _neighbour_profiles(index, related, n_jobs) if related.neighbours else None
     records = [a.metadata() | {"language": language} for a, language in zip(articles, languages)]
-    return ModelState(vectorizer, index, Catalog(records), PopularityState(popularity, len(articles)), profiles)
+    catalog = Catalog(records)
+    locality = None if profiles is None else time_locality(*profiles.closest_links(LOCALITY_NEIGHBOURS),
+                                                           catalog.published, AUTO_SCALE_DAYS)
+    return ModelState(vectorizer, index, catalog, PopularityState(popularity, len(articles)), profiles,
+                      time_locality=locality)
 
 
 def _neighbour_profiles(index: CosineIndex, related: RelatedOptions, n_jobs: int | None) -> NeighbourProfiles:

@@ -126,7 +126,7 @@ class RelatedOptions:
     min_similarity: float = 0.05
     explain_terms: int = 3
     cross_language: bool = False
-    time_scale_days: float | None = None
+    time_scale_days: float | str | None = "auto"
     time_floor: float = 0.5
 
     LEGACY: ClassVar[dict[str, Any]] = {"neighbours": 0, "core_neighbours": 5, "core_weight": 0.0, "strategy": "auto",
@@ -144,7 +144,9 @@ class RelatedOptions:
         _number("min_similarity", self.min_similarity, 0, self.duplicate_threshold, high_open=True)
         _whole("explain_terms", self.explain_terms, 0, 100)
         _flag("cross_language", self.cross_language)
-        if self.time_scale_days is not None:
+        if isinstance(self.time_scale_days, str):
+            _choice("time_scale_days", self.time_scale_days, ("auto",))
+        elif self.time_scale_days is not None:
             _number("time_scale_days", self.time_scale_days, 0, 36_500, low_open=True)
         _number("time_floor", self.time_floor, 0, 1)
         return self

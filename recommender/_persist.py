@@ -9,6 +9,7 @@ consistency and rebuilds the state. No pickle anywhere, and no file I/O here
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from typing import Any
 
@@ -25,6 +26,7 @@ from ._profiles import NeighbourProfiles
 from ._reactions import Reaction, to_reaction
 from ._rules import rules_from_json
 from ._state import MAX_PENDING_REACTIONS, Growth, ModelState
+from ._time_locality import Locality
 from .exceptions import InvalidOptionError
 from ._vectorize import TextVectorizer
 
@@ -83,6 +85,7 @@ def to_artifact(fitted: ModelState, config: dict[str, Any]) -> dict[str, Any]:
                 "pending_reactions": len(pending),
                 "neighbours": fitted.profiles.m if fitted.profiles is not None else 0,
             },
+            **({"time_locality": fitted.time_locality._asdict()} if fitted.time_locality is not None else {}),
         },
     }
 
@@ -155,7 +158,20 @@ def from_artifact(
     return ModelState(vectorizer, CosineIndex(vectors, postings), catalog,
                       PopularityState.from_arrays(popularity, mass, last), profiles, pending,
                       Growth(**documents.get("growth", {"fitted": shape[0]})), purged=frozenset(purged.tolist()),
-                      rules=rules)
+                      rules=rules, time_locality=_locality(manifest.get("time_locality")))
+
+
+def _locality(saved: Any) -> Locality | None:
+    """The fit's time locality (``None`` in models saved before it was measured)."""
+    if saved is None:
+        return None
+    if not isinstance(saved, dict) or set(saved) != set(Locality._fields):
+        raise ValueError(f"time_locality must hold {', '.join(Locality._fields)}")
+    values = [saved[name] for name in Locality._fields]
+    if not all(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+               for value in values):
+        raise ValueError("time_locality holds a value that is not a finite number")
+    return Locality(*(int(v) if name == "links" else float(v) for name, v in zip(Locality._fields, values)))
 
 
 def _pending(entries: Any) -> tuple[Reaction, ...]:

@@ -292,6 +292,15 @@ class NeighbourProfiles:
             self._near_duplicates[threshold] = found
         return found
 
+    def closest_links(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each row paired with its ``count`` closest other rows (more on ties): two int64
+        arrays of row numbers, ``(row, neighbour)``."""
+        rows = self.rows
+        kth = _core_stats(rows, count)[0]
+        owner = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+        keep = (rows.data >= kth[owner]) & (rows.indices != owner) & (rows.data > 0)
+        return owner[keep].astype(np.int64), rows.indices[keep].astype(np.int64)
+
     # ------------------------------------------------------------------ the core
     def core_stats(self) -> tuple[np.ndarray, np.ndarray]:
         """Per row, the core threshold (``core``-th largest profile cosine, 0 with fewer) and

@@ -42,7 +42,7 @@ from ._related import (
     similarity_matrix,
     story_tiers,
 )
-from ._related.time_prior import TimePrior
+from ._related.time_prior import TimePrior, decayed, resolved_scale
 from ._state import ModelState
 from ._time import epoch_seconds, parse_datetime
 from ._visibility import check_published, hidden_rows, pinned_rows, with_pins
@@ -59,14 +59,18 @@ def _moment(now: datetime | None) -> float:
     return float(epoch_seconds(check_now(now)))
 
 
-def _pair_scores(state: ModelState, row: int, columns: np.ndarray) -> np.ndarray:
+def _pair_scores(state: ModelState, row: int, columns: np.ndarray, prior: TimePrior | None) -> np.ndarray:
     """The Related score of ``row`` with each of a few ``columns`` (as :meth:`similarity`), from
     their pair cosines: no product over the archive."""
     cosines = state.index.pair_cosines(np.full(len(columns), row), columns)
     if state.profiles is None:
         return cosines
     matrix = sp.csr_matrix((cosines, (np.zeros(len(columns), dtype=np.int64), columns)), shape=(1, state.index.n_rows))
-    return state.profiles.block_scores(np.array([row]), matrix)[:, columns].toarray().ravel()
+    scores = state.profiles.block_scores(np.array([row]), matrix)[:, columns].toarray().ravel()
+    if prior is None:
+        return scores
+    norms, published = state.profiles.norms, state.catalog.published
+    return decayed(scores, cosines, norms[row] * norms[columns], prior.factor(published[row], published[columns]))
 
 
 class ListQueries:
@@ -172,7 +176,7 @@ class ListQueries:
             published=int(catalog.published[row]), max_age_seconds=check_max_age(max_age), hidden=hidden,
             language_code=self._language_of_row(state, row),
         )
-        found = related_rows(state, row, query, self.strategy, self._time_prior())
+        found = related_rows(state, row, query, self.strategy, self._time_prior(state))
         if len(pin_rows) and found.hits:
             # a hit that is a near-duplicate of a pin: search again with the pins excluded like the
             # page's own stories (their near-duplicates too; the full product). Otherwise the lists agree.
@@ -180,10 +184,10 @@ class ListQueries:
             cosines = state.index.pair_cosines(np.repeat(pin_rows, len(hit_rows)), np.tile(hit_rows, len(pin_rows)))
             if bool((cosines >= self.duplicate_threshold).any()):
                 query = replaced(query, exclude_rows=np.concatenate([exclude_rows, pin_rows]).astype(np.int64))
-                found = related_rows(state, row, query, self.strategy, self._time_prior())
+                found = related_rows(state, row, query, self.strategy, self._time_prior(state))
         chosen = found.hits
         if pins:
-            scores = _pair_scores(state, row, pin_rows)
+            scores = _pair_scores(state, row, pin_rows, self._time_prior(state))
             chosen = with_pins(chosen, [(pin, position, float(score)) for (pin, position), score in zip(pins, scores)], k)
         hits = explained_hits(chosen, state.index.row_terms(row), state.index, catalog,
                               state.vectorizer.display_terms_, query.explain_terms,
@@ -232,7 +236,7 @@ class ListQueries:
         state = self._fitted()
         rows = state.catalog.rows(check_exclude(article_ids, "article_ids"))
         columns = rows if other_ids is None else state.catalog.rows(check_exclude(other_ids, "other_ids"))
-        return similarity_matrix(state, rows, columns, self._time_prior())
+        return similarity_matrix(state, rows, columns, self._time_prior(state))
 
     def related_batch(
         self, article_ids: Iterable[str] | None = None, k: int = _PAGE.related, *, block_size: int = 256,
@@ -304,7 +308,7 @@ class ListQueries:
             ids[positions], scores[positions] = related_arrays(
                 state, rows[positions], k, self.duplicate_threshold, self.min_similarity, block_size=block_size,
                 strategy=self.strategy, hidden=hidden, cross_language=self.cross_language,
-                prior=self._time_prior())
+                prior=self._time_prior(state))
         for position in np.flatnonzero(single).tolist():
             hits = self._related_in(state, catalog.id(int(rows[position])), k, now=now, preview=True)
             ids[position, :len(hits)] = [hit.article_id for hit in hits]
@@ -384,10 +388,10 @@ class ListQueries:
         return explained_hits(found.hits, vector, state.index, state.catalog, state.vectorizer.display_terms_,
                               query.explain_terms, story_tiers(found.core, [hit_row for hit_row, _ in found.hits]))
 
-    def _time_prior(self) -> TimePrior | None:
+    def _time_prior(self, state: ModelState) -> TimePrior | None:
         """The time-proximity prior of the Related score (``time_scale_days``), or ``None``."""
-        scale = getattr(self, "time_scale_days", None)
-        return None if scale is None else TimePrior(float(scale), float(self.time_floor))
+        scale = resolved_scale(getattr(self, "time_scale_days", None), state)
+        return None if scale is None else TimePrior(scale, float(self.time_floor))
 
     def _related_query(self, k: int, *, same_section: Any, **context: Any) -> RelatedQuery:
         return RelatedQuery(k=k, duplicate_threshold=self.duplicate_threshold, min_similarity=self.min_similarity,

@@ -36,6 +36,7 @@ from ._profiles import NeighbourProfiles
 from ._reaction_policy import ReactionReport, prepare_reactions
 from ._reactions import Reaction
 from ._rules import EditorialRules
+from ._time_locality import Locality
 from ._vectorize import TextVectorizer
 from .exceptions import InvalidInputError
 
@@ -80,6 +81,7 @@ class ModelState:
     log_position: int = 0  # the last entry of the shared update log folded in (see recommender._updates)
     purged: frozenset[int] = frozenset()  # id hashes of purged articles, whose late reactions are dropped (_erase)
     rules: EditorialRules = field(default_factory=EditorialRules)  # blocks, pins, eligibility (recommender._rules)
+    time_locality: Locality | None = None  # measured at fit: turns the automatic time prior on or off
 
     def __post_init__(self) -> None:
         if self.growth is None:

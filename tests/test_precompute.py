@@ -22,6 +22,7 @@ from recommender import InvalidOptionError, Recommender, load_reactions
 from recommender.cli import main
 from recommender.datasets import sample_reactions_path
 from recommender._precompute import precompute
+from recommender._related.time_prior import TimePrior
 
 NOW = datetime(2026, 11, 28, 23, 0, tzinfo=timezone.utc)
 
@@ -113,17 +114,23 @@ def test_filtered_related_from_the_profiles_equals_the_full_product(grown_model,
     assert sum(settled) > 0.2 * len(settled)  # the bounds settle many filtered lists too
 
 
-def test_score_bounds_settle_most_lists_without_the_full_product(grown_model):
+@pytest.mark.parametrize("prior", [None, TimePrior(1.0, 0.5), TimePrior(3.0, 0.0)])
+def test_score_bounds_settle_most_lists_without_the_full_product(grown_model, prior):
+    """With or without the time prior, which decays exact scores under their bounds."""
     from recommender._related.full import full_lists
     from recommender._related.pruned import pruned_lists
 
     state = grown_model._state
     rows = state.catalog.rows(grown_model.article_ids)
-    pruned = pruned_lists(state, rows, 10, grown_model.duplicate_threshold, grown_model.min_similarity)
+    pruned = pruned_lists(state, rows, 10, grown_model.duplicate_threshold, grown_model.min_similarity, prior=prior)
     settled = [position for position, hits in enumerate(pruned) if hits is not None]
     assert len(settled) > 0.9 * len(rows)  # the point of the bounds; the rest take the full product
-    full = full_lists(state, rows[settled], 10, grown_model.duplicate_threshold, grown_model.min_similarity)
+    full = full_lists(state, rows[settled], 10, grown_model.duplicate_threshold, grown_model.min_similarity,
+                      prior=prior)
     assert [pruned[position] for position in settled] == full
+    if prior is not None:  # the prior changes lists here: the equality above is not the undecayed one
+        assert full != full_lists(state, rows[settled], 10, grown_model.duplicate_threshold,
+                                  grown_model.min_similarity)
 
 
 def test_batch_takes_the_full_product_where_kernels_round_differently(monkeypatch):

@@ -103,8 +103,8 @@ def test_shared_closest_neighbours_lift_a_pair(sample_articles):
     pairs it lifts are pairs whose closest neighbours coincide."""
     from recommender import Recommender
 
-    anchored = Recommender(core_weight=0.0).fit(sample_articles)
-    default = Recommender().fit(sample_articles)
+    anchored = Recommender(core_weight=0.0, time_scale_days=None).fit(sample_articles)
+    default = Recommender(time_scale_days=None).fit(sample_articles)  # the text-only score
     ids_ = default.article_ids
     lifted = default.similarity(ids_) - anchored.similarity(ids_)
     assert lifted.min() >= 0 and lifted.max() > 0.05

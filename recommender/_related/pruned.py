@@ -23,7 +23,10 @@ four named steps, each vectorised over a block of rows:
    the full product's list, scores included. Rows the bounds cannot settle come back as
    ``None``, and the search takes the full product for them (:mod:`.full`).
 
-A section or age filter (``filtered_out``) only removes candidates; the bounds stay valid.
+A section or age filter (``filtered_out``) only removes candidates; the bounds stay valid. So
+does the time-proximity prior (:mod:`.time_prior`): it scales the profile part of a score by a
+factor in ``[floor, 1]``, so an undecayed score bounds the decayed one; exact scores are decayed
+as the full product decays them, and the bounds left are widened by a few ulps for the rounding.
 
 Pure computation: arrays in, ``(row, score)`` lists out.
 """
@@ -39,11 +42,16 @@ import scipy.sparse as sp
 from .._distinct import walk_known_pairs
 from .._profiles import NeighbourProfiles
 from .._state import ModelState
+from .time_prior import TimePrior, decayed
 
 __all__ = ["pruned_lists"]
 
 SCRATCH_ENTRIES = 500_000
 """Dense scratch for pair lookups (4 MB: stays in cache)."""
+
+PRIOR_BOUND_SLACK = np.float32(1 + 1e-6)
+"""Relative widening of the bounds left when a prior decays the exact scores: a decayed score
+is at most its undecayed bound up to float32 rounding (an ulp is 6e-8 of the value)."""
 
 
 class _Entries(NamedTuple):
@@ -65,7 +73,7 @@ class _Scored(NamedTuple):
 
 def pruned_lists(
     state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
-    filtered_out: np.ndarray | None = None, core: sp.csr_matrix | None = None,
+    filtered_out: np.ndarray | None = None, core: sp.csr_matrix | None = None, prior: TimePrior | None = None,
 ) -> list[list[tuple[int, float]] | None]:
     """Related lists of ``rows`` from the profiles where score bounds prove them exact; ``None`` elsewhere.
 
@@ -80,6 +88,8 @@ def pruned_lists(
         Rows a section or age filter rules out, the same for every row of the block.
     core : scipy.sparse.csr_matrix of shape (n, n_rows), optional
         The rows' :meth:`~recommender._profiles.NeighbourProfiles.core_of_rows`, if at hand.
+    prior : TimePrior, optional
+        The time-proximity prior: exact scores are decayed as :func:`.time_prior.decayed` does.
 
     Returns
     -------
@@ -101,11 +111,23 @@ def pruned_lists(
     if terms is None:
         return [None] * len(rows)
     scored_known = _known_candidates(state, rows, known, known_position, overlap, at, terms, duplicate_threshold,
-                                     min_similarity, filtered_out)
+                                     min_similarity, filtered_out, prior)
     usable = np.isfinite(scored_known.score)
     kth = _kth_per_row(scored_known.position[usable], scored_known.score[usable], len(rows), k, 0.0)
-    scored_close, left_max = _overlap_candidates(state, rows, overlap, at, terms, kth, min_similarity, filtered_out)
-    return _settled(state, rows, k, duplicate_threshold, min_similarity, scored_known, scored_close, left_max)
+    scored_close, left_max = _overlap_candidates(state, rows, overlap, at, terms, kth, min_similarity, filtered_out,
+                                                 prior)
+    return _settled(state, rows, k, duplicate_threshold, min_similarity, scored_known, scored_close, left_max,
+                    prior is not None)
+
+
+def _decayed_pairs(state: ModelState, prior: TimePrior | None, scores: np.ndarray, cosines: np.ndarray,
+                   row: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """Exact scores of pairs ``(row, column)`` with the prior applied (unchanged without one),
+    in the float32 arithmetic of the full product's :func:`.time_prior.decayed`."""
+    if prior is None:
+        return scores
+    norms, published = state.profiles.norms, state.catalog.published
+    return decayed(scores, cosines, norms[row] * norms[column], prior.factor(published[row], published[column]))
 
 
 def _core_terms(profiles: NeighbourProfiles, overlap: sp.csr_matrix, core: sp.csr_matrix | None,
@@ -138,10 +160,10 @@ def _filter_starves_every_row(state: ModelState, rows: np.ndarray, known: _Entri
 
 def _known_candidates(state: ModelState, rows: np.ndarray, known: _Entries, known_position: np.ndarray,
                       overlap: sp.csr_matrix, at: np.ndarray, core: np.ndarray, duplicate_threshold: float,
-                      min_similarity: float, filtered_out: np.ndarray | None) -> _Scored:
+                      min_similarity: float, filtered_out: np.ndarray | None, prior: TimePrior | None) -> _Scored:
     """Step 1: exact scores of the candidates with a known cosine (``-inf`` where unusable):
     cos + overlap then one division in float32, then the core term added, the arithmetic of
-    ``NeighbourProfiles.anchored``."""
+    ``NeighbourProfiles.anchored``; then the prior, if any."""
     norms, removed = state.profiles.norms, state.catalog.removed
     found = at >= 0
     known_row, known_column = rows[known_position], known.indices.astype(np.int64)
@@ -149,6 +171,7 @@ def _known_candidates(state: ModelState, rows: np.ndarray, known: _Entries, know
     known_sums[found] = known.data[found] + overlap.data[at[found]]
     known_scores = (known_sums / (norms[known_row] * norms[known_column])).astype(np.float32)
     known_scores[found] += core[at[found]]  # adding 0 leaves a score as it is
+    known_scores = _decayed_pairs(state, prior, known_scores, known.data, known_row, known_column)
     unusable = ((known_column == known_row) | (known.data >= duplicate_threshold) | (known.data < min_similarity)
                 | ~(known_scores > 0))
     if state.catalog.any_removed:
@@ -161,7 +184,7 @@ def _known_candidates(state: ModelState, rows: np.ndarray, known: _Entries, know
 
 def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_matrix, at: np.ndarray,
                         core: np.ndarray, kth: np.ndarray, min_similarity: float,
-                        filtered_out: np.ndarray | None) -> tuple[_Scored, np.ndarray]:
+                        filtered_out: np.ndarray | None, prior: TimePrior | None) -> tuple[_Scored, np.ndarray]:
     """Step 2: candidates linked by overlap only, scored where their bound reaches the row's
     k-th known score; and per row, the largest bound of those left unscored.
 
@@ -170,7 +193,9 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
     bound is at most ``(overlap + bound[a]) / n_a``, below the k-th score when the overlap is
     below ``cut`` (chosen so, in float32): only the rest are bounded one by one. The cut's
     bound holds no core term, so entries with one (a few per row) are always bounded one by
-    one, their core term added to the bound.
+    one, their core term added to the bound. With a prior, an entry's bound has its profile
+    part decayed by the pair's factor (known without the cosine), which keeps the number of
+    cosines computed near the undecayed search's.
     """
     profiles, removed = state.profiles, state.catalog.removed
     bound, norms = profiles.bound, profiles.norms
@@ -184,7 +209,12 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
     close_position = np.searchsorted(overlap.indptr, close, side="right") - 1
     close_row, close_column = rows[close_position], overlap.indices[close].astype(np.int64)
     ceiling = np.minimum(bound[close_row], bound[close_column])
-    upper = (overlap.data[close] + ceiling) / (norms[close_row] * norms[close_column]) + core[close]
+    if prior is None:
+        upper = (overlap.data[close] + ceiling) / (norms[close_row] * norms[close_column]) + core[close]
+    else:  # the decayed bound: the prior's factor of each pair is known without its cosine
+        factor = prior.factor(state.catalog.published[close_row], state.catalog.published[close_column])
+        upper = ((ceiling + factor * overlap.data[close]) / (norms[close_row] * norms[close_column])
+                 + factor * core[close])
     upper[(close_column == close_row) | (ceiling < min_similarity)] = -np.inf
     if state.catalog.any_removed:
         upper[removed[close_column]] = -np.inf
@@ -196,6 +226,7 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
     needed_scores = ((needed_cosines + overlap.data[close[needed]]) / (norms[needed_row] * norms[needed_column])
                      ).astype(np.float32)
     needed_scores += core[close[needed]]
+    needed_scores = _decayed_pairs(state, prior, needed_scores, needed_cosines, needed_row, needed_column)
     needed_scores[needed_cosines < min_similarity] = -np.inf
     upper[needed] = -np.inf
     # never scored: must stay below each list's last score (entries under the cut are below cut_ceiling)
@@ -205,13 +236,17 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
 
 
 def _settled(state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
-             known: _Scored, close: _Scored, left_max: np.ndarray) -> list[list[tuple[int, float]] | None]:
+             known: _Scored, close: _Scored, left_max: np.ndarray,
+             decayed_scores: bool = False) -> list[list[tuple[int, float]] | None]:
     """Steps 3 and 4: order each row's scored candidates (ties by id), walk them skipping
-    near-duplicates, and keep the list only where no bound left can reach its last score."""
+    near-duplicates, and keep the list only where no bound left can reach its last score
+    (bounds widened by ``PRIOR_BOUND_SLACK`` when the scores were ``decayed_scores``)."""
     profiles, catalog = state.profiles, state.catalog
     bound, norms = profiles.bound, profiles.norms
     # the most an article with no link to the row can score (nothing, if its cosine cannot reach min_similarity)
     beyond = np.where(bound[rows] >= min_similarity, bound[rows] / norms[rows], -np.inf)
+    if decayed_scores:
+        beyond, left_max = beyond * PRIOR_BOUND_SLACK, left_max * PRIOR_BOUND_SLACK
     position = np.concatenate([known.position, close.position])
     column = np.concatenate([known.column, close.column])
     scores = np.concatenate([known.score, close.score])

@@ -102,10 +102,10 @@ def related_rows(state: ModelState, row: int, query: RelatedQuery, strategy: str
     """The Related list of indexed ``row`` (``prior``: the time-proximity prior, if any)."""
     profiles = state.profiles
     core = profiles.core_of_rows(np.array([row])) if profiles is not None else None  # once per query
-    if resolve_strategy(strategy, state) == "profiles" and not len(query.exclude_rows) and prior is None:
+    if resolve_strategy(strategy, state) == "profiles" and not len(query.exclude_rows):
         k = min(query.k, state.index.n_rows)
         chosen = pruned_lists(state, np.array([row], dtype=np.int64), k, query.duplicate_threshold,
-                              query.min_similarity, filtered_out(state.catalog, query), core)[0]
+                              query.min_similarity, filtered_out(state.catalog, query), core, prior)[0]
         if chosen is not None:
             return Found(chosen, core)
     cosines = state.index.scores(state.index.row_vector(row))
@@ -175,13 +175,13 @@ def _block(state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: flo
            strategy: str, filtered_out: np.ndarray | None,
            prior: TimePrior | None = None) -> list[list[tuple[int, float]]]:
     k = min(k, state.index.n_rows)  # no list is longer than the archive (and k may be any int)
-    if resolve_strategy(strategy, state) == "full" or prior is not None:
+    if resolve_strategy(strategy, state) == "full":
         return full_lists(state, rows, k, duplicate_threshold, min_similarity, filtered_out, prior)
-    lists = pruned_lists(state, rows, k, duplicate_threshold, min_similarity, filtered_out)
+    lists = pruned_lists(state, rows, k, duplicate_threshold, min_similarity, filtered_out, prior=prior)
     unsettled = [position for position, hits in enumerate(lists) if hits is None]
     if unsettled:
         for position, hits in zip(unsettled, full_lists(state, rows[unsettled], k, duplicate_threshold,
-                                                        min_similarity, filtered_out)):
+                                                        min_similarity, filtered_out, prior)):
             lists[position] = hits
     return lists
 
