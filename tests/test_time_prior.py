@@ -56,13 +56,14 @@ def test_bad_prior_options_are_refused(option, value):
 
 def test_an_older_report_of_the_same_event_scores_lower_but_stays_listed(sample_articles):
     """The same article, published the day after or a year after: without the prior both
-    score alike; with it the old one scores lower and ranks no higher, and its strong text
-    match keeps it in the list."""
+    score alike; with it (the default on the sample) the old one scores lower and ranks no
+    higher, and its strong text match keeps it in the list."""
     query, other = STORY[0], STORY[1]
     fresh, old = _dated(sample_articles, other, timedelta(days=1)), _dated(sample_articles, other, timedelta(days=365))
     plain = [_score(Recommender(time_scale_days=None).fit(articles), query, other) for articles in (fresh, old)]
     assert plain[0] is not None and plain[0] == plain[1]
-    primed = [Recommender(time_scale_days=2.0).fit(articles) for articles in (fresh, old)]
+    primed = [Recommender().fit(articles) for articles in (fresh, old)]  # the default: the prior is on here
+    assert all(model.time_scale_days_ == AUTO_SCALE_DAYS for model in primed)
     scores = [_score(model, query, other) for model in primed]
     assert scores[1] is not None, "a strong match is not dropped for its age"
     assert scores[1] < scores[0] <= plain[0]

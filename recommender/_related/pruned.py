@@ -49,6 +49,9 @@ __all__ = ["pruned_lists"]
 SCRATCH_ENTRIES = 500_000
 """Dense scratch for pair lookups (4 MB: stays in cache)."""
 
+FIRST_ROUND = 8
+"""Candidates per row scored in the first round of :func:`_best_bounded_first` (doubling after)."""
+
 PRIOR_BOUND_SLACK = np.float32(1 + 1e-6)
 """Relative widening of the bounds left when a prior decays the exact scores: a decayed score
 is at most its undecayed bound up to float32 rounding (an ulp is 6e-8 of the value)."""
@@ -115,7 +118,7 @@ def pruned_lists(
     usable = np.isfinite(scored_known.score)
     kth = _kth_per_row(scored_known.position[usable], scored_known.score[usable], len(rows), k, 0.0)
     scored_close, left_max = _overlap_candidates(state, rows, overlap, at, terms, kth, min_similarity, filtered_out,
-                                                 prior)
+                                                 prior, scored_known, k)
     return _settled(state, rows, k, duplicate_threshold, min_similarity, scored_known, scored_close, left_max,
                     prior is not None)
 
@@ -184,7 +187,8 @@ def _known_candidates(state: ModelState, rows: np.ndarray, known: _Entries, know
 
 def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_matrix, at: np.ndarray,
                         core: np.ndarray, kth: np.ndarray, min_similarity: float,
-                        filtered_out: np.ndarray | None, prior: TimePrior | None) -> tuple[_Scored, np.ndarray]:
+                        filtered_out: np.ndarray | None, prior: TimePrior | None, known: _Scored,
+                        k: int) -> tuple[_Scored, np.ndarray]:
     """Step 2: candidates linked by overlap only, scored where their bound reaches the row's
     k-th known score; and per row, the largest bound of those left unscored.
 
@@ -209,6 +213,7 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
     close_position = np.searchsorted(overlap.indptr, close, side="right") - 1
     close_row, close_column = rows[close_position], overlap.indices[close].astype(np.int64)
     ceiling = np.minimum(bound[close_row], bound[close_column])
+    factor = None
     if prior is None:
         upper = (overlap.data[close] + ceiling) / (norms[close_row] * norms[close_column]) + core[close]
     else:  # the decayed bound: the prior's factor of each pair is known without its cosine
@@ -220,19 +225,57 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
         upper[removed[close_column]] = -np.inf
     if filtered_out is not None:
         upper[filtered_out[close_column]] = -np.inf
-    needed = np.flatnonzero(np.isfinite(upper) & (upper >= kth[close_position]))
-    needed_row, needed_column = close_row[needed], close_column[needed]
-    needed_cosines = state.index.pair_cosines(needed_row, needed_column)
-    needed_scores = ((needed_cosines + overlap.data[close[needed]]) / (norms[needed_row] * norms[needed_column])
-                     ).astype(np.float32)
-    needed_scores += core[close[needed]]
-    needed_scores = _decayed_pairs(state, prior, needed_scores, needed_cosines, needed_row, needed_column)
-    needed_scores[needed_cosines < min_similarity] = -np.inf
+    def exact(chosen: np.ndarray) -> np.ndarray:
+        """Exact scores of the ``close`` entries at ``chosen`` (``-inf`` below the relevance gate)."""
+        pair_row, pair_column = close_row[chosen], close_column[chosen]
+        cosines = state.index.pair_cosines(pair_row, pair_column)
+        pair_norms = norms[pair_row] * norms[pair_column]
+        scores = ((cosines + overlap.data[close[chosen]]) / pair_norms).astype(np.float32)
+        scores += core[close[chosen]]
+        if factor is not None:  # the prior, as the full product applies it (the pairs' factors are at hand)
+            scores = decayed(scores, cosines, pair_norms, factor[chosen])
+        scores[cosines < min_similarity] = -np.inf
+        return scores
+
+    needed, needed_scores = _best_bounded_first(exact, upper, close_position, kth, known, len(rows), k)
     upper[needed] = -np.inf
     # never scored: must stay below each list's last score (entries under the cut are below cut_ceiling)
     left_max = np.maximum(_max_per_row(upper, np.searchsorted(close_position, np.arange(len(rows) + 1))),
                           cut_ceiling)
-    return _Scored(close_position[needed], needed_column, needed_scores), left_max
+    return _Scored(close_position[needed], close_column[needed], needed_scores), left_max
+
+
+def _best_bounded_first(exact, upper: np.ndarray, position: np.ndarray, kth: np.ndarray, known: _Scored,
+                        n_rows: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which candidates to score exactly, and their ``exact`` scores: those whose ``upper`` bound
+    reaches their row's k-th exact score, taken in rounds, highest bound first (a threshold
+    algorithm). Each round scores up to ``FIRST_ROUND``, then twice as many, of each row's
+    best-bounded candidates still above its k-th score, and raises that k-th score with what it
+    found, so a row stops as soon as no bound left can reach it."""
+    candidates = np.flatnonzero(np.isfinite(upper) & (upper >= kth[position]))
+    candidates = candidates[np.lexsort((-upper[candidates], position[candidates]))]
+    owner, bounds = position[candidates], upper[candidates]
+    rank = np.arange(len(candidates)) - np.searchsorted(owner, owner)
+    usable = np.isfinite(known.score)
+    scored_parts, score_parts = [], []
+    done, size = 0, FIRST_ROUND
+    while True:
+        chosen = (rank >= done) & (rank < done + size) & (bounds >= kth[owner])
+        if not chosen.any():
+            break
+        where = np.flatnonzero(chosen)
+        scores = exact(candidates[where])
+        scored_parts.append(where)
+        score_parts.append(scores)
+        scored = np.concatenate(scored_parts)
+        found = np.concatenate(score_parts)
+        finite = np.isfinite(found)
+        kth = _kth_per_row(np.concatenate([known.position[usable], owner[scored[finite]]]),
+                           np.concatenate([known.score[usable], found[finite]]), n_rows, k, 0.0)
+        done, size = done + size, size * 2
+    if not scored_parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    return candidates[np.concatenate(scored_parts)], np.concatenate(score_parts).astype(np.float32)
 
 
 def _settled(state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
