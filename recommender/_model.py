@@ -157,6 +157,11 @@ class Recommender(ListQueries):
     story_threshold : float, default=0.1
         Cosine from which two articles count as one story when the first four
         Recommendation places are given to different stories.
+    section_scale : {"log", "linear"}, default="log"
+        How the reader's section share enters the ``"reader"`` blend: on a log scale (a
+        section the reader never opens falls far below one read now and then) or as the
+        share itself (models saved before the option load with it); see
+        :mod:`recommender._reader`.
 
     Every default lives in its option group (:mod:`recommender._options`).
 
@@ -214,6 +219,7 @@ class Recommender(ListQueries):
         freshness_half_life_hours: float = RecommendOptions.freshness_half_life_hours,
         history_half_life: float = RecommendOptions.history_half_life,
         story_threshold: float = RecommendOptions.story_threshold,
+        section_scale: str = RecommendOptions.section_scale,
     ) -> None:
         for name, value in locals().items():
             if name != "self":

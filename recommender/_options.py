@@ -220,6 +220,9 @@ class RecommendOptions:
     ``blend="reader"`` scores candidates on raw similarities plus the reader's section
     profile; ``"similarity"`` is the earlier blend (similarities below ``min_similarity``
     count 0, no section profile), which models saved before the option keep.
+    ``section_scale`` is how the section share enters the ``"reader"`` blend: ``"log"``
+    (log-scaled, see :mod:`recommender._reader`) or ``"linear"`` (the share itself, which
+    models saved before the option keep).
     """
 
     blend_weights: Mapping[str, float] | None = None
@@ -228,9 +231,11 @@ class RecommendOptions:
     freshness_half_life_hours: float = 48.0
     history_half_life: float = 5.0
     story_threshold: float = 0.1
+    section_scale: str = "log"
 
-    LEGACY: ClassVar[dict[str, Any]] = {"blend": "similarity"}
+    LEGACY: ClassVar[dict[str, Any]] = {"blend": "similarity", "section_scale": "linear"}
     BLENDS: ClassVar[tuple[str, ...]] = ("reader", "similarity")
+    SECTION_SCALES: ClassVar[tuple[str, ...]] = ("log", "linear")
 
     def validate(self) -> RecommendOptions:
         BlendWeights.of(self.blend_weights)
@@ -239,6 +244,7 @@ class RecommendOptions:
         _number("freshness_half_life_hours", self.freshness_half_life_hours, 0, MAX_HOURS, low_open=True)
         _number("history_half_life", self.history_half_life, 0, 1e6, low_open=True)
         _number("story_threshold", self.story_threshold, 0, 1, low_open=True)
+        _choice("section_scale", self.section_scale, self.SECTION_SCALES)
         return self
 
 

@@ -87,6 +87,7 @@ class ListQueries:
     freshness_half_life_hours: float
     history_half_life: float
     story_threshold: float
+    section_scale: str
     _state: ModelState
 
     def _fitted(self) -> ModelState:
@@ -504,7 +505,8 @@ class ListQueries:
             freshness_half_life_hours=float(self.freshness_half_life_hours),
             history_half_life=float(self.history_half_life), duplicate_threshold=self.duplicate_threshold,
             min_similarity=self.min_similarity, explain_terms=self.explain_terms,
-            story_threshold=float(self.story_threshold), blend=self.blend, language_code=language_code,
+            story_threshold=float(self.story_threshold), blend=self.blend, section_scale=self.section_scale,
+            language_code=language_code,
             hidden=hidden_rows(state, "recommendation", now, article_id=article_id, article_row=row,
                                signed_in=signed_in),
         )

@@ -23,6 +23,19 @@ Shares are in [0, 1] and absolute (no rescaling): a reader of nothing but sport 
 sport candidates a share near 1 whatever else the site holds. A reader without history
 has no profile: both signals are 0 for every candidate.
 
+**Log scale** (``section_scale="log"``, the default): the section signal the blend adds is
+the share on a log scale, :func:`log_scaled`::
+
+    section signal = max(0, 1 + log(section) / log(1 / SHARE_FLOOR))
+
+so 1 for a reader of nothing else, 0 for a share of :data:`SHARE_FLOOR` or less. The
+relevance is a sum, so this makes the section term the log of a click probability, as in
+a naive-Bayes score: halving the share costs the same whatever the share, and a section the
+reader never opens (share ``p(s) / (|H| + 1)``) falls far below one read once or twice.
+On MIND impressions this ranks clicks better than the linear share at every weight tried
+(``docs/quality.md``). ``section_scale="linear"`` adds the share itself (models saved
+before the option).
+
 The archive counts (articles per section and per section and first tag, removed ones
 included: they describe what the site publishes) are computed once per catalogue and
 extended incrementally as articles are added.
@@ -38,13 +51,17 @@ import numpy as np
 
 from ._catalog import Catalog
 
-__all__ = ["SECTION_PRIOR_READS", "SUBSECTION_PRIOR_READS", "SectionCounts", "section_shares"]
+__all__ = ["SECTION_PRIOR_READS", "SHARE_FLOOR", "SUBSECTION_PRIOR_READS", "SectionCounts",
+           "log_scaled", "section_shares"]
 
 SECTION_PRIOR_READS = 1.0
 """Pseudo-reads spread over the sections in the archive's proportions."""
 
 SUBSECTION_PRIOR_READS = 2.0
 """Pseudo-reads backing a subsection share off to its section share."""
+
+SHARE_FLOOR = 1e-3
+"""Section share at which :func:`log_scaled` reaches 0 (smaller shares count 0 too)."""
 
 
 @dataclass(frozen=True)
@@ -113,3 +130,11 @@ def section_shares(catalog: Catalog, history_rows: np.ndarray, rows: np.ndarray)
     backoff = SUBSECTION_PRIOR_READS * section * counts.subsection_articles[candidate_subsections] / in_section
     subsection = (read_subsections[candidate_subsections] + backoff) / (n_read + SUBSECTION_PRIOR_READS)
     return section, subsection
+
+
+def log_scaled(shares: np.ndarray) -> np.ndarray:
+    """``max(0, 1 + log(share) / log(1 / SHARE_FLOOR))``: 1 at share 1, 0 at :data:`SHARE_FLOOR`
+    and below (and for a share of 0: no profile)."""
+    shares = np.asarray(shares, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.clip(1.0 + np.log(shares) / np.log(1.0 / SHARE_FLOOR), 0.0, 1.0)

@@ -16,12 +16,13 @@ How it works
        relevance = w_article * cos(article) / max cos(article)
                  + w_history * cos(profile) / max cos(profile)
                  + w_history_max * max cos(a story read)
-                 + w_section * section share + w_subsection * subsection share
+                 + w_section * log-scaled section share + w_subsection * subsection share
                  + w_popularity * popular / max popular
                  + w_freshness * 2 ** (-age_hours / freshness_half_life_hours)
 
    where the *profile* is a recency-weighted mean of the vectors of the stories read,
-   newest weighing most, and the section shares come from :mod:`recommender._reader`.
+   newest weighing most, and the section shares come from :mod:`recommender._reader`
+   (the section share on a log scale with ``section_scale="log"``, the default).
    The article's maximum is over the whole site, the profile's over the candidates (which
    hold the neighbours of every story read), popularity's over the ranking window, near-
    duplicates of the query aside: the weights, not the scales, decide the mix, and a weak
@@ -55,7 +56,7 @@ from ._hits import Hit
 from ._index import CosineIndex
 from ._options import BlendWeights
 from ._popularity import HOUR
-from ._reader import section_shares
+from ._reader import log_scaled, section_shares
 from ._state import ModelState
 
 __all__ = ["SIGNALS", "RecommendQuery", "recommendation_list", "relevance_of", "relevance_signals"]
@@ -102,6 +103,9 @@ class RecommendQuery:
     story_threshold : float
         Cosine from which two articles count as one story for ``distinct_top``.
     explain_terms : int
+    blend : {"reader", "similarity"}
+    section_scale : {"log", "linear"}
+        How the section share enters the relevance (:func:`recommender._reader.log_scaled` or as is).
     hidden : ndarray of bool, shape (n_rows,), or None
         Rows that may not appear (embargo, blocks, eligibility: :mod:`recommender._visibility`).
     language_code : int or None
@@ -124,6 +128,7 @@ class RecommendQuery:
     story_threshold: float = 0.1
     explain_terms: int = 3
     blend: str = "reader"
+    section_scale: str = "log"
     hidden: np.ndarray | None = None
     language_code: int | None = None
 
@@ -150,6 +155,8 @@ def relevance_signals(pool: Pool, at: np.ndarray, catalog: Catalog, query: Recom
     age_hours = np.maximum(query.now - catalog.published[rows], 0) / HOUR
     reads_profile = w.section > 0 or w.subsection > 0
     section, subsection = section_shares(catalog, query.history_rows, rows) if reads_profile else (0.0, 0.0)
+    if reads_profile and query.section_scale == "log":
+        section = log_scaled(section)
     closest = np.zeros(len(rows))
     if w.history_max > 0 and len(query.history_rows):
         reads = pool.reads[at]

@@ -31,7 +31,7 @@ BAD = [
     ("diversity", float("nan")), ("freshness_half_life_hours", float("inf")), ("history_half_life", float("nan")),
     ("duplicate_threshold", float("nan")), ("min_similarity", float("nan")),
     ("ranking_max_age", timedelta(days=10**6)),
-    ("strategy", "fastest"), ("strategy", None),
+    ("strategy", "fastest"), ("strategy", None), ("section_scale", "sqrt"), ("section_scale", None),
     ("core_weight", -0.1), ("core_weight", float("inf")), ("core_neighbours", -1), ("core_neighbours", 2.5),
 ]
 
