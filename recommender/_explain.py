@@ -14,7 +14,7 @@ from ._catalog import Catalog
 from ._hits import Hit
 from ._index import CosineIndex, RowTerms, query_weights_at
 
-__all__ = ["explained_hits", "query_weights", "shared_terms"]
+__all__ = ["explained_hits", "query_weights", "shared_terms", "shared_terms_of"]
 
 
 def query_weights(query: sp.csr_matrix, n_terms: int) -> np.ndarray:
@@ -55,6 +55,15 @@ def shared_terms(weights: np.ndarray | None, index: CosineIndex, rows: Sequence[
     for row_position, word in zip(owner[best].tolist(), terms[indices[best]].tolist()):
         found[row_position].append(str(word))
     return [tuple(words) for words in found]
+
+
+def shared_terms_of(query: sp.csr_matrix | RowTerms, index: CosineIndex, rows: Sequence[int], terms: np.ndarray,
+                    n: int) -> list[tuple[str, ...]]:
+    """:func:`shared_terms` for a query given by its own non-zeros (a matrix row or an indexed
+    row's :class:`RowTerms`): the same terms, without a dense vector of every term."""
+    if n <= 0 or not len(rows):
+        return [()] * len(rows)
+    return shared_terms(None, index, rows, terms, n, _query_products(query, index, rows, len(terms)))
 
 
 def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix | RowTerms, index: CosineIndex,

@@ -79,6 +79,11 @@ class CosineIndex:
         return self._base.vectors.shape[0]
 
     @property
+    def n_terms(self) -> int:
+        """Number of terms (columns)."""
+        return self._base.vectors.shape[1]
+
+    @property
     def n_rows(self) -> int:
         """Number of indexed rows."""
         return self.n_base + (self._delta.vectors.shape[0] if self._delta is not None else 0)
@@ -249,40 +254,47 @@ class CosineIndex:
         (len(rows), len(others)).
 
         Built for one request's candidates against its few query rows: the terms of ``others``
-        are renumbered through a per-thread scratch that is never cleared (a slot counts only
-        when it points back at its term), so a call costs time proportional to the rows'
-        non-zeros, not to the vocabulary.
+        are numbered 1, 2, ... through a per-thread scratch (0 elsewhere, and again after the
+        call), so every term of ``rows`` reads its column in one pass, 0 (an empty column) when
+        no query holds it: a call costs time proportional to the rows' non-zeros, not to the
+        vocabulary, and builds only int32 index arrays (nothing for scipy to check or convert).
         """
         row_lengths, row_terms, row_data = self.gather(rows)
         other_lengths, other_terms, other_data = self.gather(others)
         if not len(row_terms) or not len(other_terms):
             return np.zeros((len(row_lengths), len(other_lengths)), dtype=np.float32)
-        slots = _term_slots(self._base.vectors.shape[1])
-        slots[other_terms] = np.arange(len(other_terms))  # a term repeated: the last write wins
-        found = np.clip(slots[row_terms], 0, len(other_terms) - 1)
-        shared = other_terms[found] == row_terms
-        width = len(other_terms)
-        owner = np.repeat(np.arange(len(row_lengths)), row_lengths)[shared]
-        left_indptr = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(row_lengths)))])
-        left = sp.csr_matrix((row_data[shared], found[shared], left_indptr), shape=(len(row_lengths), width))
-        right_indptr = np.concatenate([[0], np.cumsum(other_lengths)])
-        right = sp.csr_matrix((other_data, slots[other_terms], right_indptr), shape=(len(other_lengths), width))
+        slots = _term_slots(self.n_terms)
+        try:
+            slots[other_terms] = np.arange(1, len(other_terms) + 1, dtype=np.int32)  # repeated: the last write wins
+            columns, other_columns = slots[row_terms], slots[other_terms]
+        finally:
+            slots[other_terms] = 0
+        width = len(other_terms) + 1
+        shared = np.flatnonzero(columns)  # only these terms meet a query: the product skips the rest
+        left_indptr = np.zeros(len(row_lengths) + 1, dtype=np.int32)
+        left_indptr[1:] = np.searchsorted(shared, np.cumsum(row_lengths))
+        left = sp.csr_matrix((row_data[shared], columns[shared], left_indptr), shape=(len(row_lengths), width))
+        right = sp.csr_matrix((other_data, other_columns, _indptr(other_lengths)), shape=(len(other_lengths), width))
         return (left @ right.T).toarray()
+
+
+def _indptr(lengths: np.ndarray) -> np.ndarray:
+    """CSR row pointers (int32) of rows of these lengths."""
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=indptr[1:])
+    return indptr
 
 
 _scratch = threading.local()
 
 
 def _term_slots(n_terms: int) -> np.ndarray:
-    """This thread's term scratch for :meth:`CosineIndex.cross_scores`, of at least ``n_terms``
-    entries (allocated once per thread; its stale values are harmless, see there)."""
+    """This thread's term scratch for :meth:`CosineIndex.cross_scores`: int32, of at least
+    ``n_terms`` entries, allocated once per thread, all 0 between calls."""
     slots = getattr(_scratch, "slots", None)
     if slots is None or len(slots) < n_terms:
-        slots = _scratch.slots = np.zeros(n_terms, dtype=np.int64)
+        slots = _scratch.slots = np.zeros(n_terms, dtype=np.int32)
     return slots
-
-
-_scratch = threading.local()
 
 
 def query_weights_at(query: RowTerms | sp.csr_matrix, terms: np.ndarray, n_terms: int) -> np.ndarray:
