@@ -40,6 +40,11 @@ SMALL_GATHER_ROWS = 64
 builds and checks a matrix, which costs more than the copy for a list's worth of rows."""
 
 
+MATVEC_QUERIES = 8
+"""Up to this many query rows, :meth:`CosineIndex.cross_scores` takes one sparse-times-vector
+pass per query (about a tenth of a sparse product's cost each); beyond, one sparse product."""
+
+
 class RowTerms(NamedTuple):
     """The non-zeros of one row: sorted column ``indices`` and their ``data``."""
 
@@ -251,14 +256,30 @@ class CosineIndex:
 
     def cross_scores(self, rows: np.ndarray, others: np.ndarray) -> np.ndarray:
         """Cosine of each of ``rows`` with each of ``others``: dense float32 of shape
-        (len(rows), len(others)).
+        (len(rows), len(others)), equal bit for bit to the sparse product of their vectors.
 
-        Built for one request's candidates against its few query rows: the terms of ``others``
-        are numbered 1, 2, ... through a per-thread scratch (0 elsewhere, and again after the
-        call), so every term of ``rows`` reads its column in one pass, 0 (an empty column) when
-        no query holds it: a call costs time proportional to the rows' non-zeros, not to the
-        vocabulary, and builds only int32 index arrays (nothing for scipy to check or convert).
+        Built for one request's candidates against its few query rows. Up to
+        :data:`MATVEC_QUERIES` of ``others``, each is spread into this thread's dense term
+        scratch and the candidates' block multiplies it (scipy's sparse-times-vector kernel:
+        one pass over the candidates' non-zeros, no matrix built per query); more, and the
+        terms of ``others`` are numbered 1, 2, ... through a per-thread scratch (0 elsewhere,
+        and again after the call), so every term of ``rows`` reads its column in one pass and
+        one sparse product takes the shared terms. Either way each cosine adds its products
+        in float32 in term order, as :meth:`scores` does.
         """
+        others = np.asarray(others, dtype=np.int64)
+        if len(others) <= MATVEC_QUERIES:
+            block = self.select(rows)
+            cosines = np.zeros((block.shape[0], len(others)), dtype=np.float32)
+            weights = _dense_weights(self.n_terms)
+            for column, other in enumerate(others.tolist()):
+                terms = self.row_terms(other)
+                weights[terms.indices] = terms.data
+                try:
+                    cosines[:, column] = block @ weights[:self.n_terms]  # non-shared terms add exact zeros
+                finally:
+                    weights[terms.indices] = 0
+            return cosines
         row_lengths, row_terms, row_data = self.gather(rows)
         other_lengths, other_terms, other_data = self.gather(others)
         if not len(row_terms) or not len(other_terms):
