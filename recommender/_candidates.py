@@ -11,13 +11,14 @@ pool (a few hundred rows), not the number of articles:
   popularity state and moment, then kept) and the ``candidates`` newest stories;
 * the stories read (never recommended, but their cosines give the profile's norm).
 
-One sparse product of the pool with the *query rows* (the article and the stories read)
-then gives all the cosines: to the article and to each story read. Whether a candidate is a
-near-duplicate of a row to avoid (on a page: every story the Related and Ranking lists took)
-is read from the profiles' near-duplicate pairs, complete for every row whose profile bound
-is below ``duplicate_threshold``; a row to avoid beyond that joins the query rows. The cosine with the reading
-profile (unit length ``p = sum_h w_h x_h / |sum_h w_h x_h|``) is the weighted sum of the
-cosines with the stories read over the profile's norm, taken from the same product.
+The pool's cosines with the *query rows* (the article and the stories read) come from one
+call, :meth:`~recommender._index.CosineIndex.cross_scores` (a pass over the pool's vectors
+per query row). Whether a candidate is a near-duplicate of a row to avoid (on a page: every
+story the Related and Ranking lists took) is read from the profiles' near-duplicate pairs,
+complete for every row whose profile bound is below ``duplicate_threshold``; a row to avoid
+beyond that joins the query rows. The cosine with the reading profile (unit length
+``p = sum_h w_h x_h / |sum_h w_h x_h|``) is the weighted sum of the cosines with the stories
+read over the profile's norm, taken from the same call.
 
 The similarity signals are scaled by their best value, near-duplicates of the query aside:
 
