@@ -525,6 +525,13 @@ class Catalog:
         tags = self._value(2, row).split(_SEPARATOR, 3)[2:3]
         return tags[0] if tags else None
 
+    def first_tags(self, start: int = 0) -> list[str | None]:
+        """:meth:`first_tag` of every row from ``start`` on, in one pass over the column."""
+        n_base = len(self._columns[2])
+        details = self._columns[2].take(np.arange(start, n_base)) if start < n_base else []
+        details += self._tail[2][max(start - n_base, 0):]
+        return [parts[2] if len(parts) > 2 else None for parts in (detail.split(_SEPARATOR, 3) for detail in details)]
+
     def language(self, row: int) -> str | None:
         """Language code of ``row`` (``None`` for a record that named none)."""
         code = int(self.language_codes[row])

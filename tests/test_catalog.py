@@ -99,3 +99,14 @@ def test_published_between_takes_whole_second_times_within_any_float_bounds():
         for end in bounds:
             expected = sorted(np.flatnonzero((published >= start) & (published <= end)).tolist())
             assert sorted(catalog.published_between(start, end).tolist()) == expected, (start, end)
+
+
+def test_first_tags_read_every_row_from_a_start_in_the_arrays_and_the_tail():
+    built = Catalog([record("a", tags=["port", "strike"]), record("b"), record("c", tags=["vote"])])
+    arrays, sections = built.to_arrays()
+    catalog = Catalog.from_arrays(arrays, sections, facets=built.facet_names())  # rows in the arrays
+    catalog.extend([record("d", tags=["derby", "final"]), record("e")])  # rows in the tail
+    assert len(catalog._columns[2]) == 3 and len(catalog._tail[0]) == 2
+    assert catalog.first_tags() == ["port", None, "vote", "derby", None]
+    for start in range(6):
+        assert catalog.first_tags(start) == [catalog.first_tag(row) for row in range(start, len(catalog))]
