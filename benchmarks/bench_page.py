@@ -16,7 +16,8 @@ site clock just after the last reaction, and times, over the same random article
 
 Prints median and p99 in milliseconds as a table and, with ``--json``, as JSON. ``--clock cpu``
 times the process's CPU time instead of the wall clock (steadier on a machine shared with other
-jobs); ``--model DIR --now T`` times a saved model instead of fitting one.
+jobs); ``--model DIR --now T`` times a saved model instead of fitting one, and ``--save DIR``
+keeps the fitted model for that.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ def main() -> None:
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     parser.add_argument("--model", help="time this saved model (with --now) instead of fitting one")
     parser.add_argument("--now", help="the site clock for --model (ISO 8601 with zone)")
+    parser.add_argument("--save", help="save the fitted model here (time it again later with --model DIR --now T)")
     parser.add_argument("--skip-storage", action="store_true", help="time the lists only (no handle, no log)")
     args = parser.parse_args()
     global CLOCK
@@ -103,7 +105,10 @@ def main() -> None:
         articles = list(generate_articles(args.articles, seed=args.seed))
         reactions = load_reactions(list(generate_reactions(articles, seed=args.seed)))
         now, n_reactions = max(reaction.at for reaction in reactions), len(reactions)
-        rec = Recommender().fit(articles, reactions=reactions, now=now)
+        rec = Recommender(n_jobs=2).fit(articles, reactions=reactions, now=now)
+        if args.save:
+            rec.save(args.save)
+            print(f"saved to {args.save}; time it again with --model {args.save} --now {now.isoformat()}")
     fit_seconds = time.perf_counter() - start
     rng = random.Random(args.seed)
     ids = rec.article_ids

@@ -11,11 +11,14 @@ pool (a few hundred rows), not the number of articles:
   popularity state and moment, then kept) and the ``candidates`` newest stories;
 * the stories read (never recommended, but their cosines give the profile's norm).
 
-One sparse product of the pool with the *query rows* (the article, the stories read and
-every row to avoid) then gives all the cosines: to the article, to each story read, and
-whether a candidate is a near-duplicate of a row to avoid. The cosine with the reading
-profile (unit length ``p = sum_h w_h x_h / |sum_h w_h x_h|``) is the weighted sum of the
-cosines with the stories read over the profile's norm, taken from the same product.
+The pool's cosines with the *query rows* (the article and the stories read) come from one
+call, :meth:`~recommender._index.CosineIndex.cross_scores` (a pass over the pool's vectors
+per query row). Whether a candidate is a near-duplicate of a row to avoid (on a page: every
+story the Related and Ranking lists took) is read from the profiles' near-duplicate pairs,
+complete for every row whose profile bound is below ``duplicate_threshold``; a row to avoid
+beyond that joins the query rows. The cosine with the reading profile (unit length
+``p = sum_h w_h x_h / |sum_h w_h x_h|``) is the weighted sum of the cosines with the stories
+read over the profile's norm, taken from the same call.
 
 The similarity signals are scaled by their best value, near-duplicates of the query aside:
 
@@ -170,6 +173,24 @@ def _profile_top(state: ModelState, row: int, floor: float, threshold: float) ->
     return top if top >= floor else 0.0
 
 
+def _known_duplicates(state: ModelState, rows: np.ndarray, exclude: np.ndarray,
+                      threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Which ``rows`` are in ``exclude`` or a near-duplicate of a row in it, as far as the
+    profiles' near-duplicate pairs settle it, and the rows of ``exclude`` they do not settle
+    (those whose profile bound reaches ``threshold``: their cosines must be computed)."""
+    blocked = np.isin(rows, exclude)
+    profiles = state.profiles
+    if profiles is None or not len(exclude):
+        return blocked, exclude
+    settled = profiles.bound[exclude] < threshold  # every near-duplicate of such a row is in its profile
+    pairs = profiles.near_duplicates(threshold)
+    known = exclude[settled]
+    firsts = pairs.indptr[known].astype(np.int64)
+    counts = pairs.indptr[known + 1] - firsts
+    at = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    return blocked | np.isin(rows, pairs.indices[at]), exclude[~settled]
+
+
 def candidate_pool(state: ModelState, query, extra_rows: np.ndarray | None = None) -> Pool:
     """The pool of a :class:`~recommender._recommend.RecommendQuery` (plus ``extra_rows``,
     scored alongside: candidates an offline evaluation asks about)."""
@@ -198,13 +219,12 @@ def candidate_pool(state: ModelState, query, extra_rows: np.ndarray | None = Non
     rows = np.unique(np.concatenate(sources).astype(np.int64))
 
     exclude = np.asarray(query.exclude_rows, dtype=np.int64)
-    queries = np.unique(np.concatenate([exclude, history, [] if query.article_row is None else [query.article_row]])
+    blocked, unsettled = _known_duplicates(state, rows, exclude, threshold)
+    queries = np.unique(np.concatenate([unsettled, history, [] if query.article_row is None else [query.article_row]])
                         .astype(np.int64))
     cosines = index.cross_scores(rows, queries).astype(np.float64)
-    if len(exclude):
-        blocked = np.isin(rows, exclude) | (cosines[:, np.searchsorted(queries, exclude)].max(axis=1) >= threshold)
-    else:
-        blocked = np.zeros(len(rows), dtype=bool)
+    if len(unsettled):
+        blocked |= cosines[:, np.searchsorted(queries, unsettled)].max(axis=1) >= threshold
     article = (np.zeros(len(rows)) if query.article_row is None
                else _masked(cosines[:, np.searchsorted(queries, query.article_row)], floor, threshold))
     reads = cosines[:, np.searchsorted(queries, history)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
@@ -39,6 +40,20 @@ _UTF8_CONTINUATION_MASK, _UTF8_CONTINUATION = 0xC0, 0x80  # bytes 10xxxxxx conti
 def id_hash(article_id: str) -> int:
     """A stable 64-bit hash of an id (the same in every process, unlike ``hash()``)."""
     return int.from_bytes(hashlib.blake2b(article_id.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+_FAR_SECONDS = 2.0 ** 62
+"""Beyond every publication time, and exact both as a float and as an int64."""
+
+
+def _whole_seconds(bound: float, *, up: bool) -> np.int64 | float:
+    """An int64 search key selecting the same whole-second publication times as ``bound``: the
+    smallest whole second at or above it (``up``) or the largest at or below it. Searching the
+    int64 times with a float key would convert the whole array to floats on every call."""
+    key = math.ceil(bound) if up and math.isfinite(bound) else math.floor(bound) if math.isfinite(bound) else bound
+    if key != key:  # nan: searched as given
+        return bound
+    return np.int64(min(max(key, -_FAR_SECONDS), _FAR_SECONDS))
 
 
 class StringColumn:
@@ -371,8 +386,8 @@ class Catalog:
 
     def published_between(self, start: float, end: float) -> np.ndarray:
         """Rows published in ``[start, end]`` (epoch seconds), by binary search."""
-        low = np.searchsorted(self._published_sorted, start, side="left")
-        high = np.searchsorted(self._published_sorted, end, side="right")
+        low = np.searchsorted(self._published_sorted, _whole_seconds(start, up=True), side="left")
+        high = np.searchsorted(self._published_sorted, _whole_seconds(end, up=False), side="right")
         return self.by_published[low:high]
 
     def __len__(self) -> int:
@@ -509,6 +524,13 @@ class Catalog:
         """The first tag of ``row`` (its subsection), ``None`` for none."""
         tags = self._value(2, row).split(_SEPARATOR, 3)[2:3]
         return tags[0] if tags else None
+
+    def first_tags(self, start: int = 0) -> list[str | None]:
+        """:meth:`first_tag` of every row from ``start`` on, in one pass over the column."""
+        n_base = len(self._columns[2])
+        details = self._columns[2].take(np.arange(start, n_base)) if start < n_base else []
+        details += self._tail[2][max(start - n_base, 0):]
+        return [parts[2] if len(parts) > 2 else None for parts in (detail.split(_SEPARATOR, 3) for detail in details)]
 
     def language(self, row: int) -> str | None:
         """Language code of ``row`` (``None`` for a record that named none)."""

@@ -14,38 +14,24 @@ from ._catalog import Catalog
 from ._hits import Hit
 from ._index import CosineIndex, RowTerms, query_weights_at
 
-__all__ = ["explained_hits", "query_weights", "shared_terms"]
-
-
-def query_weights(query: sp.csr_matrix, n_terms: int) -> np.ndarray:
-    """The query's term weights as a dense vector, for :func:`shared_terms`."""
-    weights = np.zeros(n_terms, dtype=np.float32)
-    weights[query.indices] = query.data
-    return weights
-
-
-def _products(weights: np.ndarray, index: CosineIndex, rows: Sequence[int]) -> tuple[np.ndarray, ...]:
-    """Each of ``rows``' terms: its row position, term and product with the query's weight."""
-    lengths, indices, data = index.gather(np.asarray(rows, dtype=np.int64))
-    return np.repeat(np.arange(len(rows)), lengths), indices, weights[indices] * data
+__all__ = ["explained_hits", "shared_terms", "shared_terms_of"]
 
 
 def _query_products(query: sp.csr_matrix | RowTerms, index: CosineIndex, rows: Sequence[int],
                     n_terms: int) -> tuple[np.ndarray, ...]:
-    """:func:`_products` from the query's own non-zeros (a matrix row or :class:`RowTerms`),
-    without building a dense vector of every term: the same float32 products."""
+    """Each of ``rows``' terms: its row position, term and float32 product with the query's
+    weight (the query given by its own non-zeros: a matrix row or :class:`RowTerms`)."""
     lengths, indices, data = index.gather(np.asarray(rows, dtype=np.int64))
     return np.repeat(np.arange(len(rows)), lengths), indices, query_weights_at(query, indices, n_terms) * data
 
 
-def shared_terms(weights: np.ndarray | None, index: CosineIndex, rows: Sequence[int], terms: np.ndarray,
-                 n: int, products: tuple[np.ndarray, ...] | None = None) -> list[tuple[str, ...]]:
+def shared_terms(rows: Sequence[int], terms: np.ndarray, n: int,
+                 products: tuple[np.ndarray, ...]) -> list[tuple[str, ...]]:
     """For each of ``rows``, the ``n`` terms contributing most to its dot product with a
-    query (dense ``weights``, see :func:`query_weights`, or its ``products`` at hand); ties by
-    term order."""
+    query, from its ``products`` (see :func:`_query_products`); ties by term order."""
     if n <= 0 or not len(rows):
         return [()] * len(rows)
-    owner, indices, products = _products(weights, index, rows) if products is None else products
+    owner, indices, products = products
     shared = np.flatnonzero(products > 0)
     order = shared[np.lexsort((indices[shared], -products[shared], owner[shared]))]
     owners = owner[order]
@@ -55,6 +41,15 @@ def shared_terms(weights: np.ndarray | None, index: CosineIndex, rows: Sequence[
     for row_position, word in zip(owner[best].tolist(), terms[indices[best]].tolist()):
         found[row_position].append(str(word))
     return [tuple(words) for words in found]
+
+
+def shared_terms_of(query: sp.csr_matrix | RowTerms, index: CosineIndex, rows: Sequence[int], terms: np.ndarray,
+                    n: int) -> list[tuple[str, ...]]:
+    """:func:`shared_terms` of ``rows`` with a query given by its own non-zeros (a matrix row
+    or an indexed row's :class:`RowTerms`), without a dense vector of every term."""
+    if n <= 0 or not len(rows):
+        return [()] * len(rows)
+    return shared_terms(rows, terms, n, _query_products(query, index, rows, len(terms)))
 
 
 def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix | RowTerms, index: CosineIndex,
@@ -71,7 +66,7 @@ def explained_hits(chosen: list[tuple[int, float]], query_vector: sp.csr_matrix 
     tiers = [""] * len(rows)
     if rows and (explain_terms or tier_of is not None):
         products = _query_products(query_vector, index, rows, len(terms))
-        explained = shared_terms(None, index, rows, terms, explain_terms, products)
+        explained = shared_terms(rows, terms, explain_terms, products)
         if tier_of is not None:
             tiers = tier_of(np.bincount(products[0], weights=products[2], minlength=len(rows)))
     return [Hit(score=float(score), explanation=f"shares {', '.join(words)}" if words else "similar text",

@@ -40,6 +40,11 @@ SMALL_GATHER_ROWS = 64
 builds and checks a matrix, which costs more than the copy for a list's worth of rows."""
 
 
+MATVEC_QUERIES = 8
+"""Up to this many query rows, :meth:`CosineIndex.cross_scores` takes one sparse-times-vector
+pass per query (about a tenth of a sparse product's cost each); beyond, one sparse product."""
+
+
 class RowTerms(NamedTuple):
     """The non-zeros of one row: sorted column ``indices`` and their ``data``."""
 
@@ -77,6 +82,11 @@ class CosineIndex:
     @property
     def n_base(self) -> int:
         return self._base.vectors.shape[0]
+
+    @property
+    def n_terms(self) -> int:
+        """Number of terms (columns)."""
+        return self._base.vectors.shape[1]
 
     @property
     def n_rows(self) -> int:
@@ -246,43 +256,66 @@ class CosineIndex:
 
     def cross_scores(self, rows: np.ndarray, others: np.ndarray) -> np.ndarray:
         """Cosine of each of ``rows`` with each of ``others``: dense float32 of shape
-        (len(rows), len(others)).
+        (len(rows), len(others)), equal bit for bit to the sparse product of their vectors.
 
-        Built for one request's candidates against its few query rows: the terms of ``others``
-        are renumbered through a per-thread scratch that is never cleared (a slot counts only
-        when it points back at its term), so a call costs time proportional to the rows'
-        non-zeros, not to the vocabulary.
+        Built for one request's candidates against its few query rows. Up to
+        :data:`MATVEC_QUERIES` of ``others``, each is spread into this thread's dense term
+        scratch and the candidates' block multiplies it (scipy's sparse-times-vector kernel:
+        one pass over the candidates' non-zeros, no matrix built per query); more, and the
+        terms of ``others`` are numbered 1, 2, ... through a per-thread scratch (0 elsewhere,
+        and again after the call), so every term of ``rows`` reads its column in one pass and
+        one sparse product takes the shared terms. Either way each cosine adds its products
+        in float32 in term order, as :meth:`scores` does.
         """
+        others = np.asarray(others, dtype=np.int64)
+        if len(others) <= MATVEC_QUERIES:
+            block = self.select(rows)
+            cosines = np.zeros((block.shape[0], len(others)), dtype=np.float32)
+            weights = _dense_weights(self.n_terms)
+            for column, other in enumerate(others.tolist()):
+                terms = self.row_terms(other)
+                weights[terms.indices] = terms.data
+                try:
+                    cosines[:, column] = block @ weights[:self.n_terms]  # non-shared terms add exact zeros
+                finally:
+                    weights[terms.indices] = 0
+            return cosines
         row_lengths, row_terms, row_data = self.gather(rows)
         other_lengths, other_terms, other_data = self.gather(others)
         if not len(row_terms) or not len(other_terms):
             return np.zeros((len(row_lengths), len(other_lengths)), dtype=np.float32)
-        slots = _term_slots(self._base.vectors.shape[1])
-        slots[other_terms] = np.arange(len(other_terms))  # a term repeated: the last write wins
-        found = np.clip(slots[row_terms], 0, len(other_terms) - 1)
-        shared = other_terms[found] == row_terms
-        width = len(other_terms)
-        owner = np.repeat(np.arange(len(row_lengths)), row_lengths)[shared]
-        left_indptr = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(row_lengths)))])
-        left = sp.csr_matrix((row_data[shared], found[shared], left_indptr), shape=(len(row_lengths), width))
-        right_indptr = np.concatenate([[0], np.cumsum(other_lengths)])
-        right = sp.csr_matrix((other_data, slots[other_terms], right_indptr), shape=(len(other_lengths), width))
+        slots = _term_slots(self.n_terms)
+        try:
+            slots[other_terms] = np.arange(1, len(other_terms) + 1, dtype=np.int32)  # repeated: the last write wins
+            columns, other_columns = slots[row_terms], slots[other_terms]
+        finally:
+            slots[other_terms] = 0
+        width = len(other_terms) + 1
+        shared = np.flatnonzero(columns)  # only these terms meet a query: the product skips the rest
+        left_indptr = np.zeros(len(row_lengths) + 1, dtype=np.int32)
+        left_indptr[1:] = np.searchsorted(shared, np.cumsum(row_lengths))
+        left = sp.csr_matrix((row_data[shared], columns[shared], left_indptr), shape=(len(row_lengths), width))
+        right = sp.csr_matrix((other_data, other_columns, _indptr(other_lengths)), shape=(len(other_lengths), width))
         return (left @ right.T).toarray()
+
+
+def _indptr(lengths: np.ndarray) -> np.ndarray:
+    """CSR row pointers (int32) of rows of these lengths."""
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=indptr[1:])
+    return indptr
 
 
 _scratch = threading.local()
 
 
 def _term_slots(n_terms: int) -> np.ndarray:
-    """This thread's term scratch for :meth:`CosineIndex.cross_scores`, of at least ``n_terms``
-    entries (allocated once per thread; its stale values are harmless, see there)."""
+    """This thread's term scratch for :meth:`CosineIndex.cross_scores`: int32, of at least
+    ``n_terms`` entries, allocated once per thread, all 0 between calls."""
     slots = getattr(_scratch, "slots", None)
     if slots is None or len(slots) < n_terms:
-        slots = _scratch.slots = np.zeros(n_terms, dtype=np.int64)
+        slots = _scratch.slots = np.zeros(n_terms, dtype=np.int32)
     return slots
-
-
-_scratch = threading.local()
 
 
 def query_weights_at(query: RowTerms | sp.csr_matrix, terms: np.ndarray, n_terms: int) -> np.ndarray:

@@ -97,7 +97,7 @@ class SectionCounts:
         keys = {} if start == 0 else dict(known.keys)
         codes = catalog.section_codes[start:].tolist()
         new = np.fromiter((keys.setdefault(key, len(keys)) for key in
-                           zip(codes, (catalog.first_tag(row) for row in range(start, len(catalog))))),
+                           zip(codes, catalog.first_tags(start))),
                           dtype=np.int64, count=len(codes))
         subsection_of = new if start == 0 else np.concatenate([known.subsection_of, new])
         sections = catalog.section_codes[:len(catalog)].astype(np.int64) + 1

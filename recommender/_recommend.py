@@ -48,10 +48,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._block_cosines import BlockCosines
 from ._candidates import Pool, candidate_pool
 from ._catalog import Catalog
 from ._distinct import by_score_then_id
-from ._explain import query_weights, shared_terms
+from ._explain import shared_terms_of
 from ._hits import Hit
 from ._index import CosineIndex
 from ._options import BlendWeights
@@ -208,10 +209,11 @@ def recommendation_list(state: ModelState, query: RecommendQuery) -> list[Hit]:
     scale = max(pool.article_top, pool.history_top)
     chosen = _mmr(rows, relevance, pool.article[at], index, query, scale if scale > 0 else 1.0)
     terms = state.vectorizer.display_terms_
-    weights = None if query.article_row is None else query_weights(index.row_vector(query.article_row), len(terms))
     # the shared terms of every hit the article explains best, in one pass over their rows
-    by_article = [i for i in chosen if SIGNALS[int(np.argmax(signals[i]))] == "article"] if weights is not None else []
-    shared_of = dict(zip(by_article, shared_terms(weights, index, rows[by_article], terms, query.explain_terms)))
+    by_article = [] if query.article_row is None else \
+        [i for i in chosen if SIGNALS[int(np.argmax(signals[i]))] == "article"]
+    shared_of = dict(zip(by_article, shared_terms_of(index.row_terms(query.article_row), index, rows[by_article],
+                                                     terms, query.explain_terms))) if by_article else {}
     explained = [_explain(rows[i], signals[i], pool.reads[at[i]], catalog, shared_of.get(i, ()), query)
                  for i in chosen]
     return [Hit(score=float(relevance[i]), explanation=explanation, terms=shared, **card)
@@ -227,9 +229,8 @@ def _mmr(rows: np.ndarray, relevance: np.ndarray, to_article: np.ndarray, index:
     ``story_threshold``, or when both reach it with the current article (its continuations).
     """
     pool = min(len(rows), max(MMR_POOL_PER_SLOT * query.k, MMR_POOL_MIN))  # relevance-sorted: the tail cannot win
-    similarity = index.pair_scores(rows[:pool])
-    overlap = np.minimum(similarity / scale, 1.0)
-    lam = 1.0 - query.diversity
+    similarity = BlockCosines(index, rows[:pool])  # the cosines of each pick with every candidate
+    weighted = (1.0 - query.diversity) * relevance[:pool]
     redundancy = np.zeros(pool)
     same_story = np.zeros(pool, dtype=bool)
     continues_article = to_article[:pool] >= query.story_threshold
@@ -239,13 +240,16 @@ def _mmr(rows: np.ndarray, relevance: np.ndarray, to_article: np.ndarray, index:
         eligible = available
         if len(chosen) < query.distinct_top and (available & ~same_story).any():
             eligible = available & ~same_story
-        gain = np.where(eligible, lam * relevance[:pool] - query.diversity * redundancy, -np.inf)
+        gain = np.where(eligible, weighted - query.diversity * redundancy, -np.inf)
         best = int(np.argmax(gain))  # first maximum: ties keep the (relevance, id) order
         chosen.append(best)
+        if len(chosen) == query.k:
+            break
+        to_best = similarity.of(best)
         available[best] = False
-        available &= similarity[best] < query.duplicate_threshold
-        redundancy = np.maximum(redundancy, overlap[best])
-        same_story |= similarity[best] >= query.story_threshold
+        available &= to_best < query.duplicate_threshold
+        redundancy = np.maximum(redundancy, np.minimum(to_best / scale, 1.0))
+        same_story |= to_best >= query.story_threshold
         if continues_article[best]:
             same_story |= continues_article
     return chosen

@@ -4,10 +4,15 @@ Usage::
 
     python scripts/list_snapshot.py write before.json      # on the old code
     python scripts/list_snapshot.py compare before.json    # on the new code: same ids, same order, scores within 1e-6
+    python scripts/list_snapshot.py write pages.json --pages   # pages and Recommendation lists only
 
 Corpora: the bundled sample (Related, Ranking, Recommendation and pages at the sample's fixed
 ``now``), the synthetic 10k archive (Related batch lists for every article), and Lee (Related
 lists of the 50 documents). Only the public API is used, so the script runs on any version.
+
+``--pages`` snapshots pages and Recommendation lists instead: on the sample (with every blend
+and without neighbour profiles) and on the synthetic 10k archive with its synthetic reactions
+(histories of 0 to 8 stories, exclusions, readers without an article, other list sizes).
 """
 
 from __future__ import annotations
@@ -21,6 +26,11 @@ NOW = datetime(2026, 11, 28, 23, 0, tzinfo=timezone.utc)
 
 def _hits(hits) -> list:
     return [[h.article_id, float(h.score)] for h in hits]
+
+
+def _cards(hits) -> list:
+    """Everything a hit shows besides its id and score."""
+    return [[h.explanation, list(h.terms), h.tier, h.title, h.url, h.section, h.published_at] for h in hits]
 
 
 def _page(page) -> list:
@@ -70,6 +80,50 @@ def snapshot() -> dict:
     return out
 
 
+def _reader_calls(rec, ids: list, now, prefix: str, n: int) -> dict:
+    """Pages and Recommendation lists of ``n`` articles with histories of several lengths."""
+    import random
+
+    rng = random.Random(len(ids))
+    out: dict = {}
+    for position, article_id in enumerate(ids[:n]):
+        history = [rng.choice(ids) for _ in range((0, 1, 3, 8)[position % 4])]
+        key = f"{article_id}|{','.join(history)}"
+        page = rec.page(article_id, history=history, now=now)
+        out[f"{prefix}/page/{key}"] = _page(page)
+        out[f"{prefix}/page_cards/{key}"] = [_cards(hits) for hits in (page.related, page.ranking, page.recommendation)]
+        out[f"{prefix}/recommend/{key}"] = _hits(rec.recommend(article_id, history=history, now=now))
+        if position % 5 == 0:
+            excluded = [rng.choice(ids) for _ in range(3)]
+            out[f"{prefix}/page_sized/{key}"] = _page(rec.page(
+                article_id, history=history, now=now, related_k=5, ranking_k=3, recommendation_k=12,
+                exclude=excluded))
+            out[f"{prefix}/recommend_k20/{key}"] = _hits(rec.recommend(
+                article_id, history=history, now=now, k=20, exclude=excluded))
+            out[f"{prefix}/reader/{key}"] = _hits(rec.recommend(None, history=history or ids[:2], now=now))
+    return out
+
+
+def pages_snapshot() -> dict:
+    from recommender import Recommender, load_articles, load_reactions
+    from recommender.datasets import sample_articles_path, sample_reactions_path
+    from recommender.evaluation.synthetic import generate_articles, generate_reactions
+
+    out: dict = {}
+    articles = load_articles(sample_articles_path())
+    reactions = [r for r in load_reactions(sample_reactions_path()) if r.at is None or r.at <= NOW]
+    for name, options in (("sample", {}), ("sample_similarity", {"blend": "similarity"}),
+                          ("sample_no_profiles", {"neighbours": 0})):
+        rec = Recommender(**options).fit(articles, reactions=reactions)
+        out.update(_reader_calls(rec, rec.article_ids, NOW, name, 60))
+    synthetic = list(generate_articles(10_000, seed=7))
+    reactions = load_reactions(list(generate_reactions(synthetic, seed=7)))
+    now = max(reaction.at for reaction in reactions)
+    rec = Recommender().fit(synthetic, reactions=reactions, now=now)
+    out.update(_reader_calls(rec, rec.article_ids, now, "synthetic", 400))
+    return out
+
+
 def _compare(before, after, where: str, problems: list) -> None:
     if isinstance(before, dict):
         if set(before) != set(after):
@@ -96,10 +150,12 @@ def _compare(before, after, where: str, problems: list) -> None:
 
 
 def main(argv: list[str]) -> int:
+    pages = "--pages" in argv
+    argv = [arg for arg in argv if arg != "--pages"]
     if len(argv) != 2 or argv[0] not in ("write", "compare"):
         print(__doc__, file=sys.stderr)
         return 2
-    current = json.loads(json.dumps(snapshot()))
+    current = json.loads(json.dumps(pages_snapshot() if pages else snapshot()))
     if argv[0] == "write":
         with open(argv[1], "w") as handle:
             json.dump(current, handle)

@@ -52,6 +52,23 @@ def test_near_duplicates_of_avoided_rows_are_blocked(sample_model):
     assert np.array_equal(pool.blocked, expected)
 
 
+@pytest.mark.parametrize("options", [{}, {"neighbours": 1}, {"neighbours": 0}])
+def test_near_duplicates_of_a_page_s_stories_are_blocked_from_pairs_or_cosines(sample_articles, options):
+    # neighbours=1: a wire story's profile holds one of its two copies, so its bound reaches the
+    # threshold and its near-duplicates are computed, not read from the profiles' pairs
+    model = Recommender(**options).fit(sample_articles)
+    state = model._state
+    wire = [state.catalog.row(article_id) for article_id in ("a004", "a018", "a054")]
+    taken = [wire[0], *range(20, 30)]
+    for article in (wire[1], 7):
+        pool = candidate_pool(state, _query(state, article, [3, 19], exclude=taken))
+        avoid = np.array([*taken, 3, 19, article])
+        cosines = (state.index.select(pool.rows) @ state.index.select(avoid).T).toarray()
+        expected = np.isin(pool.rows, avoid) | (cosines.max(axis=1) >= 0.8)
+        assert np.array_equal(pool.blocked, expected)
+        assert pool.blocked[np.isin(pool.rows, wire)].all() or not np.isin(pool.rows, wire).any()
+
+
 def test_a_model_without_profiles_scores_the_same(sample_articles):
     with_profiles = Recommender().fit(sample_articles)
     without = Recommender(neighbours=0).fit(sample_articles)

@@ -85,3 +85,28 @@ def test_corrupt_arrays_are_refused():
     floats = dict(arrays, catalog_id_hashes=arrays["catalog_id_hashes"].astype(np.float64))
     with pytest.raises(ValueError, match="types"):
         Catalog.from_arrays(floats, sections, verify=False)  # checked even when checksums are not
+
+
+def test_published_between_takes_whole_second_times_within_any_float_bounds():
+    times = ["2026-10-01T08:00:00Z", "2026-10-01T08:00:01Z", "2026-10-01T08:00:01Z", "2026-09-30T23:59:59Z",
+             "2026-10-02T00:00:00Z"]
+    catalog = Catalog([record(f"a{i}", published_at=at) for i, at in enumerate(times)])
+    published = catalog.published.astype(np.float64)
+    first = float(published.min())
+    bounds = [-np.inf, np.inf, first, first - 0.5, first + 0.5, first + 1.0, first + 28801.0, first + 28800.5,
+              first + 1e6, -1e30, 1e30]
+    for start in bounds:
+        for end in bounds:
+            expected = sorted(np.flatnonzero((published >= start) & (published <= end)).tolist())
+            assert sorted(catalog.published_between(start, end).tolist()) == expected, (start, end)
+
+
+def test_first_tags_read_every_row_from_a_start_in_the_arrays_and_the_tail():
+    built = Catalog([record("a", tags=["port", "strike"]), record("b"), record("c", tags=["vote"])])
+    arrays, sections = built.to_arrays()
+    catalog = Catalog.from_arrays(arrays, sections, facets=built.facet_names())  # rows in the arrays
+    catalog.extend([record("d", tags=["derby", "final"]), record("e")])  # rows in the tail
+    assert len(catalog._columns[2]) == 3 and len(catalog._tail[0]) == 2
+    assert catalog.first_tags() == ["port", None, "vote", "derby", None]
+    for start in range(6):
+        assert catalog.first_tags(start) == [catalog.first_tag(row) for row in range(start, len(catalog))]

@@ -60,6 +60,22 @@ def test_pair_scores_match_sparse_products():
 
 
 @pytest.mark.parametrize("added", [0, 40])
+def test_cross_scores_equal_the_sparse_product_bit_for_bit(added):
+    vectors = unit_rows(200)
+    index = CosineIndex(vectors) if not added else CosineIndex(vectors[:160]).extended(vectors[160:])
+    rng = np.random.default_rng(added)
+    for rows, others in ((rng.permutation(200)[:SMALL_GATHER_ROWS + 30], np.array([3, 199, 40, 3])),
+                         (np.array([5, 0]), rng.permutation(200)[:25]), (np.array([1]), np.array([2]))):
+        cosines = index.cross_scores(rows, others)
+        assert cosines.dtype == np.float32 and cosines.shape == (len(rows), len(others))
+        assert np.array_equal(cosines, (vectors[rows] @ vectors[others].T).toarray())
+    for row in (5, 6):  # the term scratch is left all zero: a call never reads another's columns
+        assert np.array_equal(index.cross_scores(np.array([row]), np.array([row + 1])),
+                              (vectors[[row]] @ vectors[[row + 1]].T).toarray())
+    assert index.cross_scores(np.array([], dtype=np.int64), np.array([1])).shape == (0, 1)
+
+
+@pytest.mark.parametrize("added", [0, 40])
 def test_gather_and_query_weights_read_the_stored_rows(added):
     vectors = unit_rows(200)
     index = CosineIndex(vectors[:200 - added]) if not added else CosineIndex(vectors[:160]).extended(vectors[160:])
