@@ -1,6 +1,7 @@
 """Whole-archive Related lists: ``recommender precompute`` against sparse_dot_topn.
 
     python benchmarks/bench_precompute.py --articles 10000 --repeats 3
+    python benchmarks/bench_precompute.py --model M --repeats 3      # a saved model: no fit
 
 Fits synthetic articles once, then times, on the same matrix, sparse_dot_topn's
 ``sp_matmul_topn(X, X.T, top_n=11, n_threads=2)`` (exact top 11 per row, nothing else) and
@@ -26,6 +27,7 @@ from recommender.evaluation.synthetic import generate_articles
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--model", help="a model saved with Recommender.save (its current version): skip the fit")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--block-size", type=int, default=256)
@@ -33,10 +35,15 @@ def main() -> None:
                         help="time sparse_dot_topn on this many random rows (each against every article) "
                              "instead of all rows: its rate per row is the same, and at 300k+ the whole run takes hours")
     args = parser.parse_args()
-    n = args.articles
     start = time.perf_counter()
-    rec = Recommender(n_jobs=args.n_jobs).fit(list(generate_articles(n, seed=0)))
-    print(f"fit {n:,} articles with n_jobs={args.n_jobs}: {time.perf_counter() - start:.0f} s", flush=True)
+    if args.model:
+        rec = Recommender.load(args.model)
+        n = len(rec.article_ids)
+    else:
+        n = args.articles
+        rec = Recommender(n_jobs=args.n_jobs).fit(list(generate_articles(n, seed=0)))
+        print(f"fit {n:,} articles with n_jobs={args.n_jobs}: {time.perf_counter() - start:.0f} s", flush=True)
+    print(f"{n:,} articles; Related date prior: {rec.time_scale_days_} days", flush=True)
     peer_rows = np.arange(n)
     if 0 < args.peer_rows < n:
         peer_rows = np.sort(np.random.default_rng(0).choice(n, args.peer_rows, replace=False))
