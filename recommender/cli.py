@@ -121,7 +121,20 @@ def _cmd_build(args: argparse.Namespace) -> int:
     print(f"built {len(articles)} articles, {len(rec.vectorizer_.terms_):,} terms, "
           f"{rec.reaction_report_.applied:,} reactions -> {args.out}"
           + (f" ({len(errors)} records skipped)" if errors else ""))
+    print(_date_prior_line(rec))
     return 0
+
+
+def _date_prior_line(rec: Recommender) -> str:
+    """What the fit decided about the Related score's date prior, in one line."""
+    locality = rec.time_locality_
+    if locality is None:
+        return "Related date prior: off (no neighbour profiles)"
+    measured = (f"{locality.linked:.0%} of close neighbours published within {locality.window_days:g} days, "
+                f"{locality.random:.0%} of random pairs")
+    if rec.time_scale_days_ is None:
+        return f"Related date prior: off ({measured}: the dates do not predict the neighbours)"
+    return f"Related date prior: on, {rec.time_scale_days_:g} days ({measured})"
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:

@@ -25,7 +25,9 @@ def test_demo_prints_three_pages_with_related_lists(capsys):
 def test_build_then_related_json(tmp_path, capsys):
     model = tmp_path / "model"
     assert main(["build", str(sample_articles_path()), "--out", str(model)]) == 0
-    assert "built" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "built" in out
+    assert "Related date prior: on, 2 days (" in out  # the sample's stories run over a few days
     story = next(iter(sample_stories()["stories"].values()))
     assert main(["related", story[0], "--model", str(model), "-k", "4", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
@@ -106,3 +108,13 @@ def test_recommend_from_the_command_line(tmp_path, capsys):
     assert len(hits) == 8 and not {h["article_id"] for h in hits} & set(story[:3])
     assert main(["recommend", "--model", str(model), "--now", "2026-11-28T23:00:00+00:00"]) == 0
     assert "Recommended for you" in capsys.readouterr().out
+
+
+def test_build_says_the_date_prior_is_off_where_dates_say_nothing(tmp_path, capsys):
+    source = tmp_path / "same_day.jsonl"
+    with open(sample_articles_path(), encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines if line.strip()]
+    source.write_text("".join(json.dumps(dict(r, published_at="2026-01-05T12:00:00+00:00")) + "\n" for r in records),
+                      encoding="utf-8")
+    assert main(["build", str(source), "--out", str(tmp_path / "model")]) == 0
+    assert "Related date prior: off (100% of close neighbours" in capsys.readouterr().out
