@@ -13,9 +13,10 @@ four named steps, each vectorised over a block of rows:
    for the full product). Their cosine is at most ``min(bound[a], bound[b])``
    (:attr:`~recommender._profiles.NeighbourProfiles.bound`), which bounds their score; the
    cosine is computed (:meth:`~recommender._index.CosineIndex.pair_cosines`, equal bit for bit to
-   the full product) only where that bound reaches the row's k-th known score. Most overlaps
-   are too small for any bound to reach it and are bounded together by one cut per row
-   (:func:`_overlap_cut`).
+   the full product) only where that bound reaches the row's k-th exact score, best bound
+   first, in rounds that raise the k-th score with what they find (:func:`_best_bounded_first`).
+   Most overlaps are too small for any bound to reach it and are bounded together by one cut
+   per row (:func:`_overlap_cut`).
 3. The scored candidates of each row are ordered (ties by id) and walked down, skipping
    near-duplicates (:func:`~recommender._distinct.walk_known_pairs`).
 4. :func:`_settled`: a list is kept only when its last score beats every bound left, including
