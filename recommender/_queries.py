@@ -42,7 +42,7 @@ from ._related import (
     similarity_matrix,
     story_tiers,
 )
-from ._related.time_prior import TimePrior, decayed, resolved_scale
+from ._related.time_prior import TimePrior, decayed_pairs, resolved_scale
 from ._state import ModelState
 from ._time import epoch_seconds, parse_datetime
 from ._visibility import check_published, hidden_rows, pinned_rows, with_pins
@@ -67,10 +67,7 @@ def _pair_scores(state: ModelState, row: int, columns: np.ndarray, prior: TimePr
         return cosines
     matrix = sp.csr_matrix((cosines, (np.zeros(len(columns), dtype=np.int64), columns)), shape=(1, state.index.n_rows))
     scores = state.profiles.block_scores(np.array([row]), matrix)[:, columns].toarray().ravel()
-    if prior is None:
-        return scores
-    norms, published = state.profiles.norms, state.catalog.published
-    return decayed(scores, cosines, norms[row] * norms[columns], prior.factor(published[row], published[columns]))
+    return decayed_pairs(state, prior, scores, cosines, row, columns)
 
 
 class ListQueries:

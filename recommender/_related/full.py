@@ -20,7 +20,7 @@ import numpy as np
 from .._distinct import best_distinct
 from .._state import ModelState
 from .query import RelatedQuery, masked_scores
-from .time_prior import TimePrior, decayed
+from .time_prior import TimePrior, decayed_pairs
 
 __all__ = ["PRODUCT_ENTRIES", "full_list", "full_lists"]
 
@@ -67,10 +67,8 @@ def full_lists(
         scratch[cosines.indices[cosine_start:cosine_end]] = cosines.data[cosine_start:cosine_end]
         cosine = scratch[columns]
         scratch[cosines.indices[cosine_start:cosine_end]] = 0
-        if prior is not None and state.profiles is not None:  # the time-proximity prior, as related_rows applies it
-            norms, published = state.profiles.norms, catalog.published
-            scores = decayed(scores, cosine, norms[row] * norms[columns],
-                             prior.factor(published[row], published[columns]))
+        if state.profiles is not None:  # the time-proximity prior, as related_rows applies it
+            scores = decayed_pairs(state, prior, scores, cosine, row, columns)
         scores[(cosine >= duplicate_threshold) | (cosine < min_similarity) | (columns == row)
                | catalog.removed[columns]] = -np.inf
         if hidden is not None:

@@ -43,7 +43,7 @@ import scipy.sparse as sp
 from .._distinct import walk_known_pairs
 from .._profiles import NeighbourProfiles
 from .._state import ModelState
-from .time_prior import TimePrior, decayed
+from .time_prior import TimePrior, decayed, decayed_pairs
 
 __all__ = ["pruned_lists"]
 
@@ -124,16 +124,6 @@ def pruned_lists(
                     prior is not None)
 
 
-def _decayed_pairs(state: ModelState, prior: TimePrior | None, scores: np.ndarray, cosines: np.ndarray,
-                   row: np.ndarray, column: np.ndarray) -> np.ndarray:
-    """Exact scores of pairs ``(row, column)`` with the prior applied (unchanged without one),
-    in the float32 arithmetic of the full product's :func:`.time_prior.decayed`."""
-    if prior is None:
-        return scores
-    norms, published = state.profiles.norms, state.catalog.published
-    return decayed(scores, cosines, norms[row] * norms[column], prior.factor(published[row], published[column]))
-
-
 def _core_terms(profiles: NeighbourProfiles, overlap: sp.csr_matrix, core: sp.csr_matrix | None,
                 where: np.ndarray | None) -> np.ndarray | None:
     """The weighted core overlap of each profile-overlap entry (0 for most): the score's second
@@ -175,7 +165,7 @@ def _known_candidates(state: ModelState, rows: np.ndarray, known: _Entries, know
     known_sums[found] = known.data[found] + overlap.data[at[found]]
     known_scores = (known_sums / (norms[known_row] * norms[known_column])).astype(np.float32)
     known_scores[found] += core[at[found]]  # adding 0 leaves a score as it is
-    known_scores = _decayed_pairs(state, prior, known_scores, known.data, known_row, known_column)
+    known_scores = decayed_pairs(state, prior, known_scores, known.data, known_row, known_column)
     unusable = ((known_column == known_row) | (known.data >= duplicate_threshold) | (known.data < min_similarity)
                 | ~(known_scores > 0))
     if state.catalog.any_removed:

@@ -36,7 +36,7 @@ from ..exceptions import InvalidOptionError
 from .full import full_list, full_lists
 from .pruned import pruned_lists
 from .query import RelatedQuery, filtered_out
-from .time_prior import TimePrior, decayed
+from .time_prior import TimePrior, decayed_pairs
 
 __all__ = ["STRATEGIES", "Found", "block_rows", "related_arrays", "related_block", "related_rows", "related_text_rows",
            "resolve_strategy", "similarity_matrix"]
@@ -110,9 +110,8 @@ def related_rows(state: ModelState, row: int, query: RelatedQuery, strategy: str
             return Found(chosen, core)
     cosines = state.index.scores(state.index.row_vector(row))
     scores = profiles.for_row(row, cosines, core) if profiles is not None else cosines
-    if prior is not None and profiles is not None:
-        scores = decayed(scores, cosines, profiles.norms[row] * profiles.norms,
-                         prior.factor(state.catalog.published[row], state.catalog.published))
+    if profiles is not None:
+        scores = decayed_pairs(state, prior, scores, cosines, row, slice(None))
     return Found(full_list(state, scores, cosines, query), core)
 
 
@@ -132,12 +131,8 @@ def similarity_matrix(state: ModelState, rows: np.ndarray, columns: np.ndarray,
     if state.profiles is None:
         return cosines[:, columns].toarray().astype(np.float32)
     scores = state.profiles.block_scores(rows, cosines)[:, columns].toarray().astype(np.float32)
-    if prior is not None:
-        norms, published = state.profiles.norms, state.catalog.published
-        scores = decayed(scores, cosines[:, columns].toarray().astype(np.float32),
-                         norms[rows][:, None] * norms[columns][None, :],
-                         prior.factor(published[rows][:, None], published[columns][None, :]))
-    return scores
+    return decayed_pairs(state, prior, scores, cosines[:, columns].toarray().astype(np.float32), rows[:, None],
+                         columns[None, :])
 
 
 def block_rows(n_rows: int, block_size: int) -> list[np.ndarray]:

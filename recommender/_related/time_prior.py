@@ -36,7 +36,7 @@ import numpy as np
 from .._state import ModelState
 from .._time_locality import Locality
 
-__all__ = ["AUTO_SCALE_DAYS", "TimePrior", "auto_scale", "decayed", "resolved_scale"]
+__all__ = ["AUTO_SCALE_DAYS", "TimePrior", "auto_scale", "decayed", "decayed_pairs", "resolved_scale"]
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -78,6 +78,17 @@ def auto_scale(locality: Locality) -> float | None:
     """The prior's scale for ``time_scale_days="auto"``: :data:`AUTO_SCALE_DAYS` where the
     archive's neighbours are time-local beyond chance, ``None`` (off) elsewhere."""
     return AUTO_SCALE_DAYS if locality.excess >= MIN_EXCESS and locality.z >= MIN_Z else None
+
+
+def decayed_pairs(state: ModelState, prior: TimePrior | None, scores: np.ndarray, cosines: np.ndarray,
+                  rows: np.ndarray | int, columns: np.ndarray) -> np.ndarray:
+    """The Related ``scores`` of pairs ``(rows, columns)`` (indices that broadcast) with the
+    prior applied by :func:`decayed`; unchanged without a prior. Every search path calls this
+    (or :func:`decayed` on the same inputs), so they agree bit for bit."""
+    if prior is None:
+        return scores
+    norms, published = state.profiles.norms, state.catalog.published
+    return decayed(scores, cosines, norms[rows] * norms[columns], prior.factor(published[rows], published[columns]))
 
 
 def resolved_scale(option: float | str | None, state: ModelState) -> float | None:
