@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["LOCALITY_NEIGHBOURS", "Locality", "time_locality"]
+__all__ = ["LOCALITY_NEIGHBOURS", "SECONDS_PER_DAY", "Locality", "time_locality"]
 
 LOCALITY_NEIGHBOURS = 5
 """How many of each article's closest neighbours are linked to it."""

@@ -34,11 +34,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .._state import ModelState
-from .._time_locality import Locality
+from .._time_locality import SECONDS_PER_DAY, Locality
 
 __all__ = ["AUTO_SCALE_DAYS", "TimePrior", "auto_scale", "decayed", "decayed_pairs", "resolved_scale"]
-
-SECONDS_PER_DAY = 86_400.0
 
 AUTO_SCALE_DAYS = 2.0
 """The prior's scale when ``time_scale_days="auto"`` turns it on, and the window in which a fit
