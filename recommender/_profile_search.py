@@ -1,10 +1,11 @@
 """The fit-time neighbour search: every article's ``m`` most similar articles, exact.
 
-The all-pairs step of a fit. Rows are cut into blocks; each block's top ``m + 1`` products
-come from ``sparse_dot_topn`` (a C++ top-n sparse product) when installed, else from a
-blocked ``vectors[block] @ postings`` with a partial sort; both are exact. Blocks can run
-here one by one, on threads, or as tasks of a joblib backend such as a Dask cluster
-(``run_blocks``).
+The all-pairs step of a fit. Rows are cut into blocks; each block's top ``m`` comes from the
+first kernel that imports here (:func:`search_kernel`): a compiled dense-accumulator kernel
+(:mod:`._topm_kernel`, with the optional numba), ``sparse_dot_topn`` (a C++ top-n sparse
+product), or a blocked ``vectors[block] @ postings`` with a partial sort. All three are exact
+and give the same profiles. Blocks can run here one by one, on threads, or as tasks of a
+joblib backend such as a Dask cluster (``run_blocks``).
 
 Pure computation: arrays in, :class:`~recommender._profiles.NeighbourProfiles` out.
 """
@@ -19,7 +20,10 @@ import scipy.sparse as sp
 
 from ._profiles import NeighbourProfiles
 
-__all__ = ["neighbour_profiles", "profile_rows"]
+__all__ = ["KERNELS", "neighbour_profiles", "profile_rows", "search_kernel"]
+
+KERNELS = ("numba", "sparse_dot_topn", "scipy")
+"""The exact search's kernels, fastest first; all give the same profiles."""
 
 
 def neighbour_profiles(
@@ -33,11 +37,11 @@ def neighbour_profiles(
     run_blocks: Callable[[Callable[..., Any], list[tuple]], Iterable[Any]] | None = None,
     core: int = 0,
     core_weight: float = 0.0,
+    kernel: str | None = None,
 ) -> NeighbourProfiles:
     """Every row's ``m`` most similar other rows by cosine: the fit-time profiles.
 
-    Uses ``sparse_dot_topn`` (C++ top-n sparse product) when installed, else a blocked
-    ``vectors[block] @ postings`` with a partial sort; both are exact.
+    Uses the kernel :func:`search_kernel` names; all are exact.
 
     Parameters
     ----------
@@ -56,11 +60,17 @@ def neighbour_profiles(
         ``run_blocks(function, arguments)`` returns ``function(*args)`` for each tuple of
         ``arguments``, in order: a way to spread the blocks over processes or a cluster
         (see :meth:`recommender.Recommender.fit`). ``None`` runs them here, one by one.
+    core, core_weight : int, float
+        Passed to :class:`~recommender._profiles.NeighbourProfiles`.
+    kernel : {"numba", "sparse_dot_topn", "scipy"} or None
+        The kernel of every block (see :data:`KERNELS`); ``None``: :func:`search_kernel`
+        where each block runs.
     """
     n = vectors.shape[0]
     if block_size is None:
         block_size = int(max(16, min(4096, 32_000_000 // max(n, 1))))
-    arguments = [(vectors, postings, start, min(n, start + block_size), m, n_threads) for start in range(0, n, block_size)]
+    arguments = [(vectors, postings, start, min(n, start + block_size), m, n_threads, kernel)
+                 for start in range(0, n, block_size)]
     results = (run_blocks or _one_by_one)(profile_rows, arguments)
     indptr, indices, data = [np.zeros(1, np.int64)], [], []
     for counts, columns, cosines in results:
@@ -80,8 +90,20 @@ def _one_by_one(function: Callable[..., Any], arguments: list[tuple]) -> Iterabl
     return (function(*args) for args in arguments)
 
 
+def search_kernel() -> str:
+    """The fastest kernel that imports here: ``"numba"`` (the compiled :mod:`._topm_kernel`),
+    else ``"sparse_dot_topn"``, else ``"scipy"``."""
+    for name in KERNELS[:-1]:
+        try:
+            __import__(name)
+        except ImportError:
+            continue
+        return name
+    return "scipy"
+
+
 def profile_rows(vectors: sp.csr_matrix, postings: sp.csr_matrix, start: int, stop: int, m: int,
-                 n_threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 n_threads: int = 1, kernel: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Profiles of rows ``start`` to ``stop - 1`` (see :func:`neighbour_profiles`).
 
     Returns
@@ -93,12 +115,15 @@ def profile_rows(vectors: sp.csr_matrix, postings: sp.csr_matrix, start: int, st
     cosines : ndarray of float32
         Their cosines.
     """
-    try:
-        from sparse_dot_topn import sp_matmul_topn
-    except ImportError:  # pragma: no cover - exercised where sparse_dot_topn is missing
-        sp_matmul_topn = None
+    kernel = kernel or search_kernel()
     own = np.arange(start, stop)
-    if sp_matmul_topn is not None:
+    if kernel == "numba":
+        from ._topm_kernel import top_m_rows
+
+        rows_of, cols, vals = top_m_rows(vectors, postings, start, stop, m, n_threads)
+    elif kernel == "sparse_dot_topn":
+        from sparse_dot_topn import sp_matmul_topn
+
         block = sp.csr_matrix(sp_matmul_topn(vectors[start:stop], postings, top_n=m + 1, n_threads=n_threads))
         entry_row = np.repeat(np.arange(stop - start), np.diff(block.indptr))
         keep = (block.indices != own[entry_row]) & (block.data > 0)

@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from recommender import Recommender
-from recommender._profile_search import neighbour_profiles
+from recommender._profile_search import KERNELS, neighbour_profiles, search_kernel
 from recommender.evaluation.synthetic import generate_articles
 from recommender._vectorize import TextVectorizer
 
@@ -36,20 +36,51 @@ def _profile(profiles, row: int) -> list[int]:
     return sorted(profiles.row(row)[0].tolist())
 
 
-@pytest.mark.parametrize("kernel", ["sparse_dot_topn", "scipy"])
-def test_fit_profiles_are_the_exact_top_m(matrix, kernel, monkeypatch):
-    if kernel == "scipy":
-        monkeypatch.setitem(sys.modules, "sparse_dot_topn", None)  # import fails: the fallback runs
-    else:
-        pytest.importorskip("sparse_dot_topn")
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_fit_profiles_are_the_exact_top_m(matrix, kernel):
+    if kernel != "scipy":
+        pytest.importorskip(kernel)
     cosines = _dense_cosines(matrix)
-    profiles = neighbour_profiles(matrix, sp.csr_matrix(matrix.T), 20, block_size=128)
+    profiles = neighbour_profiles(matrix, sp.csr_matrix(matrix.T), 20, block_size=128, kernel=kernel)
     for row in range(matrix.shape[0]):
         assert _profile(profiles, row) == _best(cosines[row], 20), row
         indices, data = profiles.row(row)
         assert np.allclose(data, cosines[row, indices], atol=1e-6)
     full = [row for row in range(matrix.shape[0]) if (cosines[row] > 0).sum() >= 20]
     assert np.allclose(profiles.kth[full], [np.sort(cosines[row])[-20] for row in full], atol=1e-6)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_compiled_kernel_gives_the_profiles_of_sparse_dot_topn_bit_for_bit(matrix, threads):
+    pytest.importorskip("numba")
+    pytest.importorskip("sparse_dot_topn")
+    postings = sp.csr_matrix(matrix.T)
+    compiled = neighbour_profiles(matrix, postings, 20, block_size=100, n_threads=threads, kernel="numba")
+    sparse = neighbour_profiles(matrix, postings, 20, block_size=100, n_threads=threads, kernel="sparse_dot_topn")
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(compiled.rows, name), getattr(sparse.rows, name))
+
+
+def test_the_fastest_kernel_that_imports_is_chosen(monkeypatch):
+    import importlib.util
+
+    importable = [kernel for kernel in KERNELS[:-1] if importlib.util.find_spec(kernel)] + ["scipy"]
+    assert search_kernel() == importable[0]
+    for kernel in KERNELS[:-1]:
+        monkeypatch.setitem(sys.modules, kernel, None)  # its import now fails
+    assert search_kernel() == "scipy"
+
+
+def test_compiled_kernel_breaks_ties_by_lower_column_and_skips_the_row_itself():
+    pytest.importorskip("numba")
+    from recommender._topm_kernel import top_m_rows
+
+    # row 0 has the same cosine with rows 1..5; rows 6 and 7 share nothing with it
+    vectors = sp.csr_matrix(np.array([[1, 0, 0]] * 6 + [[0, 1, 0], [0, 0, 1]], dtype=np.float32))
+    rows_of, columns, cosines = top_m_rows(vectors, sp.csr_matrix(vectors.T), 0, 2, 3, n_threads=2)
+    assert sorted(columns[rows_of == 0].tolist()) == [1, 2, 3]
+    assert sorted(columns[rows_of == 1].tolist()) == [0, 2, 3]
+    assert np.all(cosines == 1)
 
 
 def _anchored_dense(cosines_with_self: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
