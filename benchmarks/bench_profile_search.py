@@ -2,15 +2,20 @@
 
     python benchmarks/generate_corpus.py 20000 artifacts/c20k.jsonl --seed 0
     python benchmarks/bench_profile_search.py artifacts/c20k.jsonl --sample 1000
+    python benchmarks/bench_profile_search.py artifacts/c100k.jsonl --kernels-only
+    python benchmarks/bench_profile_search.py artifacts/c300k.jsonl --kernel-rows 2000 --threads 1,2
 
 The fit's all-pairs step finds every article's 50 most similar articles exactly
-(``sp_matmul_topn`` over all terms, ``recommender/_profile_search.py``). Its cost is the sum
+(``recommender/_profile_search.py``). First the exact search runs over the whole archive with
+each kernel that imports (the compiled dense-accumulator kernel with numba,
+``sparse_dot_topn``), on 2 threads: time, and whether the profiles are equal. Its cost is the sum
 over terms of df², dominated by the frequent terms. The profiles feed the Related score, so a
 search that misses profile neighbours changes Related lists. This script runs the exact search
-and each alternative over the whole archive in the same process, then compares, on a sample of
+(``sparse_dot_topn``) and each alternative over the whole archive in the same process, then compares, on a sample of
 rows: the recall of the exact profiles (top 10 and top 50), the recall@10 of the default
 Related lists built from the alternative's profiles against those built from the exact ones,
-and the same-story recall@10 of both (the generator's ``story`` key).
+and the same-story recall@10 of both (the generator's ``story`` key, or ``--story-key``: e.g.
+``event`` for the incident reports of ``benchmarks/news_data.py --gva``).
 
 Alternatives (every profile cosine they keep is exact; they differ in which pairs they try):
 
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib.util
 import json
 import resource
 import time
@@ -43,7 +49,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender import Recommender, load_articles
-from recommender._profile_search import neighbour_profiles
+from recommender._profile_search import KERNELS, neighbour_profiles, profile_rows
 from recommender._profiles import NeighbourProfiles
 from recommender._related.time_prior import AUTO_SCALE_DAYS
 from recommender._time_locality import LOCALITY_NEIGHBOURS, time_locality
@@ -187,6 +193,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("articles")
     parser.add_argument("--sample", type=int, default=1000, help="rows whose profiles and Related lists are compared")
+    parser.add_argument("--threads", default="2", help="thread counts of the exact search, e.g. 1,2 (the last "
+                        "one's sparse_dot_topn run is the reference of the alternatives)")
+    parser.add_argument("--kernel-rows", type=int, default=0,
+                        help="time the kernels on this many rows (each against the whole archive), not every row")
+    parser.add_argument("--kernels-only", action="store_true", help="time the exact kernels, skip the alternatives")
+    parser.add_argument("--story-key", default="story", help="record key naming each article's story")
     parser.add_argument("--configs", default="0.10:100,0.10:200,0.15:100,0.15:150,0.20:100",
                         help="rare-term candidate searches, as share:candidates pairs")
     args = parser.parse_args()
@@ -201,16 +213,43 @@ def main() -> None:
     ids = [model.article_ids[a] for a in sample]
     stories: dict[str, list[str]] = {}
     for article in map(json.loads, open(args.articles, encoding="utf-8")):
-        if article.get("story"):
-            stories.setdefault(article["story"], []).append(article["id"])
+        if article.get(args.story_key):
+            stories.setdefault(article[args.story_key], []).append(article["id"])
     mates = {a: set(group) - {a} for group in stories.values() if len(group) > 1 for a in group}
 
-    start = time.perf_counter()
-    exact = neighbour_profiles(vectors, postings, M, n_threads=2).rows
-    exact_seconds = time.perf_counter() - start
+    what = f"{args.kernel_rows:,} rows from the middle, each against" if args.kernel_rows else "whole archive,"
+    print(f"{n:,} articles: the exact search, {what} all {n:,}\n")
+    print("| kernel | threads | seconds | articles/s | time vs sparse_dot_topn | profiles equal |")
+    print("| --- | ---: | ---: | ---: | ---: | :---: |")
+    timed = {}
+    for threads in sorted(int(t) for t in args.threads.split(",")):
+        for kernel in [k for k in KERNELS[:-1] if importlib.util.find_spec(k)][::-1]:
+            neighbour_profiles(vectors[:64], sp.csr_matrix(vectors[:64].T), M, kernel=kernel)  # compile, import
+            start = time.perf_counter()
+            if args.kernel_rows:  # a slice of rows, each against the whole archive: the per-row rate
+                first = n // 2
+                found = profile_rows(vectors, postings, first, min(n, first + args.kernel_rows), M, threads, kernel)
+                timed[kernel] = (found, time.perf_counter() - start)
+            else:
+                timed[kernel] = (neighbour_profiles(vectors, postings, M, n_threads=threads, kernel=kernel).rows,
+                                 time.perf_counter() - start)
+            rows, seconds = timed[kernel]
+            reference, reference_seconds = timed["sparse_dot_topn"]
+            if args.kernel_rows:
+                equal = all(np.array_equal(a, b) for a, b in zip(rows, reference))
+                done = len(rows[0])
+            else:
+                equal = all(np.array_equal(getattr(rows, a), getattr(reference, a)) for a in ("indptr", "indices", "data"))
+                done = n
+            print(f"| {kernel} | {threads} | {seconds:.1f} | {done / seconds:,.0f} | {seconds / reference_seconds:.2f}× | "
+                  f"{'yes' if equal else 'NO'} |", flush=True)
+    print(f"\npeak RSS {_peak_gb():.2f} GB\n")
+    if args.kernels_only or args.kernel_rows:
+        return
+    exact, exact_seconds = timed["sparse_dot_topn"]
     exact_model = with_profiles(model, exact)
     exact_lists, _ = exact_model.related_batch(ids)
-    print(f"{n:,} articles, {len(sample)} sampled rows; exact search {exact_seconds:.1f} s on 2 threads, "
+    print(f"{len(sample)} sampled rows; times below against sparse_dot_topn's {exact_seconds:.1f} s, "
           f"peak RSS so far {_peak_gb():.2f} GB; same-story recall@10 of the exact Related lists "
           f"{story_recall(ids, exact_lists, mates):.4f}\n")
 
