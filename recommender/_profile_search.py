@@ -3,8 +3,10 @@
 The all-pairs step of a fit. Rows are cut into blocks; each block's top ``m`` comes from the
 first kernel that imports here (:func:`search_kernel`): a compiled dense-accumulator kernel
 (:mod:`._topm_kernel`, with the optional numba), ``sparse_dot_topn`` (a C++ top-n sparse
-product), or a blocked ``vectors[block] @ postings`` with a partial sort. All three are exact
-and give the same profiles. Blocks can run here one by one, on threads, or as tasks of a
+product), or a blocked ``vectors[block] @ postings`` with a partial sort. All three are exact:
+the same cosines, bit for bit, and the same neighbours, except that where two rows tie exactly
+for the last place the compiled kernel and the scipy product keep the lower row (the rule of
+the profiles) and ``sparse_dot_topn`` keeps either (2 rows of 100k synthetic articles). Blocks can run here one by one, on threads, or as tasks of a
 joblib backend such as a Dask cluster (``run_blocks``).
 
 Pure computation: arrays in, :class:`~recommender._profiles.NeighbourProfiles` out.
@@ -23,7 +25,7 @@ from ._profiles import NeighbourProfiles
 __all__ = ["KERNELS", "neighbour_profiles", "profile_rows", "search_kernel"]
 
 KERNELS = ("numba", "sparse_dot_topn", "scipy")
-"""The exact search's kernels, fastest first; all give the same profiles."""
+"""The exact search's kernels, fastest first (see the module docstring for how they agree)."""
 
 
 def neighbour_profiles(

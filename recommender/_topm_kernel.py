@@ -8,8 +8,9 @@ product; a scan of the accumulator then keeps the ``m`` highest positive cosines
 (ties by lower column, the article itself left out) and clears it. Rows of news text share a
 term with nearly every other row, so a dense accumulator does less work per product than a
 sparse one, which tracks the columns it touched: measured ~4x faster per thread than
-``sparse_dot_topn`` (``benchmarks/bench_profile_search.py``). The result is the same exact
-top ``m``.
+``sparse_dot_topn`` on one thread (``benchmarks/bench_profile_search.py``). The cosines are
+those of a sparse product bit for bit (same order of additions); at an exact tie for the
+``m``-th place the lower column is kept.
 
 Rows are split into ``n_threads`` contiguous ranges run on Python threads (the compiled
 function releases the GIL). Without numba, :data:`AVAILABLE` is ``False`` and the search uses

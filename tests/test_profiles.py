@@ -52,6 +52,7 @@ def test_fit_profiles_are_the_exact_top_m(matrix, kernel):
 
 @pytest.mark.parametrize("threads", [1, 3])
 def test_compiled_kernel_gives_the_profiles_of_sparse_dot_topn_bit_for_bit(matrix, threads):
+    # (no exact ties for a last place in this archive: there sparse_dot_topn keeps either row)
     pytest.importorskip("numba")
     pytest.importorskip("sparse_dot_topn")
     postings = sp.csr_matrix(matrix.T)
