@@ -22,10 +22,14 @@ import scipy.sparse as sp
 
 from ._profiles import NeighbourProfiles
 
-__all__ = ["KERNELS", "neighbour_profiles", "profile_rows", "search_kernel"]
+__all__ = ["COMPILED_MIN_ROWS", "KERNELS", "neighbour_profiles", "profile_rows", "search_kernel"]
 
 KERNELS = ("numba", "sparse_dot_topn", "scipy")
 """The exact search's kernels, fastest first (see the module docstring for how they agree)."""
+
+COMPILED_MIN_ROWS = 20_000
+"""Smallest archive searched with the compiled kernel by default: compiling it takes a few
+seconds in each process, about what it saves on 20k articles."""
 
 
 def neighbour_profiles(
@@ -65,8 +69,8 @@ def neighbour_profiles(
     core, core_weight : int, float
         Passed to :class:`~recommender._profiles.NeighbourProfiles`.
     kernel : {"numba", "sparse_dot_topn", "scipy"} or None
-        The kernel of every block (see :data:`KERNELS`); ``None``: :func:`search_kernel`
-        where each block runs.
+        The kernel of every block (see :data:`KERNELS`); ``None``: :func:`search_kernel` of
+        the archive's size, where each block runs.
     """
     n = vectors.shape[0]
     if block_size is None:
@@ -92,10 +96,13 @@ def _one_by_one(function: Callable[..., Any], arguments: list[tuple]) -> Iterabl
     return (function(*args) for args in arguments)
 
 
-def search_kernel() -> str:
-    """The fastest kernel that imports here: ``"numba"`` (the compiled :mod:`._topm_kernel`),
-    else ``"sparse_dot_topn"``, else ``"scipy"``."""
+def search_kernel(n_rows: int | None = None) -> str:
+    """The fastest kernel that imports here: ``"numba"`` (the compiled :mod:`._topm_kernel`;
+    for archives of ``n_rows`` from :data:`COMPILED_MIN_ROWS`), else ``"sparse_dot_topn"``, else
+    ``"scipy"``."""
     for name in KERNELS[:-1]:
+        if name == "numba" and n_rows is not None and n_rows < COMPILED_MIN_ROWS:
+            continue
         try:
             __import__(name)
         except ImportError:
@@ -117,7 +124,7 @@ def profile_rows(vectors: sp.csr_matrix, postings: sp.csr_matrix, start: int, st
     cosines : ndarray of float32
         Their cosines.
     """
-    kernel = kernel or search_kernel()
+    kernel = kernel or search_kernel(vectors.shape[0])
     own = np.arange(start, stop)
     if kernel == "numba":
         from ._topm_kernel import top_m_rows

@@ -7,7 +7,7 @@ terms with their postings (``acc[j] += w_row,t * w_j,t``), in the same order as 
 product; a scan of the accumulator then keeps the ``m`` highest positive cosines in a min-heap
 (ties by lower column, the article itself left out) and clears it. Rows of news text share a
 term with nearly every other row, so a dense accumulator does less work per product than a
-sparse one, which tracks the columns it touched: measured ~4x faster per thread than
+sparse one, which tracks the columns it touched: measured to use ~3x less CPU than
 ``sparse_dot_topn`` on one thread (``benchmarks/bench_profile_search.py``). The cosines are
 those of a sparse product bit for bit (same order of additions); at an exact tie for the
 ``m``-th place the lower column is kept.

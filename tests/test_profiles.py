@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from recommender import Recommender
-from recommender._profile_search import KERNELS, neighbour_profiles, search_kernel
+from recommender._profile_search import COMPILED_MIN_ROWS, KERNELS, neighbour_profiles, search_kernel
 from recommender.evaluation.synthetic import generate_articles
 from recommender._vectorize import TextVectorizer
 
@@ -66,7 +66,8 @@ def test_the_fastest_kernel_that_imports_is_chosen(monkeypatch):
     import importlib.util
 
     importable = [kernel for kernel in KERNELS[:-1] if importlib.util.find_spec(kernel)] + ["scipy"]
-    assert search_kernel() == importable[0]
+    assert search_kernel() == search_kernel(COMPILED_MIN_ROWS) == importable[0]
+    assert search_kernel(COMPILED_MIN_ROWS - 1) == [k for k in importable if k != "numba"][0]  # not worth compiling
     for kernel in KERNELS[:-1]:
         monkeypatch.setitem(sys.modules, kernel, None)  # its import now fails
     assert search_kernel() == "scipy"
