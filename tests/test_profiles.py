@@ -220,11 +220,13 @@ def test_near_duplicate_pairs_from_profiles_match_pair_scores(sample_articles):
         assert with_profiles == drop_near_duplicates(ordered, state.index, model.duplicate_threshold, 10)
 
 
-def test_profile_blocks_run_anywhere_give_the_same_profiles(matrix):
+@pytest.mark.parametrize("kernel", ["sparse_dot_topn", "numba"])
+def test_profile_blocks_run_anywhere_give_the_same_profiles(matrix, kernel):
     import joblib
 
+    pytest.importorskip(kernel)
     postings = sp.csr_matrix(matrix.T)
-    here = neighbour_profiles(matrix, postings, 12, block_size=64)
+    here = neighbour_profiles(matrix, postings, 12, block_size=64, kernel=kernel)
     seen = []
 
     def run_blocks(function, arguments):
@@ -232,8 +234,28 @@ def test_profile_blocks_run_anywhere_give_the_same_profiles(matrix):
         return joblib.Parallel(n_jobs=2, backend="threading", return_as="generator")(
             joblib.delayed(function)(*args) for args in arguments)
 
-    spread = neighbour_profiles(matrix, postings, 12, block_size=64, run_blocks=run_blocks)
+    spread = neighbour_profiles(matrix, postings, 12, block_size=64, run_blocks=run_blocks, kernel=kernel)
     assert seen == [10]
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(spread.rows, name), getattr(here.rows, name))
+
+
+def test_compiled_kernel_on_a_dask_cluster_equals_a_local_search(matrix):
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("numba")
+    import joblib
+
+    postings = sp.csr_matrix(matrix.T)
+    here = neighbour_profiles(matrix, postings, 12, block_size=200, kernel="numba")
+
+    def on_workers(function, arguments):
+        return joblib.Parallel(n_jobs=2, return_as="generator")(joblib.delayed(function)(*args) for args in arguments)
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client, joblib.parallel_config(backend="dask"):
+        spread = neighbour_profiles(matrix, postings, 12, block_size=200, run_blocks=on_workers, kernel="numba")
+        workers = client.run(lambda: "numba" in __import__("sys").modules)
+    assert len(workers) == 2 and any(workers.values())  # the kernel was compiled on the workers
     for name in ("indptr", "indices", "data"):
         np.testing.assert_array_equal(getattr(spread.rows, name), getattr(here.rows, name))
 
