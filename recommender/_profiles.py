@@ -39,6 +39,7 @@ Pure computation: arrays in, arrays out.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import cached_property
 
@@ -72,6 +73,31 @@ def _norm(cosines: np.ndarray) -> np.float32:
 def _one_row(indices: np.ndarray, data: np.ndarray, n: int) -> sp.csr_matrix:
     """A one-row CSR matrix over ``(indices, data)``, sharing the arrays."""
     return sp.csr_matrix((data, indices, np.array([0, len(indices)], dtype=indices.dtype)), shape=(1, n), copy=False)
+
+
+_scratch = threading.local()
+
+
+def _core_sums(concepts: np.ndarray, weights: np.ndarray, core_postings: sp.csr_matrix,
+               n: int) -> tuple[np.ndarray, np.ndarray]:
+    """One core's products with :meth:`NeighbourProfiles.core_postings`: the rows it meets
+    (sorted) and their sums, added concept by concept in float32 as the sparse product adds
+    them, into this thread's dense scratch (all 0 between calls)."""
+    sums = getattr(_scratch, "sums", None)
+    if sums is None or len(sums) < n:
+        sums = _scratch.sums = np.zeros(n, dtype=np.float32)
+    met = []
+    try:
+        for concept, weight in zip(concepts.tolist(), weights.tolist()):
+            start, end = core_postings.indptr[concept], core_postings.indptr[concept + 1]
+            rows = core_postings.indices[start:end]  # each row once: a plain indexed add is exact
+            sums[rows] += np.float32(weight) * core_postings.data[start:end]
+            met.append(rows)
+        columns = np.unique(np.concatenate(met)) if met else np.zeros(0, dtype=core_postings.indices.dtype)
+        return columns, sums[columns]
+    finally:
+        for rows in met:
+            sums[rows] = 0
 
 
 def _core_of(cosines: np.ndarray, core: int) -> tuple[np.float32, np.float32]:
@@ -341,13 +367,14 @@ class NeighbourProfiles:
             return sp.csr_matrix((k, n), dtype=np.float32)
         core_kth, core_norms = self.core_stats()
         data = np.asarray(data, np.float32)
-        if k == 1:  # one query: no matrix but the result (building one costs more than the product)
-            owner, keep = None, data >= np.float32(query_kth[0])
-            core_indptr = np.array([0, keep.sum()])
-        else:
-            owner = np.repeat(np.arange(k), np.diff(indptr))
-            keep = data >= np.asarray(query_kth, np.float32)[owner]
-            core_indptr = np.searchsorted(owner[keep], np.arange(k + 1))
+        if k == 1:  # one query, a handful of core neighbours: no kernel clearing arrays as wide as the archive
+            keep = data >= np.float32(query_kth[0])
+            columns, values = _core_sums(np.asarray(indices)[keep], data[keep], self.core_postings(), n)
+            values = (values / (np.float32(query_norms[0]) * core_norms[columns])).astype(np.float32)
+            return sp.csr_matrix((values, columns, np.array([0, len(columns)])), shape=(1, n), copy=False)
+        owner = np.repeat(np.arange(k), np.diff(indptr))
+        keep = data >= np.asarray(query_kth, np.float32)[owner]
+        core_indptr = np.searchsorted(owner[keep], np.arange(k + 1))
         found = rows_times(core_indptr, np.asarray(indices)[keep], data[keep], self.core_postings())
         if found is None:
             cores = sp.csr_matrix((data[keep], np.asarray(indices)[keep], core_indptr), shape=(k, n))
@@ -356,7 +383,7 @@ class NeighbourProfiles:
         product_indptr, columns, values = found
         lengths = np.diff(product_indptr)
         pair_owner = np.repeat(np.arange(k), lengths)
-        order = np.lexsort((columns, pair_owner)) if k > 1 else np.argsort(columns)  # sorted within each row
+        order = np.lexsort((columns, pair_owner))  # sorted within each row
         columns, values = columns[order], values[order]
         values = (values / (np.asarray(query_norms, np.float32)[pair_owner] * core_norms[columns])).astype(np.float32)
         return sp.csr_matrix((values, columns, product_indptr), shape=(k, n), copy=False)

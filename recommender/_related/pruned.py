@@ -353,6 +353,8 @@ def _slots(size: int) -> np.ndarray:
 
 def _local_keys(indptr: np.ndarray, indices: np.ndarray, n_columns: int) -> np.ndarray:
     """``row * n_columns + column`` of a run of CSR rows, rows counted from the first."""
+    if len(indptr) == 2:  # one row: its columns
+        return indices
     return np.repeat(np.arange(len(indptr) - 1, dtype=np.int64) * n_columns, np.diff(indptr)) + indices
 
 
