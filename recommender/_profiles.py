@@ -371,7 +371,7 @@ class NeighbourProfiles:
             keep = data >= np.float32(query_kth[0])
             columns, values = _core_sums(np.asarray(indices)[keep], data[keep], self.core_postings(), n)
             values = (values / (np.float32(query_norms[0]) * core_norms[columns])).astype(np.float32)
-            return sp.csr_matrix((values, columns, np.array([0, len(columns)])), shape=(1, n), copy=False)
+            return _one_row(columns, values, n)
         owner = np.repeat(np.arange(k), np.diff(indptr))
         keep = data >= np.asarray(query_kth, np.float32)[owner]
         core_indptr = np.searchsorted(owner[keep], np.arange(k + 1))
