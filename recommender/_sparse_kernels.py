@@ -1,12 +1,14 @@
 """scipy's compiled sparse kernels, called directly where the public wrapper costs more than the work.
 
-A query's profile overlap, its core overlap and a few pair cosines are each one small call to
-a kernel scipy already has; the public ``A @ B`` around it counts the output in a first pass
-and builds and checks matrices, which at one query costs as much as the product. The
-kernels are scipy's own, so results are equal bit for bit to the public product.
+The profile overlap of a query (or of a block of queries), the core overlap of a block and
+the sums of a few pair cosines are each one call to a kernel scipy already has; the public
+``A @ B`` around it counts the output in a first pass and builds and checks matrices, which
+at one query costs as much as the product. The kernels are scipy's own, so results are equal
+bit for bit to the public product's.
 
-Both functions fall back to the public API (same kernels, same bits) where the private
-module or the arrays' types do not fit.
+:func:`rows_times` returns ``None`` where the private module or the arrays' types do not fit
+(its callers then take the public product); :func:`running_sums` falls back to the public
+product itself.
 
 Pure computation.
 """
