@@ -6,7 +6,8 @@
 ``M`` is a model saved with ``Recommender.save`` (for example a 100k synthetic archive:
 ``Recommender(n_jobs=2).fit(generate_articles(100_000, seed=0)).save(M)``). On the model's
 own TF-IDF matrix ``X`` the script times, per query article, the library's ``related(id, k=10)``
-(default filters, near-duplicate removal, story tier, explanations, rendered fields) and the
+(default filters, near-duplicate removal, story tier, explanations, rendered fields), the same
+call with the date prior off when the model's prior is on, and the
 peers' "10 most similar rows" of ``bench_related.py``: sparse_dot_topn ``sp_matmul_topn(X[q],
 X.T (CSR), top_n=11)``, gensim ``SparseMatrixSimilarity`` and scikit-learn
 ``NearestNeighbors(metric="cosine", algorithm="brute")``. It prints each method's median
@@ -31,12 +32,16 @@ from recommender import Recommender
 K = 10
 
 
-def methods(rec: Recommender) -> dict:
+def methods(rec: Recommender, model_path: str) -> dict:
     """name -> query(row); peers that are not installed are left out."""
     ids = rec.article_ids
     X = rec.index_.vectors
     XT = X.T.tocsr()
     found = {"ours: Recommender.related": lambda q: rec.related(ids[q], k=K)}
+    if rec.time_scale_days_ is not None:  # the same model with its date prior off, its pages shared
+        text_only = Recommender.load(model_path, mmap=True).set_params(time_scale_days=None)
+        found["ours: Recommender.related, date prior off (time_scale_days=None)"] = \
+            lambda q: text_only.related(ids[q], k=K)
     try:
         from sparse_dot_topn import sp_matmul_topn
         found["sparse_dot_topn: sp_matmul_topn"] = lambda q: sp_matmul_topn(X[q], XT, top_n=K + 1, sort=True)
@@ -83,7 +88,7 @@ def main() -> None:
     if args.callgrind:
         count_instructions(rec, sample)
         return
-    queries = methods(rec)
+    queries = methods(rec, args.model)
     fast = ("ours", "sparse_dot_topn")
     for query in queries.values():  # warm-up: caches, lazy imports
         for q in sample[:3]:

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._segments import should_fold
+from ._sparse_kernels import running_sums
 
 __all__ = ["CosineIndex", "RowTerms", "query_weights_at", "top_rows"]
 
@@ -214,11 +215,12 @@ class CosineIndex:
         ends = np.cumsum(lengths)
         products = np.zeros(len(indices), dtype=np.float32)
         weights = _dense_weights(self._base.vectors.shape[1])  # one left row at a time, dense; left all 0
-        firsts = np.flatnonzero(np.r_[True, left[order][1:] != left[order][:-1]])
+        lefts = left[order]
+        firsts = np.flatnonzero(lefts[1:] != lefts[:-1]) + 1
         clean = False
         try:
-            for first, last in zip(firsts.tolist(), np.r_[firsts[1:], n_pairs].tolist()):
-                terms = self.row_terms(int(left[order[first]]))
+            for first, last in zip([0, *firsts.tolist()], [*firsts.tolist(), n_pairs]):
+                terms = self.row_terms(int(lefts[first]))
                 start, end = int(ends[first] - lengths[first]), int(ends[last - 1])
                 weights[terms.indices] = terms.data
                 products[start:end] = weights[indices[start:end]] * data[start:end]
@@ -227,15 +229,8 @@ class CosineIndex:
         finally:
             if not clean:  # interrupted with a row written: the next call needs zeros
                 weights.fill(0)
-        shared = np.flatnonzero(products)
-        pair = np.repeat(np.arange(n_pairs), lengths)[shared]
-        counts = np.bincount(pair, minlength=n_pairs)
-        width = int(counts.max(initial=0))
         totals = np.zeros(n_pairs, dtype=np.float32)
-        if width:
-            padded = np.zeros((n_pairs, width), dtype=np.float32)  # one pair per line, products in term order
-            padded[pair, np.arange(len(pair)) - np.repeat(np.cumsum(counts) - counts, counts)] = products[shared]
-            totals[order] = np.add.accumulate(padded, axis=1)[:, -1]  # a running sum: strictly left to right
+        totals[order] = running_sums(products, ends)  # terms the left row lacks add exact zeros
         return totals
 
     def pair_scores(self, rows: np.ndarray) -> np.ndarray:

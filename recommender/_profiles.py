@@ -39,6 +39,7 @@ Pure computation: arrays in, arrays out.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import cached_property
 
@@ -46,6 +47,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._segments import should_fold
+from ._sparse_kernels import rows_times
 
 __all__ = ["NeighbourProfiles"]
 
@@ -71,6 +73,31 @@ def _norm(cosines: np.ndarray) -> np.float32:
 def _one_row(indices: np.ndarray, data: np.ndarray, n: int) -> sp.csr_matrix:
     """A one-row CSR matrix over ``(indices, data)``, sharing the arrays."""
     return sp.csr_matrix((data, indices, np.array([0, len(indices)], dtype=indices.dtype)), shape=(1, n), copy=False)
+
+
+_scratch = threading.local()
+
+
+def _core_sums(concepts: np.ndarray, weights: np.ndarray, core_postings: sp.csr_matrix,
+               n: int) -> tuple[np.ndarray, np.ndarray]:
+    """One core's products with :meth:`NeighbourProfiles.core_postings`: the rows it meets
+    (sorted) and their sums, added concept by concept in float32 as the sparse product adds
+    them, into this thread's dense scratch (all 0 between calls)."""
+    sums = getattr(_scratch, "sums", None)
+    if sums is None or len(sums) < n:
+        sums = _scratch.sums = np.zeros(n, dtype=np.float32)
+    met = []
+    try:
+        for concept, weight in zip(concepts.tolist(), weights.tolist()):
+            start, end = core_postings.indptr[concept], core_postings.indptr[concept + 1]
+            rows = core_postings.indices[start:end]  # each row once: a plain indexed add is exact
+            sums[rows] += np.float32(weight) * core_postings.data[start:end]
+            met.append(rows)
+        columns = np.unique(np.concatenate(met)) if met else np.zeros(0, dtype=core_postings.indices.dtype)
+        return columns, sums[columns]
+    finally:
+        for rows in met:
+            sums[rows] = 0
 
 
 def _core_of(cosines: np.ndarray, core: int) -> tuple[np.float32, np.float32]:
@@ -157,6 +184,7 @@ class NeighbourProfiles:
         self.m = int(m)
         self.core, self.core_weight = int(core), np.float32(core_weight)
         self._core_stats: tuple[np.ndarray, np.ndarray] | None = None  # built on first use
+        self._core_postings: sp.csr_matrix | None = None  # built on first use
         self._rows = rows
         self._postings = postings if postings is not None else sp.csr_matrix(rows.T)
         counts = np.diff(rows.indptr)
@@ -309,45 +337,56 @@ class NeighbourProfiles:
             self._core_stats = _core_stats(self.rows, self.core)
         return self._core_stats
 
+    def core_postings(self) -> sp.csr_matrix:
+        """The core part of :attr:`postings`: row ``c`` holds the rows ``b`` whose core holds
+        ``c`` (``q_b[c]`` at or above ``b``'s core threshold), and ``q_b[c]``; built once per
+        profiles object, a few entries per row."""
+        if self._core_postings is None:
+            postings, (core_kth, _) = self.postings, self.core_stats()
+            keep = postings.data >= core_kth[postings.indices]
+            kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+            self._core_postings = sp.csr_matrix((postings.data[keep], postings.indices[keep],
+                                                 kept_before[postings.indptr]), shape=postings.shape)
+        return self._core_postings
+
     def core_overlap(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, query_kth: np.ndarray,
                      query_norms: np.ndarray) -> sp.csr_matrix:
-        """Core overlap of query profiles (CSR parts, ``k`` rows) with every row: CSR (k, n), float32.
+        """Core overlap of query profiles (CSR parts, ``k`` rows) with every row: CSR (k, n), float32,
+        indices sorted.
 
         ``core(a) . core(b) / (c_a c_b)``, where a profile's core is its entries at or above
         its core threshold and ``c`` its core norm. Nonzero only where the profiles overlap,
         so it never adds a candidate the profile overlap does not hold. Every path (single
-        and batch lists, texts, :meth:`block_scores`) calls this one function, and each sum
-        runs over a pair's shared core neighbours in row order, in float32: a pair's value is
-        the same bit for bit wherever it is computed.
+        and batch lists, texts, :meth:`block_scores`) calls this one function: the queries'
+        cores times :meth:`core_postings`, one sparse product that sums each pair's shared
+        core neighbours in the query's entry order, in float32, so a pair's value is the same
+        bit for bit wherever it is computed.
         """
         k, n = len(indptr) - 1, self.n_rows
         if self.core == 0 or len(indices) == 0:
             return sp.csr_matrix((k, n), dtype=np.float32)
         core_kth, core_norms = self.core_stats()
+        data = np.asarray(data, np.float32)
+        if k == 1:  # one query, a handful of core neighbours: no kernel clearing arrays as wide as the archive
+            keep = data >= np.float32(query_kth[0])
+            columns, values = _core_sums(np.asarray(indices)[keep], data[keep], self.core_postings(), n)
+            values = (values / (np.float32(query_norms[0]) * core_norms[columns])).astype(np.float32)
+            return _one_row(columns, values, n)
         owner = np.repeat(np.arange(k), np.diff(indptr))
         keep = data >= np.asarray(query_kth, np.float32)[owner]
-        owner, columns, weights = owner[keep], np.asarray(indices)[keep], np.asarray(data, np.float32)[keep]
-        postings = self.postings  # row c: the rows b whose profile holds c, and q_b[c]
-        starts = postings.indptr[columns].astype(np.int64)
-        lengths = postings.indptr[columns + 1].astype(np.int64) - starts
-        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-        other, value = postings.indices[at].astype(np.int64), postings.data[at]
-        in_core = value >= core_kth[other]
-        entry = np.repeat(np.arange(len(columns)), lengths)[in_core]  # query entries in row order
-        other = other[in_core]
-        product = weights[entry] * value[in_core]  # float32
-        order = np.lexsort((entry, other, owner[entry]))
-        pair_owner, pair_other, product = owner[entry][order], other[order], product[order]
-        first = np.flatnonzero(np.r_[True, (pair_owner[1:] != pair_owner[:-1]) | (pair_other[1:] != pair_other[:-1])])
-        sums = product[first].copy()
-        counts = np.diff(np.r_[first, len(product)])
-        for step in range(1, int(counts.max(initial=1))):  # at most `core` terms: add them in order, in float32
-            more = counts > step
-            sums[more] += product[first[more] + step]
-        pair_owner, pair_other = pair_owner[first], pair_other[first]
-        values = sums / (np.asarray(query_norms, np.float32)[pair_owner] * core_norms[pair_other])
-        row_pointer = np.concatenate([[0], np.cumsum(np.bincount(pair_owner, minlength=k))])
-        return sp.csr_matrix((values.astype(np.float32), pair_other, row_pointer), shape=(k, n))
+        core_indptr = np.searchsorted(owner[keep], np.arange(k + 1))
+        found = rows_times(core_indptr, np.asarray(indices)[keep], data[keep], self.core_postings())
+        if found is None:
+            cores = sp.csr_matrix((data[keep], np.asarray(indices)[keep], core_indptr), shape=(k, n))
+            product = cores @ self.core_postings()
+            found = product.indptr, product.indices, product.data
+        product_indptr, columns, values = found
+        lengths = np.diff(product_indptr)
+        pair_owner = np.repeat(np.arange(k), lengths)
+        order = np.lexsort((columns, pair_owner))  # sorted within each row
+        columns, values = columns[order], values[order]
+        values = (values / (np.asarray(query_norms, np.float32)[pair_owner] * core_norms[columns])).astype(np.float32)
+        return sp.csr_matrix((values, columns, product_indptr), shape=(k, n), copy=False)
 
     def core_of_rows(self, rows: np.ndarray) -> sp.csr_matrix:
         """:meth:`core_overlap` of indexed ``rows`` with every row."""
@@ -369,6 +408,12 @@ class NeighbourProfiles:
     def overlap(self, profiles: sp.csr_matrix) -> sp.csr_matrix:
         """``profiles @ postings``: profile dot products with every row, as CSR (k, n)."""
         n, n_base = self.n_rows, self._postings.shape[0]
+        if n_base == n and self._delta is None:
+            found = rows_times(profiles.indptr - profiles.indptr[0], profiles.indices[profiles.indptr[0]:],
+                             profiles.data[profiles.indptr[0]:], self._postings)
+            if found is not None:
+                indptr, indices, data = found
+                return sp.csr_matrix((data, indices, indptr), shape=(profiles.shape[0], n), copy=False)
         base_part = profiles[:, :n_base] if n_base < n else profiles
         product = base_part @ self._postings
         if n_base < n:  # widened to every row (scipy checks a matrix it builds: only when needed)

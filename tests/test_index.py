@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
 from recommender._index import SMALL_GATHER_ROWS, CosineIndex, query_weights_at, top_rows
+from recommender._sparse_kernels import running_sums
 
 
 def unit_rows(n, n_terms=300, seed=0):
@@ -96,3 +97,19 @@ def test_top_rows_keeps_ties_and_only_positive_scores():
     assert sorted(top_rows(scores, 2)) == [0, 4]
     assert sorted(top_rows(scores, 3)) == [0, 1, 3, 4, 6]  # every row tied with the third
     assert sorted(top_rows(scores, 50)) == [0, 1, 3, 4, 6]
+
+
+def test_running_sums_add_each_run_left_to_right_in_float32():
+    rng = np.random.default_rng(3)
+    values = (rng.standard_normal(4000) * 10.0 ** rng.integers(-3, 8, 4000)).astype(np.float32)
+    ends = np.unique(np.r_[rng.integers(0, 4000, 300), 0, 4000])  # runs of every length, empty ones too
+    expected = []
+    start = 0
+    for end in ends.tolist():
+        total = np.float32(0)
+        for value in values[start:end]:
+            total = np.float32(total + value)
+        expected.append(total)
+        start = end
+    assert np.array_equal(running_sums(values, ends), np.array(expected, dtype=np.float32))
+    assert running_sums(np.array([1e8, 1, -1e8, 1], np.float32), np.array([4]))[0] == 1  # not another order

@@ -10,6 +10,8 @@ import scipy.sparse as sp
 
 from recommender import Recommender
 from recommender._profile_search import COMPILED_MIN_ROWS, KERNELS, neighbour_profiles, search_kernel
+from recommender._profiles import NeighbourProfiles
+from recommender._sparse_kernels import rows_times
 from recommender.evaluation.synthetic import generate_articles
 from recommender._vectorize import TextVectorizer
 
@@ -101,6 +103,55 @@ def test_anchored_scores_equal_the_formula(matrix):
     block = profiles.block_scores(rows, sp.csr_matrix(cosines[rows]))
     assert np.allclose(block.toarray(), expected[rows], atol=1e-5)
     assert np.allclose(profiles.norms, np.sqrt(1 + np.asarray(profiles.rows.multiply(profiles.rows).sum(axis=1)).ravel()))
+
+
+def _sorted_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    matrix = matrix.copy()
+    matrix.sort_indices()
+    return matrix
+
+
+def test_overlap_equals_scipys_public_product_bit_for_bit(matrix):
+    """The overlap calls scipy's product kernel directly (no counting pass), for one row or a
+    block: the same sums as ``profiles @ postings``, bit for bit; index types the kernel does
+    not take fall back to the public product."""
+    profiles = neighbour_profiles(matrix, sp.csr_matrix(matrix.T), 15)
+    everything = profiles.select(np.arange(profiles.n_rows))
+    expected = _sorted_rows(everything @ profiles.postings)
+    assert rows_times(everything.indptr, everything.indices, everything.data, profiles.postings) is not None
+    block = _sorted_rows(profiles.overlap(everything))
+    assert np.array_equal(block.indptr, expected.indptr) and np.array_equal(block.indices, expected.indices)
+    assert block.data.dtype == np.float32 and np.array_equal(block.data, expected.data)
+    for row in (0, 17, 311, 599):
+        one = _sorted_rows(profiles.overlap(profiles.select(np.array([row]))))
+        assert np.array_equal(one.indices, expected[row].indices) and np.array_equal(one.data, expected[row].data)
+    wide = NeighbourProfiles(profiles.rows, profiles.m, sp.csr_matrix(profiles.postings, dtype=np.float32))
+    wide._postings.indptr = wide._postings.indptr.astype(np.int64)  # indices stay int32: the public product
+    assert rows_times(np.array([0, 15]), *wide.row(17), wide.postings) is None
+    one = _sorted_rows(wide.overlap(wide.select(np.array([17]))))
+    assert np.array_equal(one.indices, expected[17].indices) and np.array_equal(one.data, expected[17].data)
+
+
+@pytest.mark.parametrize("n_fit", [600, 590])  # 590: rows changed by additions live in an overlay
+def test_core_overlap_equals_the_formula_one_row_or_a_block_bit_for_bit(matrix, n_fit):
+    n, core = matrix.shape[0], 5
+    profiles = neighbour_profiles(matrix[:n_fit], sp.csr_matrix(matrix[:n_fit].T), 15, core=core, core_weight=0.5)
+    if n_fit < n:
+        cosines = _dense_cosines(matrix)
+        profiles = profiles.added(lambda i: cosines[n_fit + i, :n_fit + i], n - n_fit)
+    q = profiles.rows.toarray().astype(np.float64)
+    kth = np.array([np.sort(row[row > 0])[-core] if (row > 0).sum() >= core else 0.0 for row in q])
+    cores = np.where(q >= kth[:, None], q, 0.0)
+    norms = np.sqrt(1 + (cores * cores).sum(axis=1))
+    expected = (cores @ cores.T) / np.outer(norms, norms)
+    rows = np.array([0, 17, 311, n - 1, 5])
+    block = profiles.core_of_rows(rows)
+    assert block.has_sorted_indices and np.allclose(block.toarray(), expected[rows], atol=1e-6)
+    for position, row in enumerate(rows.tolist()):
+        one = profiles.core_of_rows(np.array([row]))
+        assert np.all(np.diff(one.indices) > 0)  # sorted: the story tier searches it
+        assert np.array_equal(one.indices, block[position].indices) and np.array_equal(one.data, block[position].data)
+        assert one.nnz == (expected[row] > 0).sum()
 
 
 @pytest.mark.parametrize("n_fit", [590, 300])  # few additions stay in the overlay; many merge into a new base

@@ -47,8 +47,8 @@ from .time_prior import TimePrior, decayed, decayed_pairs
 
 __all__ = ["pruned_lists"]
 
-SCRATCH_ENTRIES = 500_000
-"""Dense scratch for pair lookups (4 MB: stays in cache)."""
+SCRATCH_ENTRIES = 2_000_000
+"""Dense scratch for pair lookups (int32, 8 MB: twenty rows at a time at 100k articles)."""
 
 FIRST_ROUND = 8
 """Candidates per row scored in the first round of :func:`_best_bounded_first` (doubling after)."""
@@ -116,10 +116,10 @@ def pruned_lists(
         return [None] * len(rows)
     scored_known = _known_candidates(state, rows, known, known_position, overlap, at, terms, duplicate_threshold,
                                      min_similarity, filtered_out, prior)
-    usable = np.isfinite(scored_known.score)
-    kth = _kth_per_row(scored_known.position[usable], scored_known.score[usable], len(rows), k, 0.0)
-    scored_close, left_max = _overlap_candidates(state, rows, overlap, at, terms, kth, min_similarity, filtered_out,
-                                                 prior, scored_known, k)
+    best = _best_per_row(np.full((len(rows), k), -np.inf, dtype=np.float32), scored_known.position,
+                         scored_known.score)
+    scored_close, left_max = _overlap_candidates(state, rows, overlap, at, terms, best, min_similarity, filtered_out,
+                                                 prior)
     return _settled(state, rows, k, duplicate_threshold, min_similarity, scored_known, scored_close, left_max,
                     prior is not None)
 
@@ -177,9 +177,8 @@ def _known_candidates(state: ModelState, rows: np.ndarray, known: _Entries, know
 
 
 def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_matrix, at: np.ndarray,
-                        core: np.ndarray, kth: np.ndarray, min_similarity: float,
-                        filtered_out: np.ndarray | None, prior: TimePrior | None, known: _Scored,
-                        k: int) -> tuple[_Scored, np.ndarray]:
+                        core: np.ndarray, best: np.ndarray, min_similarity: float,
+                        filtered_out: np.ndarray | None, prior: TimePrior | None) -> tuple[_Scored, np.ndarray]:
     """Step 2: candidates linked by overlap only, scored where their bound reaches the row's
     k-th known score; and per row, the largest bound of those left unscored.
 
@@ -194,6 +193,7 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
     """
     profiles, removed = state.profiles, state.catalog.removed
     bound, norms = profiles.bound, profiles.norms
+    kth = _kth(best)
     cut, cut_ceiling = _overlap_cut(kth, bound[rows], norms[rows])
     counts = np.diff(overlap.indptr)
     with_core = core > 0
@@ -201,7 +201,7 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
     is_known = np.zeros(overlap.nnz, dtype=bool)
     is_known[at[at >= 0]] = True
     close = close[~is_known[close]]  # scored in step 1
-    close_position = np.searchsorted(overlap.indptr, close, side="right") - 1
+    close_position = np.repeat(np.arange(len(rows)), np.diff(np.searchsorted(close, overlap.indptr)))
     close_row, close_column = rows[close_position], overlap.indices[close].astype(np.int64)
     ceiling = np.minimum(bound[close_row], bound[close_column])
     factor = None
@@ -228,7 +228,7 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
         scores[cosines < min_similarity] = -np.inf
         return scores
 
-    needed, needed_scores = _best_bounded_first(exact, upper, close_position, kth, known, len(rows), k)
+    needed, needed_scores = _best_bounded_first(exact, upper, close_position, best)
     upper[needed] = -np.inf
     # never scored: must stay below each list's last score (entries under the cut are below cut_ceiling)
     left_max = np.maximum(_max_per_row(upper, np.searchsorted(close_position, np.arange(len(rows) + 1))),
@@ -236,18 +236,19 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
     return _Scored(close_position[needed], close_column[needed], needed_scores), left_max
 
 
-def _best_bounded_first(exact, upper: np.ndarray, position: np.ndarray, kth: np.ndarray, known: _Scored,
-                        n_rows: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _best_bounded_first(exact, upper: np.ndarray, position: np.ndarray,
+                        best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which candidates to score exactly, and their ``exact`` scores: those whose ``upper`` bound
-    reaches their row's k-th exact score, taken in rounds, highest bound first (a threshold
-    algorithm). Each round scores up to ``FIRST_ROUND``, then twice as many, of each row's
-    best-bounded candidates still above its k-th score, and raises that k-th score with what it
-    found, so a row stops as soon as no bound left can reach it."""
+    reaches their row's k-th exact score (``best``: each row's k best exact scores so far),
+    taken in rounds, highest bound first (a threshold algorithm). Each round scores up to
+    ``FIRST_ROUND``, then twice as many, of each row's best-bounded candidates still above its
+    k-th score, and raises that k-th score with what it found, so a row stops as soon as no
+    bound left can reach it."""
+    kth = _kth(best)
     candidates = np.flatnonzero(np.isfinite(upper) & (upper >= kth[position]))
     candidates = candidates[np.lexsort((-upper[candidates], position[candidates]))]
     owner, bounds = position[candidates], upper[candidates]
     rank = np.arange(len(candidates)) - np.searchsorted(owner, owner)
-    usable = np.isfinite(known.score)
     scored_parts, score_parts = [], []
     done, size = 0, FIRST_ROUND
     while True:
@@ -258,11 +259,8 @@ def _best_bounded_first(exact, upper: np.ndarray, position: np.ndarray, kth: np.
         scores = exact(candidates[where])
         scored_parts.append(where)
         score_parts.append(scores)
-        scored = np.concatenate(scored_parts)
-        found = np.concatenate(score_parts)
-        finite = np.isfinite(found)
-        kth = _kth_per_row(np.concatenate([known.position[usable], owner[scored[finite]]]),
-                           np.concatenate([known.score[usable], found[finite]]), n_rows, k, 0.0)
+        best = _best_per_row(best, owner[where], scores)
+        kth = _kth(best)
         done, size = done + size, size * 2
     if not scored_parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -314,7 +312,8 @@ def _settled(state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: f
 
 def _entries_of(matrix: sp.csr_matrix, wanted: list, n_columns: int) -> list[np.ndarray | None]:
     """For each entry of each ``wanted`` matrix (CSR parts, same rows; ``None`` for none), the
-    position of the same (row, column) entry in ``matrix``, or -1; ``matrix`` may have unsorted
+    position of the same (row, column) entry in ``matrix``, or -1 (through an int32 scratch: a
+    block's overlap holds far fewer than 2**31 entries); ``matrix`` may have unsorted
     indices. A dense scratch of a few rows' width is reused, so the lookups run a few rows at a
     time, vectorised, each of ``matrix``'s keys written once for every ``wanted``."""
     step = max(1, min(matrix.shape[0], SCRATCH_ENTRIES // max(n_columns, 1)))  # one row for one query
@@ -326,7 +325,7 @@ def _entries_of(matrix: sp.csr_matrix, wanted: list, n_columns: int) -> list[np.
             last = min(first + step, matrix.shape[0])
             start, end = int(matrix.indptr[first]), int(matrix.indptr[last])
             keys = _local_keys(matrix.indptr[first:last + 1], matrix.indices[start:end], n_columns)
-            slot[keys] = np.arange(start, end)
+            slot[keys] = np.arange(start, end, dtype=np.int32)
             for other, where in zip(wanted, found):
                 if other is not None:
                     other_start, other_end = int(other.indptr[first]), int(other.indptr[last])
@@ -348,12 +347,14 @@ def _slots(size: int) -> np.ndarray:
     thread (a call leaves it as it found it), not once per query."""
     slots = getattr(_scratch, "slots", None)
     if slots is None or len(slots) < size:
-        slots = _scratch.slots = np.full(size, -1, dtype=np.int64)
+        slots = _scratch.slots = np.full(size, -1, dtype=np.int32)
     return slots
 
 
 def _local_keys(indptr: np.ndarray, indices: np.ndarray, n_columns: int) -> np.ndarray:
     """``row * n_columns + column`` of a run of CSR rows, rows counted from the first."""
+    if len(indptr) == 2:  # one row: its columns
+        return indices
     return np.repeat(np.arange(len(indptr) - 1, dtype=np.int64) * n_columns, np.diff(indptr)) + indices
 
 
@@ -380,14 +381,28 @@ def _max_per_row(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return maxima
 
 
-def _kth_per_row(position: np.ndarray, values: np.ndarray, n_rows: int, k: int, default: float) -> np.ndarray:
-    """For each row, its k-th largest value (``default`` where it has fewer than ``k``)."""
-    order = np.lexsort((-values, position))
-    starts = np.searchsorted(position[order], np.arange(n_rows))
+def _best_per_row(best: np.ndarray, position: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each row's ``k`` largest of its ``best`` (shape (n_rows, k), ``-inf`` for none) and of
+    the finite ``values`` at ``position``, unordered but for the k-th largest in column ``k - 1``."""
+    finite = np.isfinite(values)
+    position, values = position[finite], values[finite]
+    if not len(values):
+        return best
+    n_rows, k = best.shape
+    if n_rows == 1:  # one query: no grid
+        return -np.partition(-np.concatenate([best[0], values]), k - 1)[None, :k]
     counts = np.bincount(position, minlength=n_rows)
-    kth = np.full(n_rows, default, dtype=np.float32)
-    full = counts >= k
-    kth[full] = values[order[starts[full] + k - 1]]
+    order = np.argsort(position, kind="stable")
+    grid = np.full((n_rows, k + int(counts.max())), -np.inf, dtype=np.float32)
+    grid[:, :k] = best
+    grid[position[order], k + np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)] = values[order]
+    return -np.partition(-grid, k - 1, axis=1)[:, :k]
+
+
+def _kth(best: np.ndarray) -> np.ndarray:
+    """Each row's k-th largest exact score so far, 0 where it has fewer than ``k``."""
+    kth = best[:, -1].astype(np.float32, copy=True)
+    kth[~np.isfinite(kth)] = 0.0
     return kth
 
 
