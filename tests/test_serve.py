@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -31,6 +32,7 @@ LOAD_SECONDS = 60  # bound on the load run across a publish
 LOAD_MAX_REQUESTS = 3000  # bound on its requests
 LOAD_CONNECTIONS = 6
 EVERY_WORKER = 20  # consecutive answers that must agree before every worker counts as updated
+SPREAD_CONNECTIONS = 24  # all on one of two workers by chance: 2 ** -23
 NOW = SAMPLE_NOW.isoformat().replace("+00:00", "Z")
 
 
@@ -168,6 +170,49 @@ def test_histories_stay_out_of_the_request_log(server):
     time.sleep(0.5)
     text = log.read_text()
     assert f"/articles/{model.article_ids[0]}/recommend" in text and "secret-history-id" not in text
+
+
+def test_connections_are_spread_over_the_workers(server):
+    # keep-alive connections opened in one burst: with one shared listening socket, the first
+    # worker to wake would accept them all and the other would stay idle
+    base, _, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(SPREAD_CONNECTIONS)]
+    try:
+        for connection in connections:
+            connection.connect()
+        workers = set()
+        for connection in connections:
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            assert response.status == 200
+            workers.add(json.loads(response.read())["worker"])
+    finally:
+        for connection in connections:
+            connection.close()
+    assert len(workers) == 2
+    if sys.platform.startswith("linux"):  # each worker listens on a socket of its own (SO_REUSEPORT)
+        assert len(_listening_sockets(port)) == 2
+
+
+def _listening_sockets(port: int) -> set[str]:
+    """Inodes of the sockets listening on 127.0.0.1:port (Linux's /proc/net/tcp)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == f"0100007F:{port:04X}" and fields[3] == "0A":
+            inodes.add(fields[9])
+    return inodes
+
+
+def test_a_port_in_use_fails_clearly(tmp_path, capsys, sample_model):
+    sample_model.save(tmp_path / "model")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--model", str(tmp_path / "model"), "--port", str(port), "--workers", "2"]) == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
 
 
 def test_binding_beyond_loopback_needs_a_token(tmp_path, capsys, sample_model):
