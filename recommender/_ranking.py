@@ -15,7 +15,7 @@ from ._hits import Hit
 from ._index import CosineIndex
 from ._popularity import HOUR, PopularityState
 
-__all__ = ["TRENDING_FROM", "RankingQuery", "explanations", "ranking_list", "ranking_window"]
+__all__ = ["TRENDING_FROM", "RankingQuery", "explanations", "ranked", "ranking_list", "ranking_window"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,11 @@ def ranking_list(state: PopularityState, index: CosineIndex, catalog: Catalog, q
     list of Hit
         Up to ``query.k`` hits, best first (ties by id); ``score`` is the popularity score.
     """
+    return ranked(state, index, catalog, query)[0]
+
+
+def ranked(state: PopularityState, index: CosineIndex, catalog: Catalog, query: RankingQuery) -> tuple[list[Hit], np.ndarray]:
+    """:func:`ranking_list` and the hits' rows (int64, in list order), for a page's later lists."""
     window = ranking_window(state, catalog, query.now)
     if query.section_code is not None:
         window = window[catalog.section_codes[window] == query.section_code]
@@ -75,7 +80,7 @@ def ranking_list(state: PopularityState, index: CosineIndex, catalog: Catalog, q
     rows = np.array([row for row, _ in chosen], dtype=np.int64)
     texts = explanations(state, catalog, rows, np.array([score for _, score in chosen]), query)
     return [Hit(score=float(score), explanation=text, **card)
-            for (_, score), text, card in zip(chosen, texts, catalog.display(rows))]
+            for (_, score), text, card in zip(chosen, texts, catalog.display(rows))], rows
 
 
 def explanations(state: PopularityState, catalog: Catalog, rows: np.ndarray, scores: np.ndarray,

@@ -65,7 +65,8 @@ def server(sample_articles, tmp_path_factory):
     process = subprocess.Popen(
         [sys.executable, "-m", "recommender", "serve", "--model", str(path), "--port", str(port), "--workers", "2",
          "--token", TOKEN, "--staleness", "0.2"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_SECONDS
     try:
