@@ -97,9 +97,10 @@ def _synthetic_model(n: int, directory: str, seed: int) -> str:
     from recommender import Recommender, load_reactions
     from recommender.evaluation.synthetic import generate_articles, generate_reactions
 
+    from bench_page import site_clock
+
     articles = list(generate_articles(n, seed=seed))
-    reactions = load_reactions(list(generate_reactions(articles, seed=seed)))
-    now = max(reaction.at for reaction in reactions)
+    now, reactions = site_clock(articles, load_reactions(list(generate_reactions(articles, seed=seed))))
     Recommender(n_jobs=2).fit(articles, reactions=reactions, now=now).save(directory)
     return now.isoformat()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -204,6 +205,62 @@ def _listening_sockets(port: int) -> set[str]:
         if fields[1] == f"0100007F:{port:04X}" and fields[3] == "0A":
             inodes.add(fields[9])
     return inodes
+
+
+def _health_workers(port: int, connections: int = SPREAD_CONNECTIONS) -> set[int]:
+    """Worker process ids answering ``/health`` over ``connections`` fresh connections."""
+    workers = set()
+    for _ in range(connections):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            if response.status == 200:
+                workers.add(json.loads(response.read())["worker"])
+        except OSError:
+            pass
+        finally:
+            connection.close()
+    return workers
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the supervisor runs where SO_REUSEPORT spreads")
+def test_a_dead_worker_is_started_again_and_all_stop_together(tmp_path, sample_model):
+    sample_model.save(tmp_path / "model")
+    port = _free_port()
+    log = open(tmp_path / "server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recommender", "serve", "--model", str(tmp_path / "model"), "--port", str(port),
+         "--workers", "2"], stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        workers: set[int] = set()
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers |= _health_workers(port)
+            time.sleep(0.2)
+        assert len(workers) == 2
+        killed = min(workers)
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + START_SECONDS
+        answering: set[int] = set()
+        while time.monotonic() < deadline:  # the survivor answers at once; a new worker joins it
+            answering = _health_workers(port)
+            if len(answering) == 2 and killed not in answering:
+                break
+            time.sleep(0.2)
+        assert len(answering) == 2 and killed not in answering
+        process.terminate()
+        assert process.wait(60) == 0
+        for pid in answering:  # no worker outlives the supervisor
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+        log.close()
+    assert "starting it again" in (tmp_path / "server.log").read_text()
 
 
 def test_a_port_in_use_fails_clearly(tmp_path, capsys, sample_model):
