@@ -445,7 +445,7 @@ class ListQueries:
             duplicate_threshold=self.duplicate_threshold,
             hidden=hidden_rows(state, "ranking", moment, signed_in=signed_in),
         )
-        return ranking_list(state.popularity, state.index, state.catalog, query)
+        return ranking_list(state.popularity, state.index, state.catalog, query, state.profiles)
 
     def recommend(
         self,
@@ -598,7 +598,7 @@ class ListQueries:
             k=ranking_k, now=moment, mode="popular", section_code=None,
             exclude_rows=taken, duplicate_threshold=self.duplicate_threshold,
             hidden=hidden_rows(state, "ranking", moment, article_id=article_id, article_row=row, signed_in=signed_in),
-        ))
+        ), state.profiles)
         taken = np.append(taken, ranking_rows)
         recommendation = self._recommend(state, article_id, history, recommendation_k, moment, taken,
                                          preview=True, signed_in=signed_in)
