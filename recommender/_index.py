@@ -31,17 +31,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._segments import should_fold
-from ._sparse_kernels import running_sums
-
-try:  # scipy's compiled CSR kernels, called on arrays: see _rows_of and CosineIndex.cross_scores
-    from scipy.sparse import _sparsetools
-except ImportError:  # pragma: no cover - a scipy without them: the public calls below do the same work
-    _sparsetools = None
+from ._sparse_kernels import HAS_MATVEC, matvec_into, rows_of, running_sums
 
 __all__ = ["CosineIndex", "RowTerms", "query_weights_at", "top_rows"]
-
-_ROW_INDEX = getattr(_sparsetools, "csr_row_index", None)
-_MATVEC = getattr(_sparsetools, "csr_matvec", None)
 
 
 SMALL_GATHER_ROWS = 64
@@ -182,7 +174,7 @@ class CosineIndex:
         rows = np.asarray(rows, dtype=np.int64)
         if self._delta is None:
             vectors = self._base.vectors
-            indptr, indices, data = _rows_of(vectors, rows)
+            indptr, indices, data = rows_of(vectors, rows)
             return sp.csr_matrix((data, indices, indptr), shape=(len(rows), vectors.shape[1]))
         lengths, indices, data = self.gather(rows)
         indptr = np.concatenate([[0], np.cumsum(lengths)])
@@ -273,9 +265,9 @@ class CosineIndex:
         in float32 in term order, as :meth:`scores` does.
         """
         others = np.asarray(others, dtype=np.int64)
-        if len(others) <= MATVEC_QUERIES and self._delta is None and _MATVEC is not None:
+        if len(others) <= MATVEC_QUERIES and self._delta is None and HAS_MATVEC:
             # the same kernel as ``block @ weights``, on the rows' arrays: no matrix, no checks per pass
-            indptr, indices, data = _rows_of(self._base.vectors, np.asarray(rows, dtype=np.int64))
+            indptr, indices, data = rows_of(self._base.vectors, np.asarray(rows, dtype=np.int64))
             n_rows = len(indptr) - 1
             by_query = np.zeros((len(others), n_rows), dtype=np.float32)
             weights = _dense_weights(self.n_terms)
@@ -283,7 +275,7 @@ class CosineIndex:
                 terms = self.row_terms(other)
                 weights[terms.indices] = terms.data
                 try:
-                    _MATVEC(n_rows, self.n_terms, indptr, indices, data, weights[:self.n_terms], by_query[column])
+                    matvec_into(indptr, indices, data, weights[:self.n_terms], by_query[column])
                 finally:
                     weights[terms.indices] = 0
             return np.ascontiguousarray(by_query.T)
@@ -316,25 +308,6 @@ class CosineIndex:
         left = sp.csr_matrix((row_data[shared], columns[shared], left_indptr), shape=(len(row_lengths), width))
         right = sp.csr_matrix((other_data, other_columns, _indptr(other_lengths)), shape=(len(other_lengths), width))
         return (left @ right.T).toarray()
-
-
-def _rows_of(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR arrays ``(indptr, indices, data)`` of ``rows`` of ``matrix``, in that order: what
-    ``matrix[rows]`` holds, copied by the same compiled kernel without building and checking a
-    matrix (for a request's few hundred rows those checks cost about as much as the copy).
-    Rows out of range, and index arrays of two widths, go through ``matrix[rows]`` itself."""
-    n_rows = matrix.shape[0]
-    if (_ROW_INDEX is None or matrix.indptr.dtype != matrix.indices.dtype
-            or (len(rows) and (int(rows.min()) < 0 or int(rows.max()) >= n_rows))):
-        block = matrix[rows]
-        return block.indptr, block.indices, block.data
-    rows = rows.astype(matrix.indptr.dtype)
-    indptr = np.zeros(len(rows) + 1, dtype=matrix.indptr.dtype)
-    np.cumsum(matrix.indptr[rows + 1] - matrix.indptr[rows], out=indptr[1:])
-    indices = np.empty(int(indptr[-1]), dtype=matrix.indices.dtype)
-    data = np.empty(int(indptr[-1]), dtype=matrix.data.dtype)
-    _ROW_INDEX(len(rows), rows, matrix.indptr, matrix.indices, matrix.data, indices, data)
-    return indptr, indices, data
 
 
 def _indptr(lengths: np.ndarray) -> np.ndarray:
