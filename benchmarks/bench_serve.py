@@ -9,7 +9,9 @@ then keeps ``--connections`` keep-alive HTTP/1.1 connections busy with
 ``GET /articles/{id}/page?history=a,b,c&now=...`` (random articles, 3-item histories) for
 ``--seconds``, and prints requests per second, latency median and p99, and failures. The
 client is one asyncio process; its own CPU share is printed too, since on a small machine it
-competes with the server for cores.
+competes with the server for cores. So is the CPU time the server's processes spent per
+request (with ``psutil``, the ``[bench]`` extra): unlike requests per second, it stays
+meaningful on a machine shared with other jobs.
 """
 
 from __future__ import annotations
@@ -74,13 +76,31 @@ async def _drive(port: int, paths: list[str], connections: int, seconds: float, 
     return latencies, failures
 
 
+def _server_cpu(pid: int) -> float | None:
+    """CPU seconds used so far by the server process ``pid`` and its workers (``None`` without psutil)."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for process in [root, *root.children(recursive=True)]:
+            times = process.cpu_times()
+            total += times.user + times.system
+    except psutil.Error:
+        return None
+    return total
+
+
 def _synthetic_model(n: int, directory: str, seed: int) -> str:
     from recommender import Recommender, load_reactions
     from recommender.evaluation.synthetic import generate_articles, generate_reactions
 
+    from bench_page import site_clock
+
     articles = list(generate_articles(n, seed=seed))
-    reactions = load_reactions(list(generate_reactions(articles, seed=seed)))
-    now = max(reaction.at for reaction in reactions)
+    now, reactions = site_clock(articles, load_reactions(list(generate_reactions(articles, seed=seed))))
     Recommender(n_jobs=2).fit(articles, reactions=reactions, now=now).save(directory)
     return now.isoformat()
 
@@ -127,9 +147,10 @@ def main() -> None:
                     raise SystemExit("the server did not start")
                 time.sleep(0.5)
         asyncio.run(_drive(port, paths, args.connections, min(3.0, args.seconds), args.seed))  # warm up
-        cpu = time.process_time()
+        cpu, server_before = time.process_time(), _server_cpu(server.pid)
         latencies, failures = asyncio.run(_drive(port, paths, args.connections, args.seconds, args.seed + 1))
         client_cpu = (time.process_time() - cpu) / args.seconds
+        server_after = _server_cpu(server.pid)
     finally:
         server.terminate()
         server.wait(30)
@@ -137,10 +158,14 @@ def main() -> None:
     figures = {"workers": args.workers, "connections": args.connections, "seconds": args.seconds,
                "requests": len(latencies), "requests_per_second": len(latencies) / args.seconds,
                "median_ms": statistics.median(latencies), "p99_ms": float(np.percentile(latencies, 99)),
-               "failed": len(failures), "client_cpu_share": client_cpu, "articles": len(ids)}
+               "failed": len(failures), "client_cpu_share": client_cpu, "articles": len(ids),
+               "server_cpu_ms_per_request": None if server_before is None or server_after is None or not latencies
+               else (server_after - server_before) * 1000 / len(latencies)}
     print(f"{len(ids):,} articles, {args.workers} workers, {args.connections} connections, {args.seconds:.0f} s")
     print(f"  {figures['requests_per_second']:.0f} page requests/s, median {figures['median_ms']:.1f} ms, "
           f"p99 {figures['p99_ms']:.1f} ms, {len(failures)} failed; the client used {client_cpu:.0%} of a core")
+    if figures["server_cpu_ms_per_request"] is not None:
+        print(f"  server CPU {figures['server_cpu_ms_per_request']:.2f} ms per request (all its processes)")
     if args.json:
         with open(args.json, "w") as out:
             json.dump(figures, out, indent=1)

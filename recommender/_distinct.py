@@ -81,12 +81,31 @@ def best_distinct(
     return [(row, float(score_of[row])) for row in chosen]
 
 
-def near_duplicate_of(rows: np.ndarray, index: CosineIndex, threshold: float, avoid: np.ndarray | None) -> np.ndarray:
-    """Boolean mask: which ``rows`` are in ``avoid`` or a near-duplicate of a row in it."""
+def near_duplicate_of(rows: np.ndarray, index: CosineIndex, threshold: float, avoid: np.ndarray | None,
+                      profiles: NeighbourProfiles | None = None) -> np.ndarray:
+    """Boolean mask: which ``rows`` are in ``avoid`` or a near-duplicate of a row in it.
+
+    With ``profiles``, the near-duplicates of a row of ``avoid`` whose profile bound is below
+    ``threshold`` are read from the profiles' near-duplicate pairs (complete for such a row);
+    only the other rows of ``avoid`` are multiplied out.
+    """
     if avoid is None or len(avoid) == 0 or len(rows) == 0:
         return np.zeros(len(rows), dtype=bool)
+    avoid = np.asarray(avoid, dtype=np.int64)
+    blocked = np.isin(rows, avoid)
+    if profiles is not None:
+        settled = profiles.bound[avoid] < threshold
+        pairs = profiles.near_duplicates(threshold)
+        known = avoid[settled]
+        firsts = pairs.indptr[known].astype(np.int64)
+        counts = pairs.indptr[known + 1] - firsts
+        at = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        blocked |= np.isin(rows, pairs.indices[at])
+        avoid = avoid[~settled]
+        if not len(avoid):
+            return blocked
     against = (index.select(rows) @ index.select(avoid).T).toarray()
-    return np.isin(rows, avoid) | (against.max(axis=1) >= threshold)
+    return blocked | (against.max(axis=1) >= threshold)
 
 
 def drop_near_duplicates(
@@ -99,7 +118,7 @@ def drop_near_duplicates(
     :attr:`~recommender._profiles.NeighbourProfiles.bound` is below ``threshold``), pairs are
     looked up there instead of computed.
     """
-    blocked = near_duplicate_of(ordered, index, threshold, avoid)
+    blocked = near_duplicate_of(ordered, index, threshold, avoid, profiles)
     if profiles is not None:
         kept_rows = walk_known_pairs(ordered.tolist(), profiles.near_duplicates(threshold), k, profiles.bound,
                                      threshold, blocked)

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._segments import should_fold
-from ._sparse_kernels import running_sums
+from ._sparse_kernels import HAS_MATVEC, matvec_into, rows_of, running_sums
 
 __all__ = ["CosineIndex", "RowTerms", "query_weights_at", "top_rows"]
 
@@ -173,7 +173,9 @@ class CosineIndex:
         """The vectors of ``rows`` (in that order) as a CSR matrix."""
         rows = np.asarray(rows, dtype=np.int64)
         if self._delta is None:
-            return self._base.vectors[rows]
+            vectors = self._base.vectors
+            indptr, indices, data = rows_of(vectors, rows)
+            return sp.csr_matrix((data, indices, indptr), shape=(len(rows), vectors.shape[1]))
         lengths, indices, data = self.gather(rows)
         indptr = np.concatenate([[0], np.cumsum(lengths)])
         return sp.csr_matrix((data, indices, indptr), shape=(len(rows), self._base.vectors.shape[1]))
@@ -263,6 +265,20 @@ class CosineIndex:
         in float32 in term order, as :meth:`scores` does.
         """
         others = np.asarray(others, dtype=np.int64)
+        if len(others) <= MATVEC_QUERIES and self._delta is None and HAS_MATVEC:
+            # the same kernel as ``block @ weights``, on the rows' arrays: no matrix, no checks per pass
+            indptr, indices, data = rows_of(self._base.vectors, np.asarray(rows, dtype=np.int64))
+            n_rows = len(indptr) - 1
+            by_query = np.zeros((len(others), n_rows), dtype=np.float32)
+            weights = _dense_weights(self.n_terms)
+            for column, other in enumerate(others.tolist()):
+                terms = self.row_terms(other)
+                weights[terms.indices] = terms.data
+                try:
+                    matvec_into(indptr, indices, data, weights[:self.n_terms], by_query[column])
+                finally:
+                    weights[terms.indices] = 0
+            return np.ascontiguousarray(by_query.T)
         if len(others) <= MATVEC_QUERIES:
             block = self.select(rows)
             cosines = np.zeros((block.shape[0], len(others)), dtype=np.float32)

@@ -115,11 +115,12 @@ class PopularityState:
             self.mass = np.vstack([self.mass, np.zeros((extra, 4))])
             self.last = np.concatenate([self.last, np.full(extra, -np.inf)])
 
-    def _factors(self, elapsed_seconds: np.ndarray) -> np.ndarray:
-        """``2 ** (-elapsed / h)`` for every tracked half-life: shape (len(elapsed), 4)."""
+    def _factors(self, elapsed_seconds: np.ndarray, half_lives: np.ndarray | None = None) -> np.ndarray:
+        """``2 ** (-elapsed / h)`` for every tracked half-life (or those given): shape (len(elapsed), 4)."""
+        half_lives = self.config.half_lives if half_lives is None else half_lives
         hours = np.maximum(np.asarray(elapsed_seconds, dtype=np.float64), 0.0)[:, None] / HOUR
         with np.errstate(invalid="ignore"):
-            factors = np.exp2(-hours / self.config.half_lives[None, :])
+            factors = np.exp2(-hours / half_lives[None, :])
         return np.nan_to_num(factors, nan=0.0)  # -inf last (no reactions yet) times 0 mass
 
     def record(self, rows: np.ndarray, weights: np.ndarray, times: np.ndarray) -> None:
@@ -149,10 +150,10 @@ class PopularityState:
         """
         return self.mass[rows] * self._factors(now - self.last[rows])
 
-    def exposure(self, published: np.ndarray, now: float) -> np.ndarray:
-        """Decayed exposure in hours since publication for every tracked half-life."""
+    def exposure(self, published: np.ndarray, now: float, half_lives: np.ndarray | None = None) -> np.ndarray:
+        """Decayed exposure in hours since publication for every tracked half-life (or those given)."""
         hours = np.maximum(now - np.asarray(published, dtype=np.float64), 0.0)[:, None] / HOUR
-        half_lives = self.config.half_lives[None, :]
+        half_lives = (self.config.half_lives if half_lives is None else half_lives)[None, :]
         with np.errstate(invalid="ignore"):
             decayed = half_lives / math.log(2) * -np.expm1(-hours * math.log(2) / half_lives)
         return np.where(np.isinf(half_lives), hours, decayed)
@@ -170,6 +171,8 @@ class PopularityState:
         """
         if len(rows) == 0:
             return np.zeros(0)
+        if mode == "popular" and self.config.decay != "gravity":
+            return self._popular(rows, published, now)
         masses = self.masses_at(rows, now)
         if mode == "popular" and self.config.decay == "gravity":
             age_hours = np.maximum(now - published, 0.0) / HOUR
@@ -185,6 +188,19 @@ class PopularityState:
         baseline = np.maximum(rates[:, 2], 1e-12)
         short = (masses[:, 1] + prior * baseline) / (exposure[:, 1] + prior)
         return short / baseline
+
+    def _popular(self, rows: np.ndarray, published: np.ndarray, now: float) -> np.ndarray:
+        """The ``"popular"`` scores of :meth:`scores`, computing only the masses and exposures of
+        the popular half-life (the first column), a quarter of the work. The other columns stay
+        0: the site sums are reduced over arrays of the same shape, so every score has the bits
+        of the full computation (``tests/test_popularity.py``)."""
+        popular = self.config.half_lives[:1]
+        masses, exposure = np.zeros((len(rows), 4)), np.zeros((len(rows), 4))
+        masses[:, :1] = self.mass[rows, :1] * self._factors(now - self.last[rows], popular)
+        exposure[:, :1] = self.exposure(published, now, popular)
+        prior = self.config.prior_hours
+        site_rate = masses.sum(axis=0) / np.maximum(exposure.sum(axis=0), 1e-9)
+        return (masses[:, 0] + prior * site_rate[0]) / (exposure[:, 0] + prior)
 
     def totals(self, rows: np.ndarray) -> np.ndarray:
         """Undecayed weighted reaction totals of ``rows``."""

@@ -31,7 +31,7 @@ from ._hits import Hit, Page
 from ._languages import normalize_language
 from ._markup import html_to_text
 from ._options import BlendWeights, PageSizes
-from ._ranking import RankingQuery, ranking_list
+from ._ranking import RankingQuery, ranked, ranking_list
 from ._recommend import SIGNALS, RecommendQuery, recommendation_list, relevance_of
 from ._related import (
     RelatedQuery,
@@ -156,6 +156,13 @@ class ListQueries:
     def _related_in(self, state: ModelState, article_id: str, k: int, *, now: float, preview: bool = False,
                     signed_in: bool = False, same_section: bool | None = None, max_age: timedelta | None = None,
                     exclude: Iterable[str] = ()) -> list[Hit]:
+        return self._related_with_rows(state, article_id, k, now=now, preview=preview, signed_in=signed_in,
+                                       same_section=same_section, max_age=max_age, exclude=exclude)[0]
+
+    def _related_with_rows(self, state: ModelState, article_id: str, k: int, *, now: float, preview: bool = False,
+                           signed_in: bool = False, same_section: bool | None = None,
+                           max_age: timedelta | None = None, exclude: Iterable[str] = ()) -> tuple[list[Hit], list[int]]:
+        """:meth:`_related_in`, with the hits' rows (in list order) for a page's later lists."""
         k = check_k(k)
         article_id = article_id_of(article_id)
         catalog = state.catalog
@@ -194,7 +201,7 @@ class ListQueries:
             pinned = set(catalog.ids_of([pin for pin, _ in pins]))
             hits = [replaced(hit, explanation=f"pinned by the editors; {hit.explanation}")
                     if hit.article_id in pinned else hit for hit in hits]
-        return hits
+        return hits, [hit_row for hit_row, _ in chosen]
 
     def _language_of_row(self, state: ModelState, row: int) -> int | None:
         """The language code a list for ``row`` keeps to (``None``: any, or only one in the model)."""
@@ -438,7 +445,7 @@ class ListQueries:
             duplicate_threshold=self.duplicate_threshold,
             hidden=hidden_rows(state, "ranking", moment, signed_in=signed_in),
         )
-        return ranking_list(state.popularity, state.index, state.catalog, query)
+        return ranking_list(state.popularity, state.index, state.catalog, query, state.profiles)
 
     def recommend(
         self,
@@ -583,15 +590,16 @@ class ListQueries:
         article_id = article_id_of(article_id)
         row = state.catalog.row(article_id)
         excluded = state.catalog.known_rows(check_exclude(exclude))
-        related = self._related_in(state, article_id, related_k, now=moment, preview=preview, signed_in=signed_in,
-                                   same_section=same_section, max_age=max_age, exclude=state.catalog.ids_of(excluded))
-        taken = np.concatenate([excluded, state.catalog.rows(h.article_id for h in related), [row]]).astype(np.int64)
-        ranking = ranking_list(state.popularity, state.index, state.catalog, RankingQuery(
+        related, related_rows = self._related_with_rows(
+            state, article_id, related_k, now=moment, preview=preview, signed_in=signed_in,
+            same_section=same_section, max_age=max_age, exclude=state.catalog.ids_of(excluded))
+        taken = np.concatenate([excluded, related_rows, [row]]).astype(np.int64)
+        ranking, ranking_rows = ranked(state.popularity, state.index, state.catalog, RankingQuery(
             k=ranking_k, now=moment, mode="popular", section_code=None,
             exclude_rows=taken, duplicate_threshold=self.duplicate_threshold,
             hidden=hidden_rows(state, "ranking", moment, article_id=article_id, article_row=row, signed_in=signed_in),
-        ))
-        taken = np.append(taken, state.catalog.rows(h.article_id for h in ranking))
+        ), state.profiles)
+        taken = np.append(taken, ranking_rows)
         recommendation = self._recommend(state, article_id, history, recommendation_k, moment, taken,
                                          preview=True, signed_in=signed_in)
         return Page(related, ranking, recommendation)

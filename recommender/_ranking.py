@@ -5,6 +5,8 @@ Pure computation: popularity state and catalogue in, :class:`~recommender.Hit` l
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,8 +16,9 @@ from ._distinct import best_distinct
 from ._hits import Hit
 from ._index import CosineIndex
 from ._popularity import HOUR, PopularityState
+from ._profiles import NeighbourProfiles
 
-__all__ = ["TRENDING_FROM", "RankingQuery", "explanations", "ranking_list", "ranking_window"]
+__all__ = ["TRENDING_FROM", "RankingQuery", "explanations", "ranked", "ranking_list", "ranking_window"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +56,8 @@ def ranking_window(popularity: PopularityState, catalog: Catalog, now: float) ->
     return window[popularity.totals(window) > 0]
 
 
-def ranking_list(state: PopularityState, index: CosineIndex, catalog: Catalog, query: RankingQuery) -> list[Hit]:
+def ranking_list(state: PopularityState, index: CosineIndex, catalog: Catalog, query: RankingQuery,
+                 profiles: NeighbourProfiles | None = None) -> list[Hit]:
     """Most popular (or trending) articles at ``query.now``.
 
     Only articles published within the configured age limit before ``now`` and with at
@@ -63,19 +67,69 @@ def ranking_list(state: PopularityState, index: CosineIndex, catalog: Catalog, q
     -------
     list of Hit
         Up to ``query.k`` hits, best first (ties by id); ``score`` is the popularity score.
+
+    With ``profiles``, near-duplicates are looked up in their near-duplicate pairs where those
+    are complete (:func:`~recommender._distinct.best_distinct`), not computed.
     """
-    window = ranking_window(state, catalog, query.now)
-    if query.section_code is not None:
-        window = window[catalog.section_codes[window] == query.section_code]
-    window = window[~catalog.removed[window]]
-    if query.hidden is not None:
-        window = window[~query.hidden[window]]
-    scores = state.scores(window, catalog.published[window].astype(np.float64), query.now, query.mode)
-    chosen = best_distinct(window, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows)
+    return ranked(state, index, catalog, query, profiles)[0]
+
+
+def ranked(state: PopularityState, index: CosineIndex, catalog: Catalog, query: RankingQuery,
+           profiles: NeighbourProfiles | None = None) -> tuple[list[Hit], np.ndarray]:
+    """:func:`ranking_list` and the hits' rows (int64, in list order), for a page's later lists."""
+    if query.hidden is None:
+        window, scores = scored_window(state, catalog, query.now, query.mode, query.section_code)
+    else:  # a fresh mask each call: nothing to keep
+        window, scores = _scored(state, catalog, query.now, query.mode, query.section_code, query.hidden)
+    chosen = best_distinct(window, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows,
+                           profiles)
     rows = np.array([row for row, _ in chosen], dtype=np.int64)
     texts = explanations(state, catalog, rows, np.array([score for _, score in chosen]), query)
     return [Hit(score=float(score), explanation=text, **card)
-            for (_, score), text, card in zip(chosen, texts, catalog.display(rows))]
+            for (_, score), text, card in zip(chosen, texts, catalog.display(rows))], rows
+
+
+def _scored(state: PopularityState, catalog: Catalog, now: float, mode: str, section_code: int | None,
+            hidden: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows competing at ``now`` (the window, in one section, without removed or hidden
+    rows) and their scores: the site mean a score is smoothed toward is taken over them."""
+    window = ranking_window(state, catalog, now)
+    if section_code is not None:
+        window = window[catalog.section_codes[window] == section_code]
+    window = window[~catalog.removed[window]]
+    if hidden is not None:
+        window = window[~hidden[window]]
+    return window, state.scores(window, catalog.published[window].astype(np.float64), now, mode)
+
+
+_scored_windows: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # popularity state -> {key: (window, scores)}
+_scored_lock = threading.Lock()
+
+KEPT_WINDOWS = 8
+"""Scored windows kept per popularity state (moments, modes and sections asked last)."""
+
+
+def scored_window(state: PopularityState, catalog: Catalog, now: float, mode: str,
+                  section_code: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_scored` with nothing hidden, kept for the last :data:`KEPT_WINDOWS` questions
+    asked of each popularity state: a state and its catalogue never change, so neither do the
+    scores at one moment, and the lists of every page served at that moment share them. The
+    arrays are read-only."""
+    key = (id(catalog), float(now), mode, section_code)
+    with _scored_lock:
+        kept = _scored_windows.get(state)
+        found = None if kept is None else kept.get(key)
+    if found is not None and found[0] is catalog:
+        return found[1], found[2]
+    window, scores = _scored(state, catalog, now, mode, section_code, None)
+    window.flags.writeable = False
+    scores.flags.writeable = False
+    with _scored_lock:
+        kept = _scored_windows.setdefault(state, {})
+        kept[key] = (catalog, window, scores)
+        while len(kept) > KEPT_WINDOWS:
+            kept.pop(next(iter(kept)))
+    return window, scores
 
 
 def explanations(state: PopularityState, catalog: Catalog, rows: np.ndarray, scores: np.ndarray,

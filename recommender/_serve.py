@@ -5,8 +5,16 @@ How it works
 An ASGI application (Starlette, run by uvicorn; the optional ``[serve]`` extra) over a
 :class:`~recommender.ModelHandle` with the shared update log: each worker process holds its
 handle, switches to newly published versions within a second and folds updates posted to any
-worker within ``staleness``. List calls run in a thread pool; each request takes the model
-once, so it is answered by one version.
+worker within ``staleness``. Each request takes the model once, so it is answered by one
+version.
+
+Where the time goes: a list call is a few milliseconds of work that holds the interpreter
+lock, so a worker answers reads on its event loop, one after the other, rather than in a
+thread pool (threads would only queue for the lock, and every hand-over costs the loop up to
+a switch interval). What may take longer runs beside the loop in a thread: writes, and a
+background task that looks for a newly published version (every ``CHECK_INTERVAL`` s) and
+folds the update log (every ``staleness`` s), so a reload never stalls the requests: they
+are answered by the old version until the new one is loaded.
 
 ==========================================  =================================================
 ``GET /articles/{id}/related?k=``           ``{"items": [...]}``
@@ -17,7 +25,7 @@ once, so it is answered by one version.
 ``POST /reactions``                         a JSON array of reaction records -> ``{"position": P}``
 ``POST /articles``                          a JSON array of article records -> ``{"position": P}``
 ``DELETE /articles/{id}``                   ``{"position": P}``
-``GET /health``                             ``{"version", "log_position", "articles"}``
+``GET /health``                             ``{"version", "log_position", "articles", "worker"}``
 ==========================================  =================================================
 
 Items are :meth:`~recommender.Hit.to_dict` with ``id`` for ``article_id``. ``now=`` (ISO 8601
@@ -31,10 +39,14 @@ never the query string or the body (reading histories stay out of logs).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import math
 import os
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -44,7 +56,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ._handle import ModelHandle
+from ._handle import CHECK_INTERVAL, ModelHandle
 from ._hits import Hit
 from ._checks import parse_now
 from .exceptions import InvalidInputError, InvalidOptionError, RecommenderError, UnknownArticleError
@@ -62,6 +74,9 @@ MAX_BODY_BYTES = 20_000_000
 
 MAX_K = 100
 """Longest list a request may ask for (a public endpoint must bound its work)."""
+
+MIN_FOLLOW_SECONDS = 0.01
+"""Shortest pause of the background task between two looks at the update log (``staleness=0``)."""
 
 
 class _BadRequest(Exception):
@@ -133,7 +148,37 @@ def create_app(model: str | os.PathLike, *, token: str | None = None, staleness:
     staleness : float, default=1.0
         Seconds within which updates posted to another worker are served.
     """
-    handle = ModelHandle(model, mmap=True, updates=True, staleness=staleness)
+    # requests never check for a new version or log entries themselves (that could load a
+    # version on the event loop): the background task below does, beside the loop
+    handle = ModelHandle(model, mmap=True, updates=True, check_interval=math.inf, staleness=math.inf)
+    pause = max(min(staleness, CHECK_INTERVAL), MIN_FOLLOW_SECONDS)
+
+    def keep_up(refresh: bool) -> None:
+        if refresh:
+            handle.refresh(wait=False)
+        handle.poll(wait=False)
+
+    async def follow() -> None:
+        checked = time.monotonic()
+        while True:
+            await asyncio.sleep(pause)
+            refresh = time.monotonic() - checked >= CHECK_INTERVAL
+            if refresh:
+                checked = time.monotonic()
+            try:
+                await run_in_threadpool(keep_up, refresh)
+            except Exception:  # noqa: BLE001 - logged; the worker keeps serving the version it has
+                logger.exception("%s: following new versions and updates failed", model)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        task = asyncio.create_task(follow())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def authorised(request: Request) -> bool:
         if token is None:
@@ -172,25 +217,25 @@ def create_app(model: str | os.PathLike, *, token: str | None = None, staleness:
             raise InvalidOptionError(f"max_age_days must be a number of days, got {days!r}") from None
         section = request.query_params.get("same_section")
         same = None if section is None else section.lower() in ("1", "true", "yes")
-        hits = await run_in_threadpool(handle.model.related, article_id, k, same_section=same, max_age=max_age,
-                                       exclude=_ids(request.query_params.get("exclude")), now=_now(request))
+        hits = handle.model.related(article_id, k, same_section=same, max_age=max_age,
+                                    exclude=_ids(request.query_params.get("exclude")), now=_now(request))
         return {"items": _items(hits)}
 
     async def ranking(request: Request) -> dict:
         k, now = _int(request, "k", 8), _now(request)
-        hits = await run_in_threadpool(handle.model.ranking, k, request.query_params.get("section"), now,
-                                       mode=request.query_params.get("mode", "popular"),
-                                       exclude=_ids(request.query_params.get("exclude")))
+        hits = handle.model.ranking(k, request.query_params.get("section"), now,
+                                    mode=request.query_params.get("mode", "popular"),
+                                    exclude=_ids(request.query_params.get("exclude")))
         return {"items": _items(hits)}
 
     async def recommend(request: Request) -> dict:
         history, k, now = await _history(request), _int(request, "k", 8), _now(request)
-        hits = await run_in_threadpool(handle.model.recommend, request.path_params["article_id"], history, k, now)
+        hits = handle.model.recommend(request.path_params["article_id"], history, k, now)
         return {"items": _items(hits)}
 
     async def page(request: Request) -> dict:
         history, now = await _history(request), _now(request)
-        result = await run_in_threadpool(handle.model.page, request.path_params["article_id"], history, now)
+        result = handle.model.page(request.path_params["article_id"], history, now)
         return {name: _items(hits) for name, hits in
                 (("related", result.related), ("ranking", result.ranking), ("recommendation", result.recommendation))}
 
@@ -214,7 +259,8 @@ def create_app(model: str | os.PathLike, *, token: str | None = None, staleness:
     async def health(request: Request) -> dict:
         model = handle.model
         # counted, not listed: a health probe must stay cheap at any archive size
-        return {"version": model.version, "log_position": model.log_position_, "articles": model.catalog_.n_live}
+        return {"version": model.version, "log_position": model.log_position_, "articles": model.catalog_.n_live,
+                "worker": os.getpid()}
 
     async def not_found(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"error": f"no endpoint {request.method} {request.url.path}"},
@@ -230,7 +276,7 @@ def create_app(model: str | os.PathLike, *, token: str | None = None, staleness:
         Route("/articles", endpoint(post_articles, write=True), methods=["POST"]),
         Route("/articles/{article_id}", endpoint(delete_article, write=True), methods=["DELETE"]),
     ]
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found}, lifespan=lifespan)
 
 
 def app_from_environment() -> Starlette:

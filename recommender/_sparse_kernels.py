@@ -1,14 +1,16 @@
 """scipy's compiled sparse kernels, called directly where the public wrapper costs more than the work.
 
-The profile overlap of a query (or of a block of queries), the core overlap of a block and
-the sums of a few pair cosines are each one call to a kernel scipy already has; the public
+The profile overlap of a query (or of a block of queries), the core overlap of a block, the
+sums of a few pair cosines, a request's rows and their products with a query vector are each
+one call to a kernel scipy already has; the public
 ``A @ B`` around it counts the output in a first pass and builds and checks matrices, which
 at one query costs as much as the product. The kernels are scipy's own, so results are equal
 bit for bit to the public product's.
 
 :func:`rows_times` returns ``None`` where the private module or the arrays' types do not fit
-(its callers then take the public product); :func:`running_sums` falls back to the public
-product itself.
+(its callers then take the public product), as :data:`HAS_MATVEC` tells the callers of
+:func:`matvec_into`; :func:`rows_of` and :func:`running_sums` fall back to the public calls
+themselves.
 
 Pure computation.
 """
@@ -20,10 +22,14 @@ import scipy.sparse as sp
 
 try:  # private, but stable for a decade; the fallbacks below keep results the same without it
     from scipy.sparse._sparsetools import csr_matmat as _csr_matmat, csr_matvec as _csr_matvec
+    from scipy.sparse._sparsetools import csr_row_index as _csr_row_index
 except ImportError:  # pragma: no cover - a scipy without them takes the public product
-    _csr_matmat = _csr_matvec = None
+    _csr_matmat = _csr_matvec = _csr_row_index = None
 
-__all__ = ["rows_times", "running_sums"]
+__all__ = ["HAS_MATVEC", "matvec_into", "rows_of", "rows_times", "running_sums"]
+
+HAS_MATVEC = _csr_matvec is not None
+"""Whether :func:`matvec_into` can run (callers take ``matrix @ vector`` otherwise)."""
 
 
 def rows_times(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
@@ -67,3 +73,30 @@ def running_sums(values: np.ndarray, ends: np.ndarray) -> np.ndarray:
         return sp.csr_matrix((values, column, indptr), shape=(len(ends), 1)) @ one
     _csr_matvec(len(ends), 1, indptr, column, values, one, totals)
     return totals
+
+
+def matvec_into(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, vector: np.ndarray,
+                out: np.ndarray) -> None:
+    """Add the CSR rows ``(indptr, indices, data)`` times the dense ``vector`` into ``out``
+    (float32, one value per row): the kernel of ``matrix @ vector``, with no matrix built.
+    Only where :data:`HAS_MATVEC`."""
+    _csr_matvec(len(indptr) - 1, len(vector), indptr, indices, data, vector, out)
+
+
+def rows_of(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays ``(indptr, indices, data)`` of ``rows`` of ``matrix``, in that order: what
+    ``matrix[rows]`` holds, copied by the same compiled kernel without building and checking a
+    matrix (for a request's few hundred rows those checks cost about as much as the copy).
+    Rows out of range, and index arrays of two widths, go through ``matrix[rows]`` itself."""
+    n_rows = matrix.shape[0]
+    if (_csr_row_index is None or matrix.indptr.dtype != matrix.indices.dtype
+            or (len(rows) and (int(rows.min()) < 0 or int(rows.max()) >= n_rows))):
+        block = matrix[rows]
+        return block.indptr, block.indices, block.data
+    rows = rows.astype(matrix.indptr.dtype)
+    indptr = np.zeros(len(rows) + 1, dtype=matrix.indptr.dtype)
+    np.cumsum(matrix.indptr[rows + 1] - matrix.indptr[rows], out=indptr[1:])
+    indices = np.empty(int(indptr[-1]), dtype=matrix.indices.dtype)
+    data = np.empty(int(indptr[-1]), dtype=matrix.data.dtype)
+    _csr_row_index(len(rows), rows, matrix.indptr, matrix.indices, matrix.data, indices, data)
+    return indptr, indices, data

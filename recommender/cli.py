@@ -350,10 +350,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import os
 
     try:
-        import uvicorn
         import uvicorn.config
 
-        from . import _serve
+        from . import _serve, _workers
     except ImportError:
         raise RecommenderError("recommender serve needs the serve extra: pip install 'recommender[serve]'") from None
     token = args.token or os.environ.get(_serve.ENVIRONMENT["token"]) or None
@@ -373,8 +372,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         os.environ[_serve.ENVIRONMENT["token"]] = token
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["recommender"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    uvicorn.run("recommender._serve:app_from_environment", factory=True, host=args.host, port=args.port,
-                workers=args.workers, access_log=False, log_config=log_config)  # own request log: no query strings
+    try:  # own request log (no query strings); connections spread over the workers (see recommender._workers)
+        _workers.run_workers(args.host, args.port, args.workers, access_log=False, log_config=log_config)
+    except OSError as error:
+        raise RecommenderError(f"cannot serve on {args.host}:{args.port}: {error.strerror or error}") from None
     return 0
 
 

@@ -76,6 +76,22 @@ def test_cross_scores_equal_the_sparse_product_bit_for_bit(added):
     assert index.cross_scores(np.array([], dtype=np.int64), np.array([1])).shape == (0, 1)
 
 
+def test_select_copies_the_rows_as_scipy_does():
+    vectors = unit_rows(200)
+    index = CosineIndex(vectors)
+    for rows in (np.array([7, 3, 7, 199, 0]), np.array([], dtype=np.int64), np.arange(200)[::-1]):
+        selected, expected = index.select(rows), vectors[rows]
+        assert selected.shape == expected.shape and selected.dtype == expected.dtype
+        for name in ("indptr", "indices", "data"):
+            assert np.array_equal(getattr(selected, name), getattr(expected, name)), name
+    with pytest.raises(IndexError):  # out of range: refused as scipy refuses it, never read past the arrays
+        index.select(np.array([3, 200]))
+    wide = vectors.copy()
+    wide.indptr = wide.indptr.astype(np.int64)  # as a loaded model may hold them
+    assert wide.indptr.dtype != wide.indices.dtype  # index arrays of two widths: scipy's own selection
+    assert (CosineIndex(wide).select(np.array([5, 1])) != vectors[[5, 1]]).nnz == 0
+
+
 @pytest.mark.parametrize("added", [0, 40])
 def test_gather_and_query_weights_read_the_stored_rows(added):
     vectors = unit_rows(200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -49,6 +50,23 @@ def test_incremental_batches_equal_one_batch_in_any_order():
         parts.record(rows[chunk], weights[chunk], times[chunk])
     now = 120 * HOUR
     np.testing.assert_allclose(parts.masses_at(np.arange(5), now), whole.masses_at(np.arange(5), now), rtol=1e-9)
+
+
+@pytest.mark.parametrize("half_life", [6.0, math.inf])
+def test_popular_scores_have_the_bits_of_the_full_computation(half_life):
+    state = PopularityState(PopularityConfig(half_life_hours=half_life))
+    rng = np.random.default_rng(3)
+    n = 3_000
+    state.grow(n)
+    times = 1_800_000_000 + rng.uniform(0, 10 * 86_400, 40_000)
+    state.record(rng.integers(0, n - 50, 40_000), rng.lognormal(0, 1, 40_000), times)  # the last 50: no reactions
+    now = float(times.max()) + 3_600
+    published = 1_800_000_000 + rng.uniform(-86_400, 10 * 86_400, n)
+    for rows in (np.arange(n), rng.permutation(n)[:777], np.array([n - 1])):
+        masses, exposure = state.masses_at(rows, now), state.exposure(published[rows], now)
+        site_rate = masses.sum(axis=0) / np.maximum(exposure.sum(axis=0), 1e-9)
+        full = ((masses + state.config.prior_hours * site_rate) / (exposure + state.config.prior_hours))[:, 0]
+        assert np.array_equal(state.scores(rows, published[rows], now, "popular"), full)
 
 
 def test_exposure_formula():
@@ -100,6 +118,19 @@ def test_fixed_now_gives_fixed_lists_and_ties_break_by_id(site):
     first = site.ranking(now=at(3))
     assert ids(first) == ["burst", "steady"] and first[0].score == first[1].score
     assert site.ranking(now=at(3)) == first
+
+
+def test_scores_kept_for_a_moment_follow_every_change_of_state(site):
+    site.record_reactions(events("steady", 50, 0, 1) + events("burst", 5, 0, 1), now=at(2))
+    first = site.ranking(now=at(3))
+    assert site.ranking(now=at(3)) == first  # the second call reads the scores kept for at(3)
+    assert ids(site.ranking(section="local", now=at(3))) == ["burst"]  # a section is kept apart
+    site.record_reactions(events("burst", 900, 2, 0.5), now=at(3))  # a new state: new scores at the same moment
+    assert ids(site.ranking(now=at(3))) == ["burst", "steady"]
+    site.remove_articles(["burst"])
+    assert ids(site.ranking(now=at(3))) == ["steady"]
+    site.block("steady")  # hidden rows: scored apart, never kept
+    assert site.ranking(now=at(3)) == []
 
 
 def test_trending_rewards_a_story_speeding_up_against_its_own_past(site):

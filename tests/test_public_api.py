@@ -45,7 +45,7 @@ LAYERS = {
                           "_erase", "_aliases", "_visibility", "_time_locality", "_block_cosines", "_topm_kernel"},
     "lists": {"_related", "_ranking", "_candidates", "_recommend", "_reader", "_fit"},
     "model and storage": {"_persist", "_store", "_queries", "_model", "datasets"},
-    "serving": {"_entries", "_updates", "_handle", "_serve"},
+    "serving": {"_entries", "_updates", "_handle", "_serve", "_workers"},
     "jobs and edges": {"_precompute", "purge", "evaluation", "cli", "__init__", "__main__"},
 }
 PURE = {"_sparse_kernels", "_rules", "_time_locality", "_languages", "_stop_words", "_visibility", "_entries", "_segments", "_profile_search", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +33,7 @@ LOAD_SECONDS = 60  # bound on the load run across a publish
 LOAD_MAX_REQUESTS = 3000  # bound on its requests
 LOAD_CONNECTIONS = 6
 EVERY_WORKER = 20  # consecutive answers that must agree before every worker counts as updated
+SPREAD_CONNECTIONS = 24  # all on one of two workers by chance: 2 ** -23
 NOW = SAMPLE_NOW.isoformat().replace("+00:00", "Z")
 
 
@@ -63,7 +66,8 @@ def server(sample_articles, tmp_path_factory):
     process = subprocess.Popen(
         [sys.executable, "-m", "recommender", "serve", "--model", str(path), "--port", str(port), "--workers", "2",
          "--token", TOKEN, "--staleness", "0.2"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_SECONDS
     try:
@@ -168,6 +172,105 @@ def test_histories_stay_out_of_the_request_log(server):
     time.sleep(0.5)
     text = log.read_text()
     assert f"/articles/{model.article_ids[0]}/recommend" in text and "secret-history-id" not in text
+
+
+def test_connections_are_spread_over_the_workers(server):
+    # keep-alive connections opened in one burst: with one shared listening socket, the first
+    # worker to wake would accept them all and the other would stay idle
+    base, _, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(SPREAD_CONNECTIONS)]
+    try:
+        for connection in connections:
+            connection.connect()
+        workers = set()
+        for connection in connections:
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            assert response.status == 200
+            workers.add(json.loads(response.read())["worker"])
+    finally:
+        for connection in connections:
+            connection.close()
+    assert len(workers) == 2
+    if sys.platform.startswith("linux"):  # each worker listens on a socket of its own (SO_REUSEPORT)
+        assert len(_listening_sockets(port)) == 2
+
+
+def _listening_sockets(port: int) -> set[str]:
+    """Inodes of the sockets listening on 127.0.0.1:port (Linux's /proc/net/tcp)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == f"0100007F:{port:04X}" and fields[3] == "0A":
+            inodes.add(fields[9])
+    return inodes
+
+
+def _health_workers(port: int, connections: int = SPREAD_CONNECTIONS) -> set[int]:
+    """Worker process ids answering ``/health`` over ``connections`` fresh connections."""
+    workers = set()
+    for _ in range(connections):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            if response.status == 200:
+                workers.add(json.loads(response.read())["worker"])
+        except OSError:
+            pass
+        finally:
+            connection.close()
+    return workers
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the supervisor runs where SO_REUSEPORT spreads")
+def test_a_dead_worker_is_started_again_and_all_stop_together(tmp_path, sample_model):
+    sample_model.save(tmp_path / "model")
+    port = _free_port()
+    log = open(tmp_path / "server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recommender", "serve", "--model", str(tmp_path / "model"), "--port", str(port),
+         "--workers", "2"], stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        workers: set[int] = set()
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers |= _health_workers(port)
+            time.sleep(0.2)
+        assert len(workers) == 2
+        killed = min(workers)
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + START_SECONDS
+        answering: set[int] = set()
+        while time.monotonic() < deadline:  # the survivor answers at once; a new worker joins it
+            answering = _health_workers(port)
+            if len(answering) == 2 and killed not in answering:
+                break
+            time.sleep(0.2)
+        assert len(answering) == 2 and killed not in answering
+        process.terminate()
+        assert process.wait(60) == 0
+        for pid in answering:  # no worker outlives the supervisor
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+        log.close()
+    assert "starting it again" in (tmp_path / "server.log").read_text()
+
+
+def test_a_port_in_use_fails_clearly(tmp_path, capsys, sample_model):
+    sample_model.save(tmp_path / "model")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--model", str(tmp_path / "model"), "--port", str(port), "--workers", "2"]) == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
 
 
 def test_binding_beyond_loopback_needs_a_token(tmp_path, capsys, sample_model):
