@@ -58,6 +58,7 @@ from ._aliases import check_aliases
 from ._entries import aliases_entry, apply_entry, articles_entry, reactions_entry, removals_entry, replay, rule_entry
 from ._model import Recommender
 from ._reactions import load_reactions
+from ._related import prepare_search
 from ._time import epoch_seconds
 from ._updates import LOG_NAME, UpdateLog
 from .exceptions import ArtifactError, InvalidOptionError
@@ -123,6 +124,7 @@ class ModelHandle:
         self._log = UpdateLog(self.path / LOG_NAME) if updates else None
         if self._log is not None:
             self._fold(model, self._log.entries_after(model.log_position_))
+        prepare_search(model._fitted())
         self._model = model
         self._checked = self._polled = time.monotonic()
 
@@ -168,6 +170,7 @@ class ModelHandle:
                 model = Recommender.load(self.path, mmap=self.mmap, verify=self.verify)
                 if self._log is not None:  # the updates the new version has not absorbed
                     self._fold(model, self._log.entries_after(model.log_position_))
+                prepare_search(model._fitted())  # here, not in the new version's first requests
             except ArtifactError as error:
                 logger.warning("%s: keeping version %s; version %s does not load (%s)", self.path,
                                self._model.version, name, error)
@@ -297,6 +300,7 @@ class ModelHandle:
     def _fold(self, model: Recommender, entries: list) -> None:
         if entries:
             model._adopt(self._folded(model, entries))
+            prepare_search(model._fitted())  # articles added: new profiles, built here rather than in a request
 
     def __repr__(self) -> str:
         return f"ModelHandle({str(self.path)!r}, version={self.version!r})"

@@ -6,8 +6,9 @@ first kernel that imports here (:func:`search_kernel`): a compiled dense-accumul
 product), or a blocked ``vectors[block] @ postings`` with a partial sort. All three are exact:
 the same cosines, bit for bit, and the same neighbours, except that where two rows tie exactly
 for the last place the compiled kernel and the scipy product keep the lower row (the rule of
-the profiles) and ``sparse_dot_topn`` keeps either (2 rows of 100k synthetic articles). Blocks can run here one by one, on threads, or as tasks of a
-joblib backend such as a Dask cluster (``run_blocks``).
+the profiles) and ``sparse_dot_topn`` keeps either (2 rows of 100k synthetic articles).
+Blocks can run here one by one, on threads, or as tasks of a joblib backend such as a Dask
+cluster (``run_blocks``).
 
 Pure computation: arrays in, :class:`~recommender._profiles.NeighbourProfiles` out.
 """

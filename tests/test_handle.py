@@ -10,6 +10,7 @@ import pytest
 
 from recommender import InvalidOptionError, ModelHandle, Recommender
 from recommender import _store as store
+from recommender._related.search import _kernel_verdicts as kernel_verdicts
 from recommender.datasets import SAMPLE_NOW
 
 
@@ -46,6 +47,17 @@ def test_the_handle_switches_to_a_new_version(published):
     assert handle.model.version != first and handle.version == store.current_version(published)
     assert "extra-1" in handle.model.article_ids
     assert handle.refresh() is False  # nothing newer
+
+
+def test_a_version_is_ready_to_search_before_it_serves(published):
+    """What the first Related search would build on its way is built when a version loads."""
+    handle = ModelHandle(published, check_interval=0)
+    for _ in range(2):  # the first version, then a newly published one
+        profiles = handle.model._fitted().profiles
+        assert profiles._core_stats is not None and profiles._core_postings is not None
+        assert profiles in kernel_verdicts
+        _with_article(published, f"extra-{len(handle.model.article_ids)}").save(published)
+        handle.refresh()
 
 
 def test_checks_are_rate_limited(published):

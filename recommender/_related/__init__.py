@@ -15,6 +15,7 @@ from .search import (
     STRATEGIES,
     Found,
     block_rows,
+    prepare_search,
     related_arrays,
     related_block,
     related_rows,
@@ -24,5 +25,5 @@ from .search import (
 )
 from .tier import story_tiers
 
-__all__ = ["STRATEGIES", "Found", "RelatedQuery", "block_rows", "filtered_out", "related_arrays", "related_block",
-           "related_rows", "related_text_rows", "resolve_strategy", "similarity_matrix", "story_tiers"]
+__all__ = ["STRATEGIES", "Found", "RelatedQuery", "block_rows", "filtered_out", "prepare_search", "related_arrays",
+           "related_block", "related_rows", "related_text_rows", "resolve_strategy", "similarity_matrix", "story_tiers"]
