@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -71,6 +71,7 @@ class PopularWindow:
 
     rows: np.ndarray
     scores: np.ndarray
+    _best: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def top(self) -> float:
@@ -84,8 +85,13 @@ class PopularWindow:
         return np.where(inside, self.scores[at] if len(self.rows) else 0.0, 0.0)
 
     def best(self, n: int) -> np.ndarray:
-        """Rows of the ``n`` best scores (plus ties with the n-th), unordered."""
-        return self.rows[top_rows(self.scores, n)]
+        """Rows of the ``n`` best scores (plus ties with the n-th), unordered; kept per ``n``
+        (a window serves every request at its moment). Read-only."""
+        found = self._best.get(n)
+        if found is None:
+            found = self._best[n] = self.rows[top_rows(self.scores, n)]
+            found.flags.writeable = False
+        return found
 
 
 _windows: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # popularity state -> (catalog, now, window)
