@@ -63,21 +63,22 @@ def best_distinct(
     avoid: np.ndarray | None = None,
     profiles: NeighbourProfiles | None = None,
     *,
-    ordered: bool = False,
+    n_ordered: int = 0,
 ) -> list[tuple[int, float]]:
     """The ``k`` best ``(row, score)`` pairs among ``rows`` (aligned with ``scores``).
 
     Only positive scores count; best first, ties by article id. A row that is in
     ``avoid``, or a near-duplicate (cosine >= ``threshold``) of a row in ``avoid`` or of
-    a row already taken, is skipped and the next best takes its place. With ``ordered``,
-    ``rows`` are already in that order, every score positive (as :func:`by_score_then_id`
-    orders them), and the walk reads them in place instead of selecting and sorting.
+    a row already taken, is skipped and the next best takes its place. ``n_ordered``: the
+    first that many ``rows`` are the best, already in list order (positive scores, as
+    :func:`by_score_then_id` orders them), so a walk that needs no more reads them in place
+    instead of selecting and sorting.
     """
     width = 2 * k + CANDIDATE_SLACK
     while True:
-        if ordered:
-            positions = np.arange(min(width, len(rows)))
-            exhausted = width >= len(rows)
+        if width <= n_ordered or n_ordered == len(rows):
+            positions = np.arange(min(width, n_ordered))
+            exhausted = width >= n_ordered
         else:
             candidates = top_rows(scores, width)
             positions = candidates[np.lexsort(([catalog.id(rows[c]) for c in candidates], -scores[candidates]))]

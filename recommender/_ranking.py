@@ -14,7 +14,7 @@ import numpy as np
 from ._catalog import Catalog
 from ._distinct import best_distinct, by_score_then_id
 from ._hits import Hit
-from ._index import CosineIndex
+from ._index import CosineIndex, top_rows
 from ._popularity import HOUR, PopularityState
 from ._profiles import NeighbourProfiles
 
@@ -78,22 +78,28 @@ def ranked(state: PopularityState, index: CosineIndex, catalog: Catalog, query: 
            profiles: NeighbourProfiles | None = None) -> tuple[list[Hit], np.ndarray]:
     """:func:`ranking_list` and the hits' rows (int64, in list order), for a page's later lists."""
     if query.hidden is None:
-        window, scores = scored_window(state, catalog, query.now, query.mode, query.section_code)
+        window, scores, n_ordered = scored_window(state, catalog, query.now, query.mode, query.section_code)
     else:  # a fresh mask each call: nothing to keep
-        window, scores = _scored(state, catalog, query.now, query.mode, query.section_code, query.hidden)
+        window, scores, n_ordered = _scored(state, catalog, query.now, query.mode, query.section_code, query.hidden)
     chosen = best_distinct(window, scores, index, catalog, query.k, query.duplicate_threshold, query.exclude_rows,
-                           profiles, ordered=True)
+                           profiles, n_ordered=n_ordered)
     rows = np.array([row for row, _ in chosen], dtype=np.int64)
     texts = explanations(state, catalog, rows, np.array([score for _, score in chosen]), query)
     return [Hit(score=float(score), explanation=text, **card)
             for (_, score), text, card in zip(chosen, texts, catalog.display(rows))], rows
 
 
+ORDERED_ROWS = 256
+"""Best rows :func:`_scored` puts first in list order (the rest follow unordered): more than
+a list walks unless exclusions and near-duplicates empty it."""
+
+
 def _scored(state: PopularityState, catalog: Catalog, now: float, mode: str, section_code: int | None,
-            hidden: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+            hidden: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, int]:
     """The rows competing at ``now`` (the window, in one section, without removed or hidden
-    rows) with a positive score, in list order (best first, ties by article id), and their
-    scores: the site mean a score is smoothed toward is taken over every competing row."""
+    rows) with a positive score, their scores (the site mean a score is smoothed toward is
+    taken over every competing row), and how many of them come first in list order (best
+    first, ties by article id: the :data:`ORDERED_ROWS` best and the rows tied with the last)."""
     window = ranking_window(state, catalog, now)
     if section_code is not None:
         window = window[catalog.section_codes[window] == section_code]
@@ -102,11 +108,15 @@ def _scored(state: PopularityState, catalog: Catalog, now: float, mode: str, sec
         window = window[~hidden[window]]
     scores = state.scores(window, catalog.published[window].astype(np.float64), now, mode)
     window, scores = window[scores > 0], scores[scores > 0]
-    order = by_score_then_id(window, scores, catalog)
-    return window[order], scores[order]
+    best = top_rows(scores, ORDERED_ROWS)
+    best = best[by_score_then_id(window[best], scores[best], catalog)]
+    rest = np.ones(len(scores), dtype=bool)
+    rest[best] = False
+    order = np.concatenate([best, np.flatnonzero(rest)])
+    return window[order], scores[order], len(best)
 
 
-_scored_windows: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # popularity state -> {key: (window, scores)}
+_scored_windows: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # popularity state -> {key: (catalog, *_scored)}
 _scored_lock = threading.Lock()
 
 KEPT_WINDOWS = 8
@@ -114,7 +124,7 @@ KEPT_WINDOWS = 8
 
 
 def scored_window(state: PopularityState, catalog: Catalog, now: float, mode: str,
-                  section_code: int | None) -> tuple[np.ndarray, np.ndarray]:
+                  section_code: int | None) -> tuple[np.ndarray, np.ndarray, int]:
     """:func:`_scored` with nothing hidden, kept for the last :data:`KEPT_WINDOWS` questions
     asked of each popularity state: a state and its catalogue never change, so neither do the
     scores and their order at one moment, and the lists of every page served at that moment
@@ -124,16 +134,16 @@ def scored_window(state: PopularityState, catalog: Catalog, now: float, mode: st
         kept = _scored_windows.get(state)
         found = None if kept is None else kept.get(key)
     if found is not None and found[0] is catalog:
-        return found[1], found[2]
-    window, scores = _scored(state, catalog, now, mode, section_code, None)
+        return found[1:]
+    window, scores, n_ordered = _scored(state, catalog, now, mode, section_code, None)
     window.flags.writeable = False
     scores.flags.writeable = False
     with _scored_lock:
         kept = _scored_windows.setdefault(state, {})
-        kept[key] = (catalog, window, scores)
+        kept[key] = (catalog, window, scores, n_ordered)
         while len(kept) > KEPT_WINDOWS:
             kept.pop(next(iter(kept)))
-    return window, scores
+    return window, scores, n_ordered
 
 
 def explanations(state: PopularityState, catalog: Catalog, rows: np.ndarray, scores: np.ndarray,

@@ -226,3 +226,31 @@ def test_trending_does_not_lift_stories_readers_left(site):
                           now=at(97))
     hits = {h.article_id: h.score for h in site.ranking(now=at(96), mode="trending")}
     assert hits["steady"] < 1 < hits["burst"]
+
+
+def test_lists_walking_the_ordered_prefix_equal_lists_sorting_every_candidate(monkeypatch):
+    """Ranking reads the best rows of a window in list order (``ORDERED_ROWS`` of them) and
+    sorts candidates only when a walk needs more: both give the same lists, ties by id."""
+    import recommender._ranking as ranking
+
+    articles = [make_article(f"a{i:02d}", f"Story {i}", " ".join(f"w{i}t{j}" for j in range(8)), 10,
+                             "local" if i % 2 else "politics") for i in range(40)]  # no two alike
+    for article in articles:
+        article["published_at"] = T0.isoformat()
+    rec = Recommender().fit(articles)
+    reactions = [Reaction(f"a{i:02d}", "good", 1 + (i * 7) % 11, at(1)) for i in range(40)]  # many ties
+    rec.record_reactions(reactions, now=at(2))
+
+    def lists():
+        return [ids(rec.ranking(k=k, now=at(3), exclude=exclude)) for k in (1, 5, 12, 40)
+                for exclude in ([], [f"a{i:02d}" for i in range(0, 40, 3)])]
+
+    monkeypatch.setattr(ranking, "ORDERED_ROWS", 1_000)  # every row ordered
+    everything = lists()
+    for ordered in (1, 10, 20, 30):  # prefixes a walk reads, outgrows, or never uses; some end on a tie
+        monkeypatch.setattr(ranking, "_scored_windows", type(ranking._scored_windows)())
+        monkeypatch.setattr(ranking, "ORDERED_ROWS", ordered)
+        assert lists() == everything
+    assert all(len(found) for found in everything) and len(everything[-2]) == 40
+    counts = {f"a{i:02d}": 1 + (i * 7) % 11 for i in range(40)}
+    assert everything[4] == sorted(counts, key=lambda a: (-counts[a], a))[:12]  # k=12: by count, ties by id
