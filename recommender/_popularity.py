@@ -191,17 +191,21 @@ class PopularityState:
 
     def _popular(self, rows: np.ndarray, published: np.ndarray, now: float) -> np.ndarray:
         """The ``"popular"`` scores of :meth:`scores`, computing only the masses and exposures of
-        the popular half-life (the first column), a quarter of the work. The other columns stay
-        0: the site sums are reduced over arrays of the same shape, so every score has the bits
-        of the full computation (``tests/test_popularity.py``)."""
+        the popular half-life (the first column), a quarter of the work. The site sums add the
+        rows one after the other, as the full computation's column sums of a row-major array
+        do, so every score has its bits (``tests/test_popularity.py``)."""
         popular = self.config.half_lives[:1]
-        masses, exposure = np.zeros((len(rows), 4)), np.zeros((len(rows), 4))
-        masses[:, :1] = self.mass[rows, :1] * self._factors(now - self.last[rows], popular)
-        exposure[:, :1] = self.exposure(published, now, popular)
+        masses = self.mass[rows, 0] * self._factors(now - self.last[rows], popular)[:, 0]
+        exposure = self.exposure(published, now, popular)[:, 0]
         prior = self.config.prior_hours
-        site_rate = masses.sum(axis=0) / np.maximum(exposure.sum(axis=0), 1e-9)
-        return (masses[:, 0] + prior * site_rate[0]) / (exposure[:, 0] + prior)
+        site_rate = _sum_in_order(masses) / max(_sum_in_order(exposure), 1e-9)
+        return (masses + prior * site_rate) / (exposure + prior)
 
     def totals(self, rows: np.ndarray) -> np.ndarray:
         """Undecayed weighted reaction totals of ``rows``."""
         return self.mass[rows, 3]
+
+
+def _sum_in_order(values: np.ndarray) -> float:
+    """The sum of ``values`` added strictly left to right (not numpy's pairwise summation)."""
+    return float(np.add.accumulate(values)[-1]) if len(values) else 0.0
