@@ -9,9 +9,11 @@ then keeps ``--connections`` keep-alive HTTP/1.1 connections busy with
 ``GET /articles/{id}/page?history=a,b,c&now=...`` (random articles, 3-item histories) for
 ``--seconds``, and prints requests per second, latency median and p99, and failures. The
 client is one asyncio process; its own CPU share is printed too, since on a small machine it
-competes with the server for cores. So is the CPU time the server's processes spent per
-request (with ``psutil``, the ``[bench]`` extra): unlike requests per second, it stays
-meaningful on a machine shared with other jobs.
+competes with the server for cores. ``--client wrk`` drives the same requests with ``wrk``
+(a compiled load generator, Debian's ``wrk`` package: one thread, a Lua script cycling
+through the paths), which takes far less of the machine from the server. So is the CPU time
+the server's processes spent per request (with ``psutil``, the ``[bench]`` extra): unlike
+requests per second, it stays meaningful on a machine shared with other jobs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import asyncio
 import json
 import os
 import random
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -76,6 +80,28 @@ async def _drive(port: int, paths: list[str], connections: int, seconds: float, 
     return latencies, failures
 
 
+def _wrk(port: int, paths: list[str], connections: int, seconds: float, directory: str):
+    """Requests per second, median and p99 latency (ms) and failed requests, measured by ``wrk``."""
+    script = Path(directory) / "paths.lua"
+    listed = ",\n".join(json.dumps(path) for path in paths)  # JSON strings are valid Lua strings here
+    script.write_text(f"local paths = {{\n{listed}\n}}\nlocal next = 0\n"
+                      "request = function()\n  next = next % #paths + 1\n"
+                      "  return wrk.format(\"GET\", paths[next])\nend\n")
+    run = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script),
+                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True)
+    out = run.stdout
+
+    def milliseconds(label: str) -> float:
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()
+        return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return (float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), int(re.search(r"(\d+) requests in", out).group(1)),
+            milliseconds("50%"), milliseconds("99%"),
+            (int(failed.group(1)) if failed else 0) + (sum(map(int, errors.groups())) if errors else 0))
+
+
 def _server_cpu(pid: int) -> float | None:
     """CPU seconds used so far by the server process ``pid`` and its workers (``None`` without psutil)."""
     try:
@@ -115,7 +141,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--client", choices=("python", "wrk"), default="python",
+                        help="the load generator (wrk: Debian's wrk package, far lighter)")
     args = parser.parse_args()
+    if args.client == "wrk" and shutil.which("wrk") is None:
+        raise SystemExit("--client wrk needs the wrk program (Debian: apt-get install wrk)")
 
     from recommender import Recommender
 
@@ -148,22 +178,27 @@ def main() -> None:
                 time.sleep(0.5)
         asyncio.run(_drive(port, paths, args.connections, min(3.0, args.seconds), args.seed))  # warm up
         cpu, server_before = time.process_time(), _server_cpu(server.pid)
-        latencies, failures = asyncio.run(_drive(port, paths, args.connections, args.seconds, args.seed + 1))
-        client_cpu = (time.process_time() - cpu) / args.seconds
+        if args.client == "wrk":
+            rate, n_requests, median, p99, failed = _wrk(port, paths, args.connections, args.seconds, scratch.name)
+            client_cpu = None
+        else:
+            latencies, failures = asyncio.run(_drive(port, paths, args.connections, args.seconds, args.seed + 1))
+            client_cpu = (time.process_time() - cpu) / args.seconds
+            n_requests, failed = len(latencies), len(failures)
+            rate, median, p99 = n_requests / args.seconds, statistics.median(latencies), float(np.percentile(latencies, 99))
         server_after = _server_cpu(server.pid)
     finally:
         server.terminate()
         server.wait(30)
         log.close()
-    figures = {"workers": args.workers, "connections": args.connections, "seconds": args.seconds,
-               "requests": len(latencies), "requests_per_second": len(latencies) / args.seconds,
-               "median_ms": statistics.median(latencies), "p99_ms": float(np.percentile(latencies, 99)),
-               "failed": len(failures), "client_cpu_share": client_cpu, "articles": len(ids),
-               "server_cpu_ms_per_request": None if server_before is None or server_after is None or not latencies
-               else (server_after - server_before) * 1000 / len(latencies)}
+    figures = {"workers": args.workers, "connections": args.connections, "seconds": args.seconds, "client": args.client,
+               "requests": n_requests, "requests_per_second": rate, "median_ms": median, "p99_ms": p99,
+               "failed": failed, "client_cpu_share": client_cpu, "articles": len(ids),
+               "server_cpu_ms_per_request": None if server_before is None or server_after is None or not n_requests
+               else (server_after - server_before) * 1000 / n_requests}
     print(f"{len(ids):,} articles, {args.workers} workers, {args.connections} connections, {args.seconds:.0f} s")
-    print(f"  {figures['requests_per_second']:.0f} page requests/s, median {figures['median_ms']:.1f} ms, "
-          f"p99 {figures['p99_ms']:.1f} ms, {len(failures)} failed; the client used {client_cpu:.0%} of a core")
+    print(f"  {rate:.0f} page requests/s, median {median:.1f} ms, p99 {p99:.1f} ms, {failed} failed"
+          + ("" if client_cpu is None else f"; the client used {client_cpu:.0%} of a core") + f" ({args.client} client)")
     if figures["server_cpu_ms_per_request"] is not None:
         print(f"  server CPU {figures['server_cpu_ms_per_request']:.2f} ms per request (all its processes)")
     if args.json:
