@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,7 @@ from .exceptions import DuplicateArticleError, InvalidInputError
 from ._markup import html_to_text
 from ._readers import iter_records
 
-__all__ = ["Article", "ArticleLimits", "load_articles", "parse_datetime", "to_article"]
+__all__ = ["Article", "ArticleLimits", "iter_articles", "load_articles", "parse_datetime", "to_article"]
 
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FIELDS = ("id", "title", "body", "published_at", "section", "url", "tags", "language", "flags")
@@ -265,7 +265,23 @@ def load_articles(
     >>> len(articles) > 50
     True
     """
-    articles: list[Article] = []
+    return list(iter_articles(source, errors=errors, limits=limits))
+
+
+def iter_articles(
+    source: Any,
+    *,
+    errors: list[InvalidInputError] | None = None,
+    limits: ArticleLimits = ArticleLimits(),
+) -> Iterator[Article]:
+    """Validate articles from the sources :func:`load_articles` takes, yielding each as it is
+    read: what :func:`load_articles` returns, without holding every article at once.
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`load_articles`, when the bad record is reached.
+    """
     first_seen: dict[str, str] = {}
     for origin, line, record in iter_records(source):
         try:
@@ -280,5 +296,4 @@ def load_articles(
             errors.append(error)
             continue
         first_seen[article.id] = f"{origin}:{line}"
-        articles.append(article)
-    return articles
+        yield article

@@ -9,7 +9,8 @@ and spread over threads or a joblib backend such as a Dask cluster).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
+from itertools import islice
 
 from tqdm.auto import tqdm
 
@@ -24,7 +25,7 @@ from ._profiles import NeighbourProfiles
 from ._state import ModelState
 from ._time_locality import LOCALITY_NEIGHBOURS, time_locality
 from ._related.time_prior import AUTO_SCALE_DAYS
-from ._vectorize import TextVectorizer
+from ._vectorize import FIT_CHUNK, TextVectorizer
 
 __all__ = ["PROGRESS_MIN_ARTICLES", "fit_state"]
 
@@ -32,20 +33,33 @@ PROGRESS_MIN_ARTICLES = 20_000
 """Archives from this size show a progress bar for the neighbour search (on a terminal)."""
 
 
-def fit_state(articles: Sequence[Article], text: TextOptions, related: RelatedOptions, popularity: PopularityConfig,
+def fit_state(articles: Iterable[Article], text: TextOptions, related: RelatedOptions, popularity: PopularityConfig,
               n_jobs: int | None) -> ModelState:
-    """The state of a model fitted on ``articles`` (validated, unique ids, at least one)."""
+    """The state of a model fitted on ``articles`` (validated, unique ids, at least one).
+
+    The articles are read once, :data:`~._vectorize.FIT_CHUNK` at a time: each chunk's text is
+    tokenised and its metadata kept for the catalogue, then the chunk is dropped, so
+    articles read from a file as they come (:func:`~._articles.iter_articles`) never have
+    their text held all at once, and none of it is held through the neighbour search.
+    """
     vectorizer = TextVectorizer(**vars(text))
-    languages = article_languages([a.id for a in articles], [a.language for a in articles],
-                                  default=vectorizer.default_language, multilingual=vectorizer.multilingual)
-    vectors = vectorizer.fit_transform([a.title for a in articles], [a.body for a in articles], languages)
-    index = CosineIndex(vectors)
-    profiles = _neighbour_profiles(index, related, n_jobs) if related.neighbours else None
-    records = [a.metadata() | {"language": language} for a, language in zip(articles, languages)]
+    records: list[dict] = []
+
+    def chunks() -> Iterator[tuple[list[str], list[str], list[str]]]:
+        iterator = iter(articles)
+        while chunk := list(islice(iterator, FIT_CHUNK)):
+            languages = article_languages([a.id for a in chunk], [a.language for a in chunk],
+                                          default=vectorizer.default_language, multilingual=vectorizer.multilingual)
+            records.extend(a.metadata() | {"language": language} for a, language in zip(chunk, languages))
+            yield [a.title for a in chunk], [a.body for a in chunk], languages
+
+    index = CosineIndex(vectorizer.fit_transform_chunks(chunks()))
     catalog = Catalog(records)
+    records.clear()  # the catalogue holds them compactly
+    profiles = _neighbour_profiles(index, related, n_jobs) if related.neighbours else None
     locality = None if profiles is None else time_locality(*profiles.closest_links(LOCALITY_NEIGHBOURS),
                                                            catalog.published, AUTO_SCALE_DAYS)
-    return ModelState(vectorizer, index, catalog, PopularityState(popularity, len(articles)), profiles,
+    return ModelState(vectorizer, index, catalog, PopularityState(popularity, index.n_rows), profiles,
                       time_locality=locality)
 
 

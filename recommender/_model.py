@@ -22,7 +22,7 @@ from . import _options as options
 from . import _state as transitions
 from . import _store as store
 from ._aliases import with_aliases
-from ._articles import Article, load_articles
+from ._articles import Article, iter_articles, load_articles
 from ._checks import check_exclude, check_now
 from ._erase import purged, traces
 from ._fit import fit_state
@@ -37,7 +37,7 @@ from ._related.time_prior import resolved_scale
 from ._state import ReactionPolicy
 from ._time_locality import Locality
 from ._time import epoch_seconds
-from .exceptions import CorruptArtifactError, InvalidInputError, InvalidOptionError, UnknownArticleError
+from .exceptions import CorruptArtifactError, InvalidOptionError, UnknownArticleError
 
 __all__ = ["Recommender"]
 
@@ -274,7 +274,9 @@ class Recommender(ListQueries):
         Parameters
         ----------
         articles : iterable of Article or dict, DataFrame, or path
-            Validated with :func:`~recommender.load_articles`; ids must be unique.
+            Validated as :func:`~recommender.load_articles` validates them; ids must be
+            unique. They are read once, a chunk at a time, so a file's text is never held
+            whole (pass the path rather than a loaded list for the smallest footprint).
         reactions : iterable of Reaction or dict, DataFrame, path, or None
             Validated with :func:`~recommender.load_reactions`, then recorded as by
             :meth:`record_reactions` at ``now``.
@@ -289,11 +291,9 @@ class Recommender(ListQueries):
         """
         options.validate(self.get_params())
         moment = epoch_seconds(check_now(now))  # a bad now fails before any work
-        articles = load_articles(articles)
-        if not articles:
-            raise InvalidInputError("cannot fit on zero articles")
         text, related, _, _ = self._groups()
-        state = fit_state(articles, text, related, self._popularity_config(), self.n_jobs)
+        # validated as read: a file's articles are tokenised a chunk at a time, never all held
+        state = fit_state(iter_articles(articles), text, related, self._popularity_config(), self.n_jobs)
         report = ReactionReport()
         if reactions is not None:
             state, report = transitions.with_reactions(state, load_reactions(reactions), self._reaction_policy(), moment)

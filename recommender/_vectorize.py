@@ -36,7 +36,7 @@ time are ignored), so adding articles never changes the vectors already indexed.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from typing import NamedTuple
 
@@ -50,7 +50,8 @@ from ._text import StemCache, analyze, english_stop_words
 
 __all__ = ["TextVectorizer"]
 
-_FIT_CHUNK = 5_000  # articles tokenised at a time while fitting
+FIT_CHUNK = 5_000
+"""Articles tokenised at a time while fitting (a fit reads its articles in chunks of this many)."""
 
 
 class TextVectorizer:
@@ -226,7 +227,7 @@ class TextVectorizer:
         -------
         self
         """
-        self._fit_counts(self._counts(titles, bodies, languages))
+        self._fit_counts(self._counts(self._chunks(titles, bodies, languages)))
         return self
 
     def _tokenize(self, titles: Sequence[str], bodies: Sequence[str],
@@ -243,38 +244,47 @@ class TextVectorizer:
             return title_tokens, body_tokens
         return self._stemmed(title_tokens, languages), self._stemmed(body_tokens, languages)
 
-    def _counts(self, titles: Sequence[str], bodies: Sequence[str], languages: Sequence[str] | None = None) -> _Counts:
-        """Title and body term counts of every article, tokenised a chunk at a time.
-
-        Only one chunk's token lists are alive at a time, and the counts stay in chunks
-        (never stacked into one matrix), so memory grows with the counts' non-zeros, not
-        with the corpus's tokens as Python strings.
-        """
-        self._validate_options()
+    def _chunks(self, titles: Sequence[str], bodies: Sequence[str],
+                languages: Sequence[str] | None) -> Iterator[tuple[Sequence[str], Sequence[str], list[str] | None]]:
+        """Whole sequences of texts as the chunks :meth:`_counts` reads (lengths checked first)."""
         if len(titles) != len(bodies):
             raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
-        if len(bodies) == 0:
-            raise InvalidInputError("cannot fit on zero articles")
         languages = self._languages(languages, len(bodies))
+        for start in range(0, len(bodies), FIT_CHUNK):
+            yield (titles[start:start + FIT_CHUNK], bodies[start:start + FIT_CHUNK],
+                   None if languages is None else languages[start:start + FIT_CHUNK])
+
+    def _counts(self, chunks: Iterable[tuple[Sequence[str], Sequence[str], Sequence[str] | None]]) -> _Counts:
+        """Title and body term counts of every article, from chunks of ``(titles, bodies, languages)``.
+
+        Only one chunk's texts and token lists need be alive at a time (the chunks may come
+        from a file as it is read), and the counts stay in chunks (never stacked into one
+        matrix), so memory grows with the counts' non-zeros, not with the corpus's text.
+        """
+        self._validate_options()
         column_of: defaultdict[str, int] = defaultdict()
         column_of.default_factory = column_of.__len__  # a new token gets the next column
         if self.stem:
             self._stem_cache()  # a missing stemmer fails before any work
         words: dict[str, Counter[str]] = {}  # surface words by language
-        chunks = []
-        for start in range(0, len(bodies), _FIT_CHUNK):
-            chunk = None if languages is None else languages[start:start + _FIT_CHUNK]
-            title_tokens = self._tokens(titles[start:start + _FIT_CHUNK], boilerplate=False, languages=chunk)
-            body_tokens = self._tokens(bodies[start:start + _FIT_CHUNK], boilerplate=True, languages=chunk)
+        counted = []
+        for titles, bodies, languages in chunks:
+            if len(titles) != len(bodies):
+                raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
+            languages = self._languages(languages, len(bodies))
+            title_tokens = self._tokens(titles, boilerplate=False, languages=languages)
+            body_tokens = self._tokens(bodies, boilerplate=True, languages=languages)
             if self.stem:
-                title_tokens = self._stemmed(title_tokens, chunk, words)
-                body_tokens = self._stemmed(body_tokens, chunk, words)
-            chunks.append((_token_counts(title_tokens, column_of), _token_counts(body_tokens, column_of)))
+                title_tokens = self._stemmed(title_tokens, languages, words)
+                body_tokens = self._stemmed(body_tokens, languages, words)
+            counted.append((_token_counts(title_tokens, column_of), _token_counts(body_tokens, column_of)))
+        if not sum(body.shape[0] for _, body in counted):
+            raise InvalidInputError("cannot fit on zero articles")
         surface = None
         if self.stem:
             surface = [entry for language, counter in words.items()
                        for entry in zip(counter, counter.values(), self._stem_cache(language)(list(counter)))]
-        return _Counts(chunks, list(column_of), surface)
+        return _Counts(counted, list(column_of), surface)
 
     def _fit_counts(self, counts: _Counts) -> np.ndarray:
         """Vocabulary and IDF from :meth:`_counts`, pruned as scikit-learn's ``CountVectorizer``
@@ -365,13 +375,20 @@ class TextVectorizer:
 
     def fit_transform(self, titles: Sequence[str], bodies: Sequence[str],
                       languages: Sequence[str] | None = None) -> sp.csr_matrix:
-        """:meth:`fit`, then :meth:`transform`, tokenising each text once.
+        """:meth:`fit`, then :meth:`transform`, tokenising each text once."""
+        return self.fit_transform_chunks(self._chunks(titles, bodies, languages))
+
+    def fit_transform_chunks(self, chunks: Iterable[tuple[Sequence[str], Sequence[str], Sequence[str] | None]]
+                             ) -> sp.csr_matrix:
+        """:meth:`fit_transform` of articles given as chunks of ``(titles, bodies, languages)``
+        (``languages`` ``None`` for the default language), read once: a generator reading a
+        file never holds more than one chunk's text.
 
         The rows are weighted a chunk of counts at a time, straight into the arrays of the
         result, and each chunk of counts is freed once weighted: the float64 temporaries
         stay the size of one chunk, and the counts and the result are never both whole.
         """
-        counts = self._counts(titles, bodies, languages)
+        counts = self._counts(chunks)
         columns = self._fit_counts(counts)
         chunks, width = counts.chunks, len(counts.tokens)
         del counts

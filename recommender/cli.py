@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from . import __version__
-from ._articles import load_articles
+from ._articles import iter_articles, load_articles
 from ._checks import parse_now
 from ._time import parse_datetime
 from .datasets import SAMPLE_NOW, sample_articles_path, sample_reactions_path, sample_stories
@@ -84,7 +84,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     # The site's clock for the demo: the sample's, or just after the last reaction, so the output never changes.
     stamps = [r.at for r in reactions if r.at is not None]
     now = max(stamps) if args.reactions and stamps else SAMPLE_NOW if args.articles is None else None
-    rec = Recommender().fit(load_articles(path))
+    rec = Recommender().fit(path)
     report = rec.record_reactions(reactions, now=now)
     ids = args.article or _demo_ids(rec, args.articles is None, 3)
     print(f"Fitted {len(rec.article_ids)} articles from {path.name} ({len(rec.vectorizer_.terms_):,} terms) "
@@ -103,22 +103,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     errors: list | None = [] if args.lenient else None
-    articles = load_articles(args.articles, errors=errors)
     reactions = load_reactions(args.reactions, errors=errors) if args.reactions else None
-    for error in errors or ():
-        print(f"skipped: {error}", file=sys.stderr)
     from ._precompute import dask_backend
 
     rec = Recommender(title_weight=args.title_weight, duplicate_threshold=args.duplicate_threshold, n_jobs=args.n_jobs,
                       language=args.language, cross_language=args.cross_language)
-    with dask_backend(args.dask):
-        rec.fit(articles, reactions=reactions)
+    with dask_backend(args.dask):  # the articles are validated as the fit reads them, a chunk at a time
+        rec.fit(iter_articles(args.articles, errors=errors), reactions=reactions)
+    for error in errors or ():
+        print(f"skipped: {error}", file=sys.stderr)
     if args.rules_from:
         from ._precompute import rules_with_log
 
         rec.set_rules(rules_with_log(args.rules_from, Recommender.load(args.rules_from, mmap=True)))
     rec.save(args.out)
-    print(f"built {len(articles)} articles, {len(rec.vectorizer_.terms_):,} terms, "
+    print(f"built {len(rec.article_ids)} articles, {len(rec.vectorizer_.terms_):,} terms, "
           f"{rec.reaction_report_.applied:,} reactions -> {args.out}"
           + (f" ({len(errors)} records skipped)" if errors else ""))
     print(_date_prior_line(rec))

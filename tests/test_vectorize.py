@@ -176,7 +176,7 @@ def test_fit_in_chunks_equals_scikit_learn_count_vectorizer_in_one_pass(monkeypa
     titles, bodies = [a["title"] for a in articles], [a["body"] for a in articles]
     whole = TextVectorizer(**options)
     whole_vectors = whole.fit_transform(titles, bodies)
-    monkeypatch.setattr(vectorize, "_FIT_CHUNK", 7)  # 58 chunks, the vocabulary growing across them
+    monkeypatch.setattr(vectorize, "FIT_CHUNK", 7)  # 58 chunks, the vocabulary growing across them
     chunked = TextVectorizer(**options)
     chunked_vectors = chunked.fit_transform(titles, bodies)
     assert list(chunked.terms_) == list(whole.terms_)
@@ -208,7 +208,7 @@ def test_fit_in_chunks_keeps_empty_rows_in_place(monkeypatch):
 
     titles = [f"alpha beta story{i % 5}" if i % 4 else "the and of" for i in range(30)]
     bodies = [f"gamma delta item{i % 3} common" if i % 4 else "it is" for i in range(30)]
-    monkeypatch.setattr(vectorize, "_FIT_CHUNK", 4)  # every chunk starts with an empty row
+    monkeypatch.setattr(vectorize, "FIT_CHUNK", 4)  # every chunk starts with an empty row
     vectorizer = TextVectorizer(max_df=0.7)
     vectors = vectorizer.fit_transform(titles, bodies)
     empty = np.diff(vectors.indptr) == 0
