@@ -213,3 +213,34 @@ def test_drift_tells_when_a_refit_is_due(tiny_articles, tmp_path):
     assert any("added since fit" in r for r in rec.drift()["reasons"])  # 3 of 7 fitted
     rec.save(tmp_path / "m")
     assert Recommender.load(tmp_path / "m").drift() == rec.drift()
+
+
+def test_fit_reads_its_articles_once_a_chunk_at_a_time(tiny_articles, monkeypatch):
+    """A fit tokenises each chunk of articles as it reads it (a file's text is never held
+    whole) and gives the model a fit on the loaded list gives."""
+    import recommender._fit as fit_module
+    from recommender._vectorize import TextVectorizer
+
+    articles = list(tiny_articles)
+    whole = Recommender(neighbours=3).fit(articles)
+    monkeypatch.setattr(fit_module, "FIT_CHUNK", 2)
+    pulled, pulled_at_tokenising = [], []
+    original = TextVectorizer._tokens
+
+    def tokens(self, texts, **options):
+        pulled_at_tokenising.append(len(pulled))
+        return original(self, texts, **options)
+
+    monkeypatch.setattr(TextVectorizer, "_tokens", tokens)
+
+    def one_by_one():
+        for article in articles:
+            pulled.append(article["id"])
+            yield article
+
+    streamed = Recommender(neighbours=3).fit(one_by_one())
+    assert pulled_at_tokenising[:2] == [2, 2]  # the first chunk is tokenised before the third article is read
+    assert len(pulled) == len(articles) and streamed.article_ids == whole.article_ids
+    assert (streamed.index_.vectors != whole.index_.vectors).nnz == 0
+    for article_id in whole.article_ids:
+        assert streamed.related(article_id) == whole.related(article_id)
