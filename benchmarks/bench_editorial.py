@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import copy
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import numpy as np
 
