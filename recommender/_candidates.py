@@ -51,7 +51,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._index import CosineIndex, top_rows
-from ._ranking import ranking_window
+from ._ranking import scored_window
 from ._state import ModelState
 
 __all__ = ["Pool", "PopularWindow", "candidate_pool", "history_weights", "popular_window", "reading_profile"]
@@ -66,7 +66,7 @@ class PopularWindow:
     rows : ndarray of int64
         The window's rows, sorted.
     scores : ndarray of float64
-        Their popular scores (the site mean over the whole window, removed rows included).
+        Their popular scores (as the Ranking list scores them: removed stories take no part).
     """
 
     rows: np.ndarray
@@ -99,15 +99,17 @@ _windows_lock = threading.Lock()
 
 
 def popular_window(state: ModelState, now: float) -> PopularWindow:
-    """The popular scores of the ranking window at ``now``, kept for the last moment asked
-    of each popularity state (a state never changes, so neither do its scores)."""
+    """The popular scores of the stories competing in the Ranking list at ``now`` (the same
+    scores, read from :func:`~recommender._ranking.scored_window`: one scoring per moment serves
+    both lists), by row; kept for the last moment asked of each popularity state (a state never
+    changes, so neither do its scores)."""
     with _windows_lock:
         known = _windows.get(state.popularity)
     if known is not None and known[0] is state.catalog and known[1] == now:
         return known[2]
-    window = np.sort(ranking_window(state.popularity, state.catalog, now))
-    scores = state.popularity.scores(window, state.catalog.published[window].astype(np.float64), now, "popular")
-    found = PopularWindow(window, scores)
+    window, scores, _ = scored_window(state.popularity, state.catalog, now, "popular", None)
+    order = np.argsort(window)
+    found = PopularWindow(window[order], scores[order])
     with _windows_lock:
         _windows[state.popularity] = (state.catalog, now, found)
     return found

@@ -96,3 +96,21 @@ def test_relevance_of_given_candidates_matches_the_list(sample_model, sample_art
     hits = sample_model.recommend(article, history=history, now=SAMPLE_NOW)
     relevance = sample_model._relevance([h.article_id for h in hits], history, now=SAMPLE_NOW, article_id=article)
     assert relevance == pytest.approx([h.score for h in hits])
+
+
+def test_the_popular_signal_reads_the_ranking_list_s_scores(sample_articles):
+    """One scoring per moment serves both lists: the pool's popular scores are the Ranking
+    list's, and a removed story takes no part in either (nor in the site mean they share)."""
+    from recommender._candidates import popular_window
+    from recommender.datasets import sample_reactions_path
+
+    rec = Recommender().fit(sample_articles, reactions=sample_reactions_path(), now=SAMPLE_NOW)
+    top = rec.ranking(k=1, now=SAMPLE_NOW)[0].article_id
+    rec.remove_articles([top])
+    state, now = rec._state, float(epoch_seconds(SAMPLE_NOW))
+    hits = rec.ranking(k=100, now=SAMPLE_NOW)
+    window = popular_window(state, now)
+    assert len(hits) > 5 and top not in {hit.article_id for hit in hits}
+    rows = np.array([state.catalog.row(hit.article_id) for hit in hits])
+    assert window.of(rows).tolist() == [hit.score for hit in hits]
+    assert top not in state.catalog.ids_of(window.rows)
