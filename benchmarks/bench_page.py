@@ -8,7 +8,9 @@ the synthetic ones trail on for days, and a clock set after them would leave the
 window, and so the Ranking list and the popular candidates, empty), and times, over the same
 random articles each with a 3-item reading history:
 
-* ``page()``: the three lists of a page, one call;
+* ``page()``: the three lists of a page, one call, every request at the site clock (the
+  Ranking window's scores kept from the first), and every request at its own second after it
+  (what a site that passes no ``now`` sees at under one request per second);
 * ``related() + ranking() + recommend()``: the three lists called separately (no cross-list
   exclusions: what a site would do without ``page()``);
 * ``ModelHandle.model``: the per-request cost of a handle checking ``current`` (every access,
@@ -19,15 +21,23 @@ random articles each with a 3-item reading history:
 Prints median and p99 in milliseconds as a table and, with ``--json``, as JSON. ``--clock cpu``
 times the process's CPU time instead of the wall clock (steadier on a machine shared with other
 jobs); ``--model DIR --now T`` times a saved model instead of fitting one, and ``--save DIR``
-keeps the fitted model for that.
+keeps the fitted model for that. ``--callgrind CALL`` (under ``valgrind --tool=callgrind
+--instr-atstart=no``) counts the instructions of one call kind instead, which stay the same
+on a busy machine::
+
+    valgrind --tool=callgrind --instr-atstart=no "$(python -c 'import sys; print(sys.executable)')" \
+        benchmarks/bench_page.py --model DIR --now T --queries 40 --callgrind page
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import os
 import random
 import statistics
+import subprocess
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -62,6 +72,28 @@ def timed(call, repeats: list) -> list[float]:
 
 def summary(times: list[float]) -> dict[str, float]:
     return {"median_ms": statistics.median(times), "p99_ms": float(np.percentile(times, 99))}
+
+
+CALLS = {
+    "page": lambda rec, now: lambda a, h: rec.page(a, history=h, now=now),
+    # a site that passes no ``now`` asks at the current second: nothing kept from the last request's moment
+    "page-fresh": lambda rec, now: (lambda seconds: lambda a, h: rec.page(
+        a, history=h, now=now + timedelta(seconds=next(seconds))))(itertools.count(1)),
+    "related": lambda rec, now: lambda a, h: rec.related(a),
+    "recommend": lambda rec, now: lambda a, h: rec.recommend(a, history=h, now=now),
+    "ranking": lambda rec, now: lambda a, h: rec.ranking(now=now),
+}
+"""The calls timed (and counted with ``--callgrind``), each made from ``(rec, now)``."""
+
+
+def count_instructions(call, requests: list) -> None:
+    """Switch callgrind's collection on around ``call`` over ``requests`` (20 warm-up calls first)."""
+    for arguments in requests[:20]:
+        call(*arguments)
+    subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True)
+    for arguments in requests:
+        call(*arguments)
+    subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True, capture_output=True)
 
 
 def storage_figures(rec, now, ids) -> dict:
@@ -106,6 +138,9 @@ def main() -> None:
     parser.add_argument("--now", help="the site clock for --model (ISO 8601 with zone)")
     parser.add_argument("--save", help="save the fitted model here (time it again later with --model DIR --now T)")
     parser.add_argument("--skip-storage", action="store_true", help="time the lists only (no handle, no log)")
+    parser.add_argument("--callgrind", choices=sorted(CALLS),
+                        help="under valgrind --tool=callgrind --instr-atstart=no: count the instructions of this call "
+                             "over the requests (after 20 warm-up requests), no timing")
     args = parser.parse_args()
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
@@ -125,6 +160,9 @@ def main() -> None:
     rng = random.Random(args.seed)
     ids = rec.article_ids
     requests = [(rng.choice(ids), [rng.choice(ids) for _ in range(3)]) for _ in range(args.queries)]
+    if args.callgrind:
+        count_instructions(CALLS[args.callgrind](rec, now), requests)
+        return
     for article_id, history in requests:  # steady state: a serving process has mapped the pages its requests read
         rec.page(article_id, history=history, now=now)
 
@@ -135,6 +173,7 @@ def main() -> None:
 
     figures = {
         "page()": summary(timed(lambda a, h: rec.page(a, history=h, now=now), requests)),
+        "page(), each at its own second": summary(timed(CALLS["page-fresh"](rec, now), requests)),
         "related + ranking + recommend": summary(timed(separately, requests)),
         "related()": summary(timed(lambda a, h: rec.related(a), requests)),
         "ranking()": summary(timed(lambda a, h: rec.ranking(now=now), requests)),
