@@ -59,7 +59,8 @@ _BYLINE = re.compile(r"^\s*By [A-Z][\w.'\-]+(?: [A-Z][\w.'\-]+){1,3}(?:(?:,| -| 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _MARK_CATEGORIES = ("Mn", "Mc", "Me")  # combining marks: vowel signs, viramas, diacritics
 # what may precede a sentence's first word: an end mark, a quote or bracket, a line start
-_SENTENCE_START = re.compile(r"[.!?:;\"'\u201c\u201d(\[\n]\s*$|^\s*$")
+_AFTER_MARK = re.compile(r"[.!?:;\"'\u201c\u201d(\[\n]\s*$")
+_SENTENCE_START = re.compile(_AFTER_MARK.pattern + r"|^\s*$")
 
 
 def strip_boilerplate(text: str) -> str:
@@ -131,17 +132,36 @@ def analyze(
         text = strip_boilerplate(text)
     if proper_noun_weight <= 1:
         return tokenize(text.lower(), stop_words=stop_words, language=language)
+    # the text split around its tokens: separator, token, separator, token, ..., separator
+    parts = _token_splitter(language).split(text)
+    repeat = proper_noun_weight - 1
     tokens: list[str] = []
-    for match in token_pattern(language).finditer(text):
-        word = match.group()
+    for position in range(1, len(parts), 2):
+        word = parts[position]
         lower = word.lower()
         if stop_words and lower in stop_words:
             continue
         tokens.append(lower)
-        start = match.start()
-        if word[0].isupper() and not word.isupper() and not _SENTENCE_START.search(text[max(0, start - 3):start]):
-            tokens.extend([lower] * (proper_noun_weight - 1))
+        if word[0].isupper() and not word.isupper() and not _opens_sentence(parts[position - 1], position == 1):
+            tokens.extend([lower] * repeat)
     return tokens
+
+
+def _opens_sentence(before: str, first: bool) -> bool:
+    """Whether a word preceded by the separator ``before`` opens a sentence: whether the three
+    characters before it end in an end mark, a quote or bracket and spaces, or are all space.
+    A separator of fewer than three characters after an earlier token has that token's
+    letters before it, which are neither marks nor space."""
+    if first or len(before) >= 3:
+        return _SENTENCE_START.search(before[-3:]) is not None
+    return _AFTER_MARK.search(before) is not None
+
+
+@cache
+def _token_splitter(language: str) -> re.Pattern:
+    """:func:`token_pattern` as one group, so ``split`` returns the tokens between their separators."""
+    pattern = token_pattern(language)
+    return re.compile(f"({pattern.pattern.removeprefix('(?u)')})", pattern.flags)
 
 
 def tokenize(text: str, *, stop_words: frozenset[str] | None = None, language: str = "en") -> list[str]:

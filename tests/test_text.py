@@ -134,6 +134,34 @@ def test_analysis_property(text):
     assert all(len(t) >= 2 and t not in ENGLISH_STOP_WORDS and t == t.strip() and t == t.lower() for t in tokens)
 
 
+
+def _proper_nouns_by_match(text: str, weight: int, language: str) -> list[str]:
+    """The rule stated plainly, one regex match at a time: a capitalised word that is not all
+    capitals is repeated unless the three characters before it open a sentence."""
+    import re
+
+    from recommender._text import token_pattern
+
+    tokens = []
+    for match in token_pattern(language).finditer(text):
+        word, start = match.group(), match.start()
+        if word.lower() in ENGLISH_STOP_WORDS:
+            continue
+        tokens.append(word.lower())
+        opens = re.search(r"[.!?:;\"'\u201c\u201d(\[\n]\s*$|^\s*$", text[max(0, start - 3):start])
+        if word[0].isupper() and not word.isupper() and not opens:
+            tokens.extend([word.lower()] * (weight - 1))
+    return tokens
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aAbBzZ éÉİ .!?:;\"'\u201c\u201d([\n\t,-0\u0301\u0928\u094d")), max_size=60),
+       st.sampled_from([2, 3]), st.sampled_from(["en", "hi"]))
+def test_proper_nouns_read_from_the_separators_match_the_rule_stated_per_match(text, weight, language):
+    text = unicodedata.normalize("NFKC", text)
+    assert _analyze(text, boilerplate=False, stop_words=ENGLISH_STOP_WORDS, proper_noun_weight=weight,
+                    language=language) == _proper_nouns_by_match(text, weight, language)
+
 # ---------------------------------------------------------------- html_to_text
 @pytest.mark.parametrize("markup, text", [
     ("<p>a</p><p>b</p>", "a\nb"),
