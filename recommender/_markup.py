@@ -41,7 +41,9 @@ _BLOCKS = frozenset(
     {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
      "blockquote", "section", "article", "header", "footer", "aside", "figure", "figcaption", "hr", "pre"}
 )
-_SPACES = re.compile(r"[ \t\f\v\u00a0]+")
+# runs of spaces and tabs, each to become one space; a lone space is already one (matching it
+# at every word gap, to put back the same space, was most of the cost of tidying a body)
+_SPACES = re.compile(r" [ \t\f\v\u00a0]+|[\t\f\v\u00a0][ \t\f\v\u00a0]*")
 _COMMENT_OPEN, _COMMENT_CLOSE = "<!--", "-->"
 
 

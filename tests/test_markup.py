@@ -9,6 +9,7 @@ call); a quadratic scan would take minutes per call and stall the suite.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from recommender import Recommender, load_articles
 from recommender._articles import ArticleLimits
@@ -71,3 +72,14 @@ def _sample():
     from recommender.datasets import sample_articles_path
 
     return sample_articles_path()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab \t\f\v\u00a0\n")), max_size=40))
+def test_tidy_collapses_every_run_of_spaces_and_tabs_into_one_space(text):
+    import re
+
+    from recommender._markup import _tidy
+
+    lines = (line.strip() for line in re.sub(r"[ \t\f\v\u00a0]+", " ", text).split("\n"))
+    assert _tidy(text) == "\n".join(line for line in lines if line)
