@@ -38,9 +38,10 @@ def fit_state(articles: Iterable[Article], text: TextOptions, related: RelatedOp
     """The state of a model fitted on ``articles`` (validated, unique ids, at least one).
 
     The articles are read once, :data:`~._vectorize.FIT_CHUNK` at a time: each chunk's text is
-    tokenised and its metadata kept for the catalogue, then the chunk is dropped, so
-    articles read from a file as they come (:func:`~._articles.iter_articles`) never have
-    their text held all at once, and none of it is held through the neighbour search.
+    tokenised (on ``n_jobs`` worker processes) and its metadata kept for the catalogue, then
+    the chunk is dropped, so articles read from a file as they come
+    (:func:`~._articles.iter_articles`) never have their text held all at once, and none of
+    it is held through the neighbour search.
     """
     vectorizer = TextVectorizer(**vars(text))
     records: list[dict] = []
@@ -53,7 +54,7 @@ def fit_state(articles: Iterable[Article], text: TextOptions, related: RelatedOp
             records.extend(a.metadata() | {"language": language} for a, language in zip(chunk, languages))
             yield [a.title for a in chunk], [a.body for a in chunk], languages
 
-    index = CosineIndex(vectorizer.fit_transform_chunks(chunks()))
+    index = CosineIndex(vectorizer.fit_transform_chunks(chunks(), n_jobs=n_jobs))
     catalog = Catalog(records)
     records.clear()  # the catalogue holds them compactly
     profiles = _neighbour_profiles(index, related, n_jobs) if related.neighbours else None

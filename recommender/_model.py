@@ -91,7 +91,8 @@ class Recommender(ListQueries):
         ``docs/quality.md`` for what it buys on real multi-outlet news). ``0`` ranks by the
         anchored score alone.
     n_jobs : int or None, default=None
-        Threads for the fit-time neighbour search (``None`` is 1, ``-1`` every core); inside
+        Threads for the fit-time neighbour search, and worker processes that tokenise the
+        articles (``None`` is 1, ``-1`` every core; the model is the same); inside
         ``joblib.parallel_config(backend="dask")`` (or another non-default joblib backend), the
         number of workers the search is spread over (``None``: the context's).
     duplicate_threshold : float, default=0.8

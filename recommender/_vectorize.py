@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cached_property
+from functools import lru_cache, cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -254,30 +254,29 @@ class TextVectorizer:
             yield (titles[start:start + FIT_CHUNK], bodies[start:start + FIT_CHUNK],
                    None if languages is None else languages[start:start + FIT_CHUNK])
 
-    def _counts(self, chunks: Iterable[tuple[Sequence[str], Sequence[str], Sequence[str] | None]]) -> _Counts:
+    def _counts(self, chunks: Iterable[tuple[Sequence[str], Sequence[str], Sequence[str] | None]],
+                n_jobs: int | None = None) -> _Counts:
         """Title and body term counts of every article, from chunks of ``(titles, bodies, languages)``.
 
-        Only one chunk's texts and token lists need be alive at a time (the chunks may come
+        Only a few chunks' texts and token lists need be alive at a time (the chunks may come
         from a file as it is read), and the counts stay in chunks (never stacked into one
-        matrix), so memory grows with the counts' non-zeros, not with the corpus's text.
+        matrix), so memory grows with the counts' non-zeros, not with the corpus's text. With
+        ``n_jobs`` above 1 the chunks are tokenised in that many worker processes (joblib),
+        each over its own vocabulary, renumbered here in chunk order: the counts, columns and
+        surface words are those of one process.
         """
         self._validate_options()
-        column_of: defaultdict[str, int] = defaultdict()
-        column_of.default_factory = column_of.__len__  # a new token gets the next column
         if self.stem:
             self._stem_cache()  # a missing stemmer fails before any work
+        column_of: defaultdict[str, int] = defaultdict()
+        column_of.default_factory = column_of.__len__  # a new token gets the next column
         words: dict[str, Counter[str]] = {}  # surface words by language
         counted = []
-        for titles, bodies, languages in chunks:
-            if len(titles) != len(bodies):
-                raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
-            languages = self._languages(languages, len(bodies))
-            title_tokens = self._tokens(titles, boilerplate=False, languages=languages)
-            body_tokens = self._tokens(bodies, boilerplate=True, languages=languages)
-            if self.stem:
-                title_tokens = self._stemmed(title_tokens, languages, words)
-                body_tokens = self._stemmed(body_tokens, languages, words)
-            counted.append((_token_counts(title_tokens, column_of), _token_counts(body_tokens, column_of)))
+        for tokens, title, body, chunk_words in self._chunk_counts_all(chunks, n_jobs):
+            columns = np.fromiter(map(column_of.__getitem__, tokens), dtype=np.int32, count=len(tokens))
+            counted.append((_renumbered(title, columns, len(column_of)), _renumbered(body, columns, len(column_of))))
+            for language, counter in (chunk_words or {}).items():
+                words.setdefault(language, Counter()).update(counter)
         if not sum(body.shape[0] for _, body in counted):
             raise InvalidInputError("cannot fit on zero articles")
         surface = None
@@ -285,6 +284,34 @@ class TextVectorizer:
             surface = [entry for language, counter in words.items()
                        for entry in zip(counter, counter.values(), self._stem_cache(language)(list(counter)))]
         return _Counts(counted, list(column_of), surface)
+
+    def _chunk_counts_all(self, chunks: Iterable, n_jobs: int | None) -> Iterator[_ChunkCounts]:
+        """:meth:`_chunk_counts` of every chunk, in order: here, or on ``n_jobs`` joblib workers."""
+        if (n_jobs or 1) == 1:
+            return (self._chunk_counts(*chunk) for chunk in chunks)
+        import joblib  # here: serving processes never fit
+
+        options = self.get_params()
+        return joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
+            joblib.delayed(_chunk_counts_with)(options, *chunk) for chunk in chunks)
+
+    def _chunk_counts(self, titles: Sequence[str], bodies: Sequence[str],
+                      languages: Sequence[str] | None) -> _ChunkCounts:
+        """One chunk's title and body counts over its own vocabulary (tokens in order of first
+        appearance, titles first) and its surface words by language (``None`` without stemming)."""
+        if len(titles) != len(bodies):
+            raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
+        languages = self._languages(languages, len(bodies))
+        title_tokens = self._tokens(titles, boilerplate=False, languages=languages)
+        body_tokens = self._tokens(bodies, boilerplate=True, languages=languages)
+        words: dict[str, Counter[str]] | None = {} if self.stem else None
+        if self.stem:
+            title_tokens = self._stemmed(title_tokens, languages, words)
+            body_tokens = self._stemmed(body_tokens, languages, words)
+        column_of: defaultdict[str, int] = defaultdict()
+        column_of.default_factory = column_of.__len__
+        title, body = _token_counts(title_tokens, column_of), _token_counts(body_tokens, column_of)
+        return _ChunkCounts(list(column_of), title, body, words)
 
     def _fit_counts(self, counts: _Counts) -> np.ndarray:
         """Vocabulary and IDF from :meth:`_counts`, pruned as scikit-learn's ``CountVectorizer``
@@ -378,17 +405,18 @@ class TextVectorizer:
         """:meth:`fit`, then :meth:`transform`, tokenising each text once."""
         return self.fit_transform_chunks(self._chunks(titles, bodies, languages))
 
-    def fit_transform_chunks(self, chunks: Iterable[tuple[Sequence[str], Sequence[str], Sequence[str] | None]]
-                             ) -> sp.csr_matrix:
+    def fit_transform_chunks(self, chunks: Iterable[tuple[Sequence[str], Sequence[str], Sequence[str] | None]],
+                             n_jobs: int | None = None) -> sp.csr_matrix:
         """:meth:`fit_transform` of articles given as chunks of ``(titles, bodies, languages)``
         (``languages`` ``None`` for the default language), read once: a generator reading a
-        file never holds more than one chunk's text.
+        file never holds more than a few chunks' text. ``n_jobs``: worker processes that
+        tokenise the chunks (joblib; ``None`` or 1: this process), with the same result.
 
         The rows are weighted a chunk of counts at a time, straight into the arrays of the
         result, and each chunk of counts is freed once weighted: the float64 temporaries
         stay the size of one chunk, and the counts and the result are never both whole.
         """
-        counts = self._counts(chunks)
+        counts = self._counts(chunks, n_jobs)
         columns = self._fit_counts(counts)
         chunks, width = counts.chunks, len(counts.tokens)
         del counts
@@ -432,6 +460,35 @@ class TextVectorizer:
         vectors = normalize(tf, norm="l2", copy=False).astype(self.dtype)
         vectors.sort_indices()
         return sp.csr_matrix(vectors)
+
+
+class _ChunkCounts(NamedTuple):
+    """One chunk's counts over its own vocabulary (:meth:`TextVectorizer._chunk_counts`)."""
+
+    tokens: list[str]
+    title: sp.csr_matrix
+    body: sp.csr_matrix
+    words: dict[str, Counter] | None
+
+
+@lru_cache(maxsize=4)
+def _worker_vectorizer(options: tuple) -> TextVectorizer:
+    """A worker process's vectorizer for these options, kept so its stem caches serve every chunk."""
+    return TextVectorizer(**dict(options))
+
+
+def _chunk_counts_with(options: dict, titles: Sequence[str], bodies: Sequence[str],
+                       languages: Sequence[str] | None) -> _ChunkCounts:
+    """:meth:`TextVectorizer._chunk_counts` in a worker process (a joblib task)."""
+    return _worker_vectorizer(tuple(sorted(options.items())))._chunk_counts(titles, bodies, languages)
+
+
+def _renumbered(counts: sp.csr_matrix, columns: np.ndarray, width: int) -> sp.csr_matrix:
+    """``counts`` over a chunk's own columns, moved to ``columns`` of a ``width``-column vocabulary
+    (sorted within rows again)."""
+    moved = sp.csr_matrix((counts.data, columns[counts.indices], counts.indptr), shape=(counts.shape[0], max(width, 1)))
+    moved.sort_indices()
+    return moved
 
 
 class _Counts(NamedTuple):

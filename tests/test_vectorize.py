@@ -215,3 +215,22 @@ def test_fit_in_chunks_keeps_empty_rows_in_place(monkeypatch):
     assert empty.tolist() == [i % 4 == 0 for i in range(30)]
     assert (vectorizer.transform(titles, bodies) != vectors).nnz == 0
     assert "common" not in set(vectorizer.terms_)  # in 22 of 30 articles: pruned by max_df
+
+
+def test_tokenising_in_worker_processes_gives_the_same_fit(monkeypatch):
+    """Chunks tokenised on two joblib worker processes, each over its own vocabulary, are
+    renumbered into the vocabulary one process builds: same terms, display words, IDF, rows."""
+    from recommender import _vectorize as vectorize
+    from recommender.evaluation.synthetic import generate_articles
+
+    articles = list(generate_articles(300, seed=7))
+    titles, bodies = [a["title"] for a in articles], [a["body"] for a in articles]
+    languages = ["en" if i % 3 else "es" for i in range(len(articles))]  # surface words of two languages
+    monkeypatch.setattr(vectorize, "FIT_CHUNK", 23)
+    one = TextVectorizer()
+    one_vectors = one.fit_transform(titles, bodies, languages)
+    two = TextVectorizer()
+    two_vectors = two.fit_transform_chunks(two._chunks(titles, bodies, languages), n_jobs=2)
+    assert list(two.terms_) == list(one.terms_) and list(two.display_terms_) == list(one.display_terms_)
+    assert np.array_equal(two.idf_, one.idf_)
+    assert (two_vectors != one_vectors).nnz == 0 and two_vectors.has_sorted_indices
