@@ -403,7 +403,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="let Related and Recommendation lists hold articles in other languages")
     build.add_argument("--lenient", action="store_true", help="skip and report bad records instead of stopping")
     build.add_argument("--n-jobs", type=int, default=None,
-                       help="threads of the neighbour search (-1: all cores); with --dask, workers")
+                       help="processes tokenising the articles and threads of the neighbour search "
+                            "(-1: all cores); with --dask, the search's workers")
     build.add_argument("--dask", help="run the neighbour search on this Dask scheduler, e.g. tcp://127.0.0.1:8786")
     build.add_argument("--rules-from", metavar="MODEL",
                        help="carry the editorial rules (blocks, pins, eligibility) of this published model, "
