@@ -74,11 +74,16 @@ def summary(times: list[float]) -> dict[str, float]:
     return {"median_ms": statistics.median(times), "p99_ms": float(np.percentile(times, 99))}
 
 
+def fresh_pages(rec, now):
+    """``page()`` with every request one second after the last: a site that passes no ``now``
+    asks at the current second, so nothing is kept from the last request's moment."""
+    seconds = itertools.count(1)
+    return lambda a, h: rec.page(a, history=h, now=now + timedelta(seconds=next(seconds)))
+
+
 CALLS = {
     "page": lambda rec, now: lambda a, h: rec.page(a, history=h, now=now),
-    # a site that passes no ``now`` asks at the current second: nothing kept from the last request's moment
-    "page-fresh": lambda rec, now: (lambda seconds: lambda a, h: rec.page(
-        a, history=h, now=now + timedelta(seconds=next(seconds))))(itertools.count(1)),
+    "page-fresh": fresh_pages,
     "related": lambda rec, now: lambda a, h: rec.related(a),
     "recommend": lambda rec, now: lambda a, h: rec.recommend(a, history=h, now=now),
     "ranking": lambda rec, now: lambda a, h: rec.ranking(now=now),

@@ -107,7 +107,8 @@ def _scored(state: PopularityState, catalog: Catalog, now: float, mode: str, sec
     if hidden is not None:
         window = window[~hidden[window]]
     scores = state.scores(window, catalog.published[window].astype(np.float64), now, mode)
-    window, scores = window[scores > 0], scores[scores > 0]
+    positive = scores > 0
+    window, scores = window[positive], scores[positive]
     best = top_rows(scores, ORDERED_ROWS)
     best = best[by_score_then_id(window[best], scores[best], catalog)]
     rest = np.ones(len(scores), dtype=bool)
