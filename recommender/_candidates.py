@@ -185,8 +185,9 @@ def _known_duplicates(state: ModelState, rows: np.ndarray, exclude: np.ndarray,
                       threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """Which ``rows`` are in ``exclude`` or a near-duplicate of a row in it, as far as the
     profiles' near-duplicate pairs settle it, and the rows of ``exclude`` they do not settle
-    (those whose profile bound reaches ``threshold``: their cosines must be computed)."""
-    blocked = np.isin(rows, exclude)
+    (those whose profile bound reaches ``threshold``: their cosines must be computed).
+    ``rows`` are sorted and unique."""
+    blocked = _among(rows, exclude)
     profiles = state.profiles
     if profiles is None or not len(exclude):
         return blocked, exclude
@@ -196,7 +197,18 @@ def _known_duplicates(state: ModelState, rows: np.ndarray, exclude: np.ndarray,
     firsts = pairs.indptr[known].astype(np.int64)
     counts = pairs.indptr[known + 1] - firsts
     at = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    return blocked | np.isin(rows, pairs.indices[at]), exclude[~settled]
+    return blocked | _among(rows, pairs.indices[at]), exclude[~settled]
+
+
+def _among(sorted_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of ``sorted_rows`` (sorted, unique) are among ``values``: ``np.isin`` by binary
+    search, for a pool of a few hundred rows and a few dozen values."""
+    found = np.zeros(len(sorted_rows), dtype=bool)
+    at = np.searchsorted(sorted_rows, values)
+    inside = at < len(sorted_rows)
+    at, values = at[inside], values[inside]
+    found[at[sorted_rows[at] == values]] = True
+    return found
 
 
 def candidate_pool(state: ModelState, query, extra_rows: np.ndarray | None = None) -> Pool:

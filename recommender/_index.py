@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._segments import should_fold
-from ._sparse_kernels import HAS_MATVEC, matvec_into, rows_of, running_sums
+from ._sparse_kernels import matvec_into, rows_of, running_sums
 
 __all__ = ["CosineIndex", "RowTerms", "query_weights_at", "top_rows"]
 
@@ -169,16 +169,21 @@ class CosineIndex:
         order = np.repeat(pieces_at - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
         return lengths, flat_indices[order], flat_data[order]
 
-    def select(self, rows: np.ndarray) -> sp.csr_matrix:
-        """The vectors of ``rows`` (in that order) as a CSR matrix."""
+    def row_arrays(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CSR arrays ``(indptr, indices, data)`` of ``rows`` (in that order), without building a
+        matrix (``indptr`` of the indices' integer type)."""
         rows = np.asarray(rows, dtype=np.int64)
         if self._delta is None:
-            vectors = self._base.vectors
-            indptr, indices, data = rows_of(vectors, rows)
-            return sp.csr_matrix((data, indices, indptr), shape=(len(rows), vectors.shape[1]))
+            return rows_of(self._base.vectors, rows)
         lengths, indices, data = self.gather(rows)
-        indptr = np.concatenate([[0], np.cumsum(lengths)])
-        return sp.csr_matrix((data, indices, indptr), shape=(len(rows), self._base.vectors.shape[1]))
+        indptr = np.zeros(len(rows) + 1, dtype=indices.dtype)
+        np.cumsum(lengths, out=indptr[1:])
+        return indptr, indices, data
+
+    def select(self, rows: np.ndarray) -> sp.csr_matrix:
+        """The vectors of ``rows`` (in that order) as a CSR matrix."""
+        indptr, indices, data = self.row_arrays(rows)
+        return sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, self._base.vectors.shape[1]))
 
     def product(self, queries: sp.csr_matrix) -> sp.csr_matrix:
         """Cosines of each query row with every indexed row: CSR of shape (n_queries, n_rows)."""
@@ -265,32 +270,19 @@ class CosineIndex:
         in float32 in term order, as :meth:`scores` does.
         """
         others = np.asarray(others, dtype=np.int64)
-        if len(others) <= MATVEC_QUERIES and self._delta is None and HAS_MATVEC:
+        if len(others) <= MATVEC_QUERIES:
             # the same kernel as ``block @ weights``, on the rows' arrays: no matrix, no checks per pass
-            indptr, indices, data = rows_of(self._base.vectors, np.asarray(rows, dtype=np.int64))
-            n_rows = len(indptr) - 1
-            by_query = np.zeros((len(others), n_rows), dtype=np.float32)
+            indptr, indices, data = self.row_arrays(rows)
+            by_query = np.zeros((len(others), len(indptr) - 1), dtype=np.float32)
             weights = _dense_weights(self.n_terms)
             for column, other in enumerate(others.tolist()):
                 terms = self.row_terms(other)
                 weights[terms.indices] = terms.data
-                try:
+                try:  # the terms a candidate lacks add exact zeros
                     matvec_into(indptr, indices, data, weights[:self.n_terms], by_query[column])
                 finally:
                     weights[terms.indices] = 0
             return np.ascontiguousarray(by_query.T)
-        if len(others) <= MATVEC_QUERIES:
-            block = self.select(rows)
-            cosines = np.zeros((block.shape[0], len(others)), dtype=np.float32)
-            weights = _dense_weights(self.n_terms)
-            for column, other in enumerate(others.tolist()):
-                terms = self.row_terms(other)
-                weights[terms.indices] = terms.data
-                try:
-                    cosines[:, column] = block @ weights[:self.n_terms]  # non-shared terms add exact zeros
-                finally:
-                    weights[terms.indices] = 0
-            return cosines
         row_lengths, row_terms, row_data = self.gather(rows)
         other_lengths, other_terms, other_data = self.gather(others)
         if not len(row_terms) or not len(other_terms):

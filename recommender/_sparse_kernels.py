@@ -8,9 +8,8 @@ at one query costs as much as the product. The kernels are scipy's own, so resul
 bit for bit to the public product's.
 
 :func:`rows_times` returns ``None`` where the private module or the arrays' types do not fit
-(its callers then take the public product), as :data:`HAS_MATVEC` tells the callers of
-:func:`matvec_into`; :func:`rows_of` and :func:`running_sums` fall back to the public calls
-themselves.
+(its callers then take the public product); :func:`matvec_into`, :func:`rows_of` and
+:func:`running_sums` fall back to the public calls themselves.
 
 Pure computation.
 """
@@ -26,10 +25,7 @@ try:  # private, but stable for a decade; the fallbacks below keep results the s
 except ImportError:  # pragma: no cover - a scipy without them takes the public product
     _csr_matmat = _csr_matvec = _csr_row_index = None
 
-__all__ = ["HAS_MATVEC", "matvec_into", "rows_of", "rows_times", "running_sums"]
-
-HAS_MATVEC = _csr_matvec is not None
-"""Whether :func:`matvec_into` can run (callers take ``matrix @ vector`` otherwise)."""
+__all__ = ["matvec_into", "rows_of", "rows_times", "running_sums"]
 
 
 def rows_times(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
@@ -78,8 +74,11 @@ def running_sums(values: np.ndarray, ends: np.ndarray) -> np.ndarray:
 def matvec_into(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, vector: np.ndarray,
                 out: np.ndarray) -> None:
     """Add the CSR rows ``(indptr, indices, data)`` times the dense ``vector`` into ``out``
-    (float32, one value per row): the kernel of ``matrix @ vector``, with no matrix built.
-    Only where :data:`HAS_MATVEC`."""
+    (float32, one value per row): the kernel of ``matrix @ vector``, with no matrix built
+    (``indptr`` and ``indices`` of one integer type)."""
+    if _csr_matvec is None:  # pragma: no cover
+        out += sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, len(vector))) @ vector
+        return
     _csr_matvec(len(indptr) - 1, len(vector), indptr, indices, data, vector, out)
 
 
