@@ -244,3 +244,21 @@ def test_fit_reads_its_articles_once_a_chunk_at_a_time(tiny_articles, monkeypatc
     assert (streamed.index_.vectors != whole.index_.vectors).nnz == 0
     for article_id in whole.article_ids:
         assert streamed.related(article_id) == whole.related(article_id)
+
+
+def test_a_bad_record_met_while_workers_tokenise_is_named(monkeypatch):
+    """With n_jobs=2 the chunks are tokenised on worker processes while the records are still
+    being read: a bad record, or an id seen twice, still fails with its position and id."""
+    import recommender._fit as fit_module
+    from recommender import DuplicateArticleError, InvalidInputError
+    from recommender.evaluation.synthetic import generate_articles
+
+    monkeypatch.setattr(fit_module, "FIT_CHUNK", 50)
+    articles = list(generate_articles(300, seed=1))
+    articles[170]["published_at"] = "not a date"
+    with pytest.raises(InvalidInputError, match="<iterable>:171, id 'syn-000170'"):
+        Recommender(neighbours=0, n_jobs=2).fit(articles)
+    articles[170]["published_at"] = articles[169]["published_at"]
+    articles[200]["id"] = articles[10]["id"]
+    with pytest.raises(DuplicateArticleError, match="first seen at <iterable>:11"):
+        Recommender(neighbours=0, n_jobs=2).fit(articles)
