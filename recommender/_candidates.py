@@ -108,8 +108,8 @@ def popular_window(state: ModelState, now: float) -> PopularWindow:
     if known is not None and known[0] is state.catalog and known[1] == now:
         return known[2]
     window, scores, _ = scored_window(state.popularity, state.catalog, now, "popular", None)
-    # rows are usually stored in publication order: the window is then two sorted runs (its best
-    # rows, the rest), which a stable (merge) sort joins in about one pass
+    # rows are usually stored in publication order: the window is then its few hundred best rows
+    # (in score order) and one sorted run, which a stable (merge) sort orders in about one pass
     order = np.argsort(window, kind="stable")
     found = PopularWindow(window[order], scores[order])
     with _windows_lock:
