@@ -121,7 +121,9 @@ class PopularityState:
         hours = np.maximum(np.asarray(elapsed_seconds, dtype=np.float64), 0.0)[:, None] / HOUR
         with np.errstate(invalid="ignore"):
             factors = np.exp2(-hours / half_lives[None, :])
-        return np.nan_to_num(factors, nan=0.0)  # -inf last (no reactions yet) times 0 mass
+        if np.isinf(half_lives).any():  # an endless half-life over an endless wait (no reactions yet): inf / inf
+            factors = np.nan_to_num(factors, nan=0.0)  # times 0 mass
+        return factors
 
     def record(self, rows: np.ndarray, weights: np.ndarray, times: np.ndarray) -> None:
         """Add reactions: ``weights[j]`` presses-times-weight on ``rows[j]`` at epoch ``times[j]``.
