@@ -56,6 +56,22 @@ CREATE TABLE IF NOT EXISTS updates (
 """
 
 
+def _write_ahead(db: sqlite3.Connection) -> None:
+    """Put the log in WAL mode (kept in the file, so this is a no-op once done). Processes that
+    open a new log at the same moment (the workers of one server) may each hold a read lock
+    while asking to convert it: SQLite then answers "locked" at once instead of waiting, so
+    the conversion is retried until the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class UpdateLog:
     """An update log in a SQLite file (created if missing).
 
@@ -73,7 +89,7 @@ class UpdateLog:
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                        check_same_thread=False)
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            _write_ahead(self._db)
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute(_SCHEMA)
         except sqlite3.Error as error:

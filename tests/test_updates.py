@@ -166,3 +166,33 @@ def test_a_killed_writer_loses_at_most_its_uncommitted_batch(path):
 
 def signature_popularity(model: Recommender) -> list:
     return [hit.to_dict() for hit in model.ranking(k=20, now=SAMPLE_NOW)]
+
+
+def _open_log(path, barrier, errors) -> None:
+    barrier.wait()
+    try:
+        UpdateLog(path)
+    except Exception as error:  # noqa: BLE001 - reported to the test
+        errors.put(repr(error))
+
+
+def test_workers_opening_a_new_log_at_once_all_open_it(tmp_path):
+    """The workers of one server open the same new log at the same moment: SQLite answers one
+    of them "locked" at once while another converts the file to WAL; none may fail."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs fork to start the openers at one moment")
+    context = multiprocessing.get_context("fork")
+    failures = []
+    for attempt in range(12):
+        barrier, errors = context.Barrier(6), context.Queue()
+        openers = [context.Process(target=_open_log, args=(tmp_path / f"log{attempt}.sqlite", barrier, errors))
+                   for _ in range(6)]
+        for opener in openers:
+            opener.start()
+        for opener in openers:
+            opener.join(WAIT_SECONDS)
+        while not errors.empty():
+            failures.append(errors.get())
+    assert failures == []
