@@ -1,14 +1,21 @@
 """The fit-time neighbour search: every article's ``m`` most similar articles, exact.
 
-The all-pairs step of a fit. Rows are cut into blocks; each block's top ``m`` comes from the
-first kernel that imports here (:func:`search_kernel`): a compiled dense-accumulator kernel
-(:mod:`._topm_kernel`, with the optional numba), ``sparse_dot_topn`` (a C++ top-n sparse
-product), or a blocked ``vectors[block] @ postings`` with a partial sort. All three are exact:
-the same cosines, bit for bit, and the same neighbours, except that where two rows tie exactly
-for the last place the compiled kernel and the scipy product keep the lower row (the rule of
-the profiles) and ``sparse_dot_topn`` keeps either (2 rows of 100k synthetic articles).
-Blocks can run here one by one, on threads, or as tasks of a joblib backend such as a Dask
-cluster (``run_blocks``).
+The all-pairs step of a fit, from the first kernel that imports here (:func:`search_kernel`).
+With the optional numba, an archive searched here is scored once per pair by a compiled
+kernel that multiplies the frequent terms on BLAS (``"pairs"``, :mod:`._pairs_kernel`).
+Otherwise rows are cut into blocks, and each block's top ``m`` comes from a compiled
+dense-accumulator kernel (``"numba"``, :mod:`._topm_kernel`), ``sparse_dot_topn`` (a C++
+top-n sparse product), or a blocked ``vectors[block] @ postings`` with a partial sort; blocks
+can run here one by one, on threads, or as tasks of a joblib backend such as a Dask cluster
+(``run_blocks``; there ``"pairs"`` gives way to ``"numba"``).
+
+All are exact searches. The block kernels give the same cosines, bit for bit, and the same
+neighbours, except that where two rows tie exactly for the last place the compiled kernels
+and the scipy product keep the lower row (the rule of the profiles) and ``sparse_dot_topn``
+keeps either (2 rows of 100k synthetic articles). ``"pairs"`` adds the frequent terms in
+another order, so its cosines equal theirs within float32 rounding (at most 2e-7 apart on
+100k synthetic articles): a neighbour whose cosine ties the last place within that rounding
+may differ (4 of 5 million profile entries there).
 
 Pure computation: arrays in, :class:`~recommender._profiles.NeighbourProfiles` out.
 """
@@ -25,7 +32,7 @@ from ._profiles import NeighbourProfiles
 
 __all__ = ["COMPILED_MIN_ROWS", "KERNELS", "neighbour_profiles", "profile_rows", "search_kernel"]
 
-KERNELS = ("numba", "sparse_dot_topn", "scipy")
+KERNELS = ("pairs", "numba", "sparse_dot_topn", "scipy")
 """The exact search's kernels, fastest first (see the module docstring for how they agree)."""
 
 COMPILED_MIN_ROWS = 20_000
@@ -69,11 +76,18 @@ def neighbour_profiles(
         (see :meth:`recommender.Recommender.fit`). ``None`` runs them here, one by one.
     core, core_weight : int, float
         Passed to :class:`~recommender._profiles.NeighbourProfiles`.
-    kernel : {"numba", "sparse_dot_topn", "scipy"} or None
-        The kernel of every block (see :data:`KERNELS`); ``None``: :func:`search_kernel` of
-        the archive's size, where each block runs.
+    kernel : {"pairs", "numba", "sparse_dot_topn", "scipy"} or None
+        The kernel (see :data:`KERNELS`); ``None``: :func:`search_kernel` of the archive's
+        size, where the search runs.
     """
     n = vectors.shape[0]
+    if run_blocks is None and (kernel or search_kernel(n)) == "pairs":
+        from ._pairs_kernel import top_m_pairs
+
+        counts, columns, cosines = top_m_pairs(vectors, postings, m, n_threads, progress=progress)
+        rows = sp.csr_matrix((cosines, columns, np.concatenate(([0], np.cumsum(counts)))), shape=(n, n))
+        rows.has_sorted_indices = True
+        return NeighbourProfiles(rows, m, core=core, core_weight=core_weight)
     if block_size is None:
         block_size = int(max(16, min(4096, 32_000_000 // max(n, 1))))
     arguments = [(vectors, postings, start, min(n, start + block_size), m, n_threads, kernel)
@@ -98,14 +112,14 @@ def _one_by_one(function: Callable[..., Any], arguments: list[tuple]) -> Iterabl
 
 
 def search_kernel(n_rows: int | None = None) -> str:
-    """The fastest kernel that imports here: ``"numba"`` (the compiled :mod:`._topm_kernel`;
+    """The fastest kernel that imports here: ``"pairs"`` (the compiled :mod:`._pairs_kernel`;
     for archives of ``n_rows`` from :data:`COMPILED_MIN_ROWS`), else ``"sparse_dot_topn"``, else
-    ``"scipy"``."""
+    ``"scipy"``. (``"numba"`` is the compiled kernel of blocks run elsewhere.)"""
     for name in KERNELS[:-1]:
-        if name == "numba" and n_rows is not None and n_rows < COMPILED_MIN_ROWS:
+        if name == "numba" or name == "pairs" and n_rows is not None and n_rows < COMPILED_MIN_ROWS:
             continue
         try:
-            __import__(name)
+            __import__("numba" if name == "pairs" else name)
         except ImportError:
             continue
         return name
@@ -126,6 +140,8 @@ def profile_rows(vectors: sp.csr_matrix, postings: sp.csr_matrix, start: int, st
         Their cosines.
     """
     kernel = kernel or search_kernel(vectors.shape[0])
+    if kernel == "pairs":
+        kernel = "numba"  # the per-row compiled kernel: a block is not every pair
     own = np.arange(start, stop)
     if kernel == "numba":
         from ._topm_kernel import top_m_rows

@@ -1,0 +1,290 @@
+"""A compiled exact top-``m`` search that scores each pair once (optional: needs numba).
+
+How it works
+------------
+The fit-time search (every row's ``m`` highest cosines with other rows), with three changes
+from the per-row kernel (:mod:`._topm_kernel`):
+
+* **Each pair once.** Row ``i`` is scored against columns ``j > i`` only, and the cosine is
+  offered to both heaps, ``i``'s and ``j``'s: half the products.
+* **Frequent terms on BLAS.** News text has a few hundred terms in more than a tenth of the
+  articles, and they carry most of ``sum(df ** 2)``, the work of a sparse product (76 % at
+  100k synthetic articles). Their weights form a dense ``n x K`` matrix, multiplied block by
+  block with single-precision GEMMs, which do a multiply-add tens of times faster than a
+  scattered sparse addition does here. The other, rare terms are added from their postings.
+* **Term by term.** Rows go ``BLOCK_ROWS`` at a time, columns a tile at a time (the GEMM's
+  output, in cache). The block is transposed, so each rare term's postings in the tile are
+  read once and added to every block row that holds the term, four rows per pass.
+
+Each row's heap is then offered the tile's cosines beyond it, ``SCAN_CHUNK`` at a time: a
+branch-free pass finds the chunks with any cosine that beats a heap's weakest entry, which
+few do once heaps are full. Blocks run on ``n_threads`` threads, each with its own heaps for
+all ``n`` rows (``n * m`` cosines and columns) and one BLAS thread; the heaps are merged at
+the end, since the best ``m`` of a union is the best ``m`` of the parts' best ``m``.
+
+Exact: every pair is scored. A cosine is the GEMM's sum over the frequent terms plus the
+rare terms in the row's order, so it equals a sparse product's within float32 rounding, not
+bit for bit as :mod:`._topm_kernel`'s does; one cosine serves both rows of a pair. At an
+exact tie for the ``m``-th place the lower column is kept. Results do not depend on the
+threads.
+
+Pure computation: arrays in, arrays out.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["AVAILABLE", "DENSE_SHARE", "top_m_pairs"]
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - exercised where numba is missing
+    numba = None
+
+AVAILABLE = numba is not None
+"""Whether the compiled kernel can run here (numba importable)."""
+
+DENSE_SHARE = 0.12
+"""Terms in more than this share of the rows are multiplied dense (BLAS); the rest from their
+postings. A term in a share ``p`` of ``n`` rows costs ``(p * n) ** 2`` sparse additions, or
+``n ** 2`` dense multiply-adds. Measured at 100k: shares 0.07, 0.12, 0.2, 0.3 gave 60, 43-53,
+51 and 50 s (noisy; the optimum is flat)."""
+
+BLOCK_ROWS = 256
+"""Rows of one block: the GEMM's height, and the rows that share a pass over a term's postings."""
+
+SCAN_CHUNK = 64
+"""Cosines checked at once, branch-free, before any is offered to a heap."""
+
+TILE_ELEMENTS = 2_097_152
+"""Cosines of one tile (block rows x tile columns): 8 MB of float32 per thread."""
+
+
+def _push(value, column, heap_values, heap_columns, roots, row, m):  # pragma: no cover - compiled
+    """Replace the heap root (the worst kept: lowest cosine, then highest column) and sift down;
+    ``roots[row]`` mirrors the new root's cosine (a contiguous array for the scan)."""
+    values, columns = heap_values[row], heap_columns[row]
+    i = 0
+    while True:
+        left, right, low = 2 * i + 1, 2 * i + 2, -1
+        low_value, low_column = value, column
+        if left < m and (values[left] < low_value or (values[left] == low_value and columns[left] > low_column)):
+            low, low_value, low_column = left, values[left], columns[left]
+        if right < m and (values[right] < low_value or (values[right] == low_value and columns[right] > low_column)):
+            low = right
+        if low < 0:
+            break
+        values[i], columns[i] = values[low], columns[low]
+        i = low
+    values[i], columns[i] = value, column
+    roots[row] = values[0]
+
+
+def _by_term(block_start, block_stop, indptr, indices, data, dense_term, p_indptr, p_indices):  # pragma: no cover
+    """A block's rows transposed: their rare terms (ascending), each with the block rows that
+    hold it and their weights, and a cursor at the term's first posting from the block on."""
+    low, high = indptr[block_start], indptr[block_stop]
+    keep = np.zeros(high - low, np.bool_)
+    rows = np.empty(high - low, np.int64)
+    for row in range(block_start, block_stop):
+        for k in range(indptr[row], indptr[row + 1]):
+            keep[k - low] = not dense_term[indices[k]]
+            rows[k - low] = row - block_start
+    kept = np.flatnonzero(keep)
+    terms = indices[low:high][kept]
+    order = np.argsort(terms, kind="mergesort")  # stable: rows ascending within a term
+    terms, rows, weights = terms[order], rows[kept][order], data[low:high][kept][order]
+    starts = np.flatnonzero(np.concatenate((np.ones(1, np.bool_), terms[1:] != terms[:-1]))) if len(terms) \
+        else np.zeros(0, np.int64)
+    unique = terms[starts]
+    term_ptr = np.append(starts, len(terms))
+    cursors = np.empty(len(unique), np.int64)
+    for u in range(len(unique)):
+        low_q, high_q = p_indptr[unique[u]], p_indptr[unique[u] + 1]
+        while low_q < high_q:  # the first posting at or after the block
+            middle = (low_q + high_q) // 2
+            if p_indices[middle] < block_start:
+                low_q = middle + 1
+            else:
+                high_q = middle
+        cursors[u] = low_q
+    return unique, term_ptr, rows, weights, cursors
+
+
+def _tile(tile, block_start, block_stop, column_start, column_stop, terms, term_ptr, term_rows, term_weights,
+          cursors, p_indptr, p_indices, p_data, heap_values, heap_columns, roots, m):  # pragma: no cover - compiled
+    """Add the rare terms to a tile of the block's rows, then offer its cosines to the heaps.
+
+    Term by term: a term's postings in the tile are read once for all the rows that hold it.
+    A row's products are still added in its terms' order (ascending), as in a sparse product.
+    """
+    shift = np.uint64(column_start)  # unsigned offsets: no negative-index check in the loop
+    for u in range(len(terms)):
+        start, high = cursors[u], p_indptr[terms[u] + 1]
+        low, probe = start, min(start + 8, high)
+        while low < probe and p_indices[low] < column_stop:  # the first posting at or after the tile's end:
+            low += 1  # a few steps for a short segment,
+        if low == probe:
+            while low < high:  # else a binary search
+                middle = (low + high) // 2
+                if p_indices[middle] < column_stop:
+                    low = middle + 1
+                else:
+                    high = middle
+        cursors[u] = low
+        e, end = term_ptr[u], term_ptr[u + 1]
+        while e + 4 <= end:  # four rows per pass over the postings
+            a, b, c, d = tile[term_rows[e]], tile[term_rows[e + 1]], tile[term_rows[e + 2]], tile[term_rows[e + 3]]
+            wa, wb, wc, wd = term_weights[e], term_weights[e + 1], term_weights[e + 2], term_weights[e + 3]
+            for q in range(start, low):
+                j, x = np.uint64(p_indices[q]) - shift, p_data[q]
+                a[j] += wa * x
+                b[j] += wb * x
+                c[j] += wc * x
+                d[j] += wd * x
+            e += 4
+        while e < end:
+            cosines, weight = tile[term_rows[e]], term_weights[e]
+            for q in range(start, low):
+                cosines[np.uint64(p_indices[q]) - shift] += weight * p_data[q]
+            e += 1
+    for row in range(block_start, block_stop):
+        cosines = tile[row - block_start]
+        own_value, own_column = heap_values[row, 0], heap_columns[row, 0]
+        begin = max(row + 1, column_start)
+        for chunk in range(begin, column_stop, SCAN_CHUNK):
+            end = min(chunk + SCAN_CHUNK, column_stop)
+            best, margin = np.float32(0), np.float32(-1)
+            for j in range(chunk, end):  # branch-free: compiles to vector instructions
+                value = cosines[j - column_start]
+                best = max(best, value)
+                margin = max(margin, value - roots[j])
+            if best < own_value and margin < 0:
+                continue  # no cosine here enters a heap
+            for j in range(chunk, end):
+                value = cosines[j - column_start]
+                if value <= 0:
+                    continue
+                if value > own_value or (value == own_value and j < own_column):
+                    _push(value, j, heap_values, heap_columns, roots, row, m)
+                    own_value, own_column = heap_values[row, 0], heap_columns[row, 0]
+                if value > roots[j] or (value == roots[j] and row < heap_columns[j, 0]):
+                    _push(value, row, heap_values, heap_columns, roots, j, m)
+
+
+def _merge(heap_values, heap_columns, m, out_values, out_columns, out_roots):  # pragma: no cover - compiled
+    """Push every other thread's heap entries into the first thread's heaps."""
+    n = out_values.shape[0]
+    for other in range(1, heap_values.shape[0]):
+        for row in range(n):
+            for i in range(m):
+                value, column = heap_values[other, row, i], heap_columns[other, row, i]
+                if value > 0 and (value > out_values[row, 0]
+                                  or (value == out_values[row, 0] and column < out_columns[row, 0])):
+                    _push(value, column, out_values, out_columns, out_roots, row, m)
+
+
+if AVAILABLE:
+    _push = numba.njit(nogil=True, inline="always")(_push)
+    _tile = numba.njit(nogil=True)(_tile)
+    _by_term = numba.njit(nogil=True)(_by_term)
+    _merge = numba.njit(nogil=True)(_merge)
+
+
+def _unsigned(indices: np.ndarray) -> np.ndarray:
+    indices = np.asarray(indices)
+    return indices.view(np.dtype(f"u{indices.dtype.itemsize}"))
+
+
+def dense_terms(postings: sp.csr_matrix, share: float = DENSE_SHARE) -> np.ndarray:
+    """Terms (rows of ``postings``) in more than ``share`` of the articles."""
+    n = postings.shape[1]
+    return np.flatnonzero(np.diff(postings.indptr) > share * n)
+
+
+def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threads: int = 1, *,
+                dense_share: float = DENSE_SHARE,
+                progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every row's ``m`` highest positive cosines with other rows (see the module docstring).
+
+    Parameters
+    ----------
+    vectors : scipy.sparse.csr_matrix of shape (n, n_terms)
+    postings : scipy.sparse.csr_matrix of shape (n_terms, n)
+        Transpose of ``vectors``, columns sorted within each term.
+    m : int
+    n_threads : int, default=1
+        Threads of the compiled part and of BLAS.
+    dense_share : float, default=DENSE_SHARE
+        Document share above which a term is multiplied dense.
+    progress : callable or None
+        Called with the number of rows searched after each block.
+
+    Returns
+    -------
+    counts : ndarray of int64, shape (n,)
+    columns : ndarray of int32
+        Each row's neighbours in column order, one row after the other.
+    cosines : ndarray of float32
+    """
+    # a scikit-learn dependency, imported at fit time only
+    from threadpoolctl import threadpool_limits
+
+    n = vectors.shape[0]
+    n_threads = max(1, min(int(n_threads), n))
+    if not postings.has_sorted_indices:  # the cursors walk each term's columns in order
+        postings = postings.sorted_indices()
+    frequent = dense_terms(postings, dense_share)
+    dense_term = np.zeros(vectors.shape[1], np.bool_)
+    dense_term[frequent] = True
+    dense = np.ascontiguousarray(vectors[:, frequent].toarray(), dtype=np.float32)
+    # column indices as unsigned: the compiled loops then skip the negative-index check
+    indptr, indices, data = (np.asarray(vectors.indptr), _unsigned(vectors.indices), np.asarray(vectors.data))
+    p_indptr, p_indices, p_data = (np.asarray(postings.indptr), _unsigned(postings.indices),
+                                   np.asarray(postings.data))
+    heap_values = np.zeros((n_threads, n, m), np.float32)
+    heap_columns = np.full((n_threads, n, m), n, np.int32)
+    roots = np.zeros((n_threads, n), np.float32)
+    block = int(max(1, min(BLOCK_ROWS, n)))
+    width = int(max(1, TILE_ELEMENTS // block))
+    buffers = np.empty((n_threads, block * width), np.float32)
+    free = queue.SimpleQueue()  # each thread's heaps and tile buffer
+    for slot in range(n_threads):
+        free.put(slot)
+
+    def search(block_start: int) -> int:
+        slot = free.get()
+        try:
+            block_stop = min(n, block_start + block)
+            rows = block_stop - block_start
+            by_term = _by_term(block_start, block_stop, indptr, indices, data, dense_term, p_indptr, p_indices)
+            for column_start in range(block_start, n, width):
+                column_stop = min(n, column_start + width)
+                tile = buffers[slot, :rows * (column_stop - column_start)].reshape(rows, column_stop - column_start)
+                np.matmul(dense[block_start:block_stop], dense[column_start:column_stop].T, out=tile)
+                _tile(tile, block_start, block_stop, column_start, column_stop, *by_term, p_indptr, p_indices, p_data,
+                      heap_values[slot], heap_columns[slot], roots[slot], m)
+        finally:
+            free.put(slot)
+        return rows
+
+    # one BLAS thread per search thread: BLAS's own threads would spin between the small GEMMs
+    with ThreadPoolExecutor(n_threads) as pool, threadpool_limits(1, user_api="blas"):
+        for rows in pool.map(search, range(0, n, block)):
+            if progress is not None:
+                progress(rows)
+    values, columns = heap_values[0], heap_columns[0]
+    _merge(heap_values, heap_columns, m, values, columns, roots[0])
+    found = values > 0
+    counts = found.sum(axis=1).astype(np.int64)
+    order = np.argsort(np.where(found, columns, n), axis=1)
+    kept = np.arange(m) < counts[:, None]
+    columns = np.take_along_axis(columns, order, axis=1)[kept]
+    values = np.take_along_axis(values, order, axis=1)[kept]
+    return counts, columns, values
