@@ -8,7 +8,8 @@ every list) grow with n², so at 1M articles they take hours on a 2-core machine
 script measures them on a random sample of rows *of the full archive*: every sampled row is
 multiplied against all n articles, so the rate per row is the real 1M rate, and the whole job
 is that rate times n (printed as an estimate, with the same sample run by sparse_dot_topn
-for the ratio). Everything else (fit of the TF-IDF model, save, mmap load, resident and
+for the ratio). The fit's search, which scores each pair once, cannot run on a sample of rows:
+it runs on the first ``--pairs-rows`` articles, and its time is scaled by ``(n / rows) ** 2``. Everything else (fit of the TF-IDF model, save, mmap load, resident and
 proportional memory, single-query latency) is measured whole.
 
 The model is fitted with ``neighbours=0`` (plain TF-IDF cosine: no profiles, since their
@@ -28,7 +29,7 @@ import time
 
 import numpy as np
 
-from recommender import Recommender
+from recommender import Recommender, _topm_kernel
 from recommender._profile_search import search_kernel
 
 
@@ -69,6 +70,9 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=2000, help="rows sampled for the quadratic jobs")
     parser.add_argument("--queries", type=int, default=200, help="single related() queries timed")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pairs-rows", type=int, default=100_000,
+                        help="time the fit's search (each pair once) on this many first articles and scale by n^2 "
+                             "(0: skip)")
     parser.add_argument("--reuse", action="store_true",
                         help="use the model an earlier run saved in --workdir (fit and save are not re-measured)")
     parser.add_argument("--json", help="write every number here")
@@ -129,8 +133,8 @@ def main() -> None:
     start = time.perf_counter()
     sp_matmul_topn(block, postings, top_n=51, n_threads=args.threads)
     profile_rate = args.sample / (time.perf_counter() - start)
-    compiled_rate = None
-    if search_kernel() == "numba":  # the fit's kernel with the fast extra; the same rows against all n
+    compiled_rate = pairs_estimate = None
+    if _topm_kernel.AVAILABLE:  # the per-row compiled kernel (numba); the same rows against all n
         from recommender._topm_kernel import top_m_rows
 
         archive = _int32(index.vectors)  # the kernel searches a run of the archive's own rows against all n
@@ -139,6 +143,15 @@ def main() -> None:
         start = time.perf_counter()
         top_m_rows(archive, postings, first, first + args.sample, 51, args.threads)
         compiled_rate = args.sample / (time.perf_counter() - start)
+    if search_kernel(n) == "pairs" and args.pairs_rows:  # the fit's search here: every pair of a prefix
+        from recommender._pairs_kernel import top_m_pairs
+
+        prefix = _int32(index.vectors[:args.pairs_rows])
+        start = time.perf_counter()
+        top_m_pairs(prefix, _int32(prefix.T.tocsr()), 50, args.threads)
+        seconds = time.perf_counter() - start
+        pairs_estimate = seconds * (n / prefix.shape[0]) ** 2 / 3600
+        result.update({"pairs search of the prefix s": seconds, "pairs search estimate h": pairs_estimate})
     start = time.perf_counter()
     rec.related_batch(sample_ids, k=10)
     ours = args.sample / (time.perf_counter() - start)
@@ -153,8 +166,12 @@ def main() -> None:
           f"{topn:,.1f}/s, related_batch (1 process) {ours:,.1f}/s; profile search top-51 {profile_rate:,.1f}/s "
           f"-> whole archive {n / topn / 3600:.1f} h / {n / ours / 3600:.1f} h / {n / profile_rate / 3600:.1f} h", flush=True)
     if compiled_rate:
-        print(f"profile search with the compiled kernel (numba): {compiled_rate:,.1f}/s "
+        print(f"profile search with the per-row compiled kernel (numba): {compiled_rate:,.1f}/s "
               f"-> whole archive {n / compiled_rate / 3600:.1f} h", flush=True)
+    if pairs_estimate:
+        print(f"the fit's search (each pair once) over the first {args.pairs_rows:,} articles: "
+              f"{result['pairs search of the prefix s']:.0f} s -> whole archive x (n / rows)^2 = {pairs_estimate:.2f} h",
+              flush=True)
     print(f"peak RSS of this process {result['peak_rss_mb']:,.0f} MB")
     if args.json:
         with open(args.json, "w") as out:
