@@ -224,7 +224,9 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
     dense_share : float, default=DENSE_SHARE
         Document share above which a term is multiplied dense.
     progress : callable or None
-        Called with the number of rows searched after each block.
+        Called after each block with the work it did, in rows: ``n`` in all. Row ``i`` is
+        scored against the ``n - 1 - i`` rows after it, so early blocks count for more rows
+        than they hold and a progress bar's estimate of the time left holds.
 
     Returns
     -------
@@ -276,9 +278,13 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
 
     # one BLAS thread per search thread: BLAS's own threads would spin between the small GEMMs
     with ThreadPoolExecutor(n_threads) as pool, threadpool_limits(1, user_api="blas"):
+        searched = reported = 0
         for rows in pool.map(search, range(0, n, block)):
-            if progress is not None:
-                progress(rows)
+            searched += rows
+            done = n * (searched * n - searched * (searched - 1) // 2) // (n * (n + 1) // 2)  # share of pairs
+            if progress is not None and done > reported:
+                progress(done - reported)
+                reported = done
     values, columns = heap_values[0], heap_columns[0]
     _merge(heap_values, heap_columns, m, values, columns, roots[0])
     found = values > 0

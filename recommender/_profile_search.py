@@ -116,7 +116,7 @@ def search_kernel(n_rows: int | None = None) -> str:
     for archives of ``n_rows`` from :data:`COMPILED_MIN_ROWS`), else ``"sparse_dot_topn"``, else
     ``"scipy"``. (``"numba"`` is the compiled kernel of blocks run elsewhere.)"""
     for name in KERNELS[:-1]:
-        if name == "numba" or name == "pairs" and n_rows is not None and n_rows < COMPILED_MIN_ROWS:
+        if name == "numba" or (name == "pairs" and n_rows is not None and n_rows < COMPILED_MIN_ROWS):
             continue
         try:
             __import__("numba" if name == "pairs" else name)

@@ -6,11 +6,15 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-pytest.importorskip("numba")
+from recommender import _pairs_kernel
+from recommender._pairs_kernel import dense_terms, top_m_pairs
+from recommender._profile_search import (
+    COMPILED_MIN_ROWS,
+    neighbour_profiles,
+    search_kernel,
+)
 
-from recommender import _pairs_kernel  # noqa: E402
-from recommender._pairs_kernel import dense_terms, top_m_pairs  # noqa: E402
-from recommender._profile_search import COMPILED_MIN_ROWS, neighbour_profiles, search_kernel  # noqa: E402
+pytest.importorskip("numba")
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +103,14 @@ def test_ties_keep_the_lower_column_and_skip_the_row_itself(small_tiles):
     assert [columns.tolist() for columns, _ in found] == [[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2], [0, 1, 2],
                                                          [0, 1, 2], [], []]
     assert all(np.all(values == 1) for _, values in found[:6])
+
+
+def test_progress_counts_work_in_rows(vectors, small_tiles):
+    steps = []
+    top_m_pairs(vectors, sp.csr_matrix(vectors.T), 5, progress=steps.append)
+    n = vectors.shape[0]
+    assert sum(steps) == n and len(steps) > 10
+    assert steps[0] > 16 > steps[-1]  # blocks of 16 rows: the first scores the most pairs, the last the fewest
 
 
 def test_empty_archive_and_m_above_the_archive():
