@@ -86,6 +86,17 @@ def _push(value, column, heap_values, heap_columns, roots, row, m):  # pragma: n
     roots[row] = values[0]
 
 
+def _first_at_or_after(columns, low, high, column):  # pragma: no cover - compiled
+    """The first position in ``low..high-1`` of sorted ``columns`` holding ``column`` or more."""
+    while low < high:
+        middle = (low + high) // 2
+        if columns[middle] < column:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
 def _by_term(block_start, block_stop, indptr, indices, data, dense_term, p_indptr, p_indices):  # pragma: no cover
     """A block's rows transposed: their rare terms (ascending), each with the block rows that
     hold it and their weights, and a cursor at the term's first posting from the block on."""
@@ -105,15 +116,8 @@ def _by_term(block_start, block_stop, indptr, indices, data, dense_term, p_indpt
     unique = terms[starts]
     term_ptr = np.append(starts, len(terms))
     cursors = np.empty(len(unique), np.int64)
-    for u in range(len(unique)):
-        low_q, high_q = p_indptr[unique[u]], p_indptr[unique[u] + 1]
-        while low_q < high_q:  # the first posting at or after the block
-            middle = (low_q + high_q) // 2
-            if p_indices[middle] < block_start:
-                low_q = middle + 1
-            else:
-                high_q = middle
-        cursors[u] = low_q
+    for u in range(len(unique)):  # the first posting at or after the block
+        cursors[u] = _first_at_or_after(p_indices, p_indptr[unique[u]], p_indptr[unique[u] + 1], block_start)
     return unique, term_ptr, rows, weights, cursors
 
 
@@ -130,13 +134,8 @@ def _tile(tile, block_start, block_stop, column_start, column_stop, terms, term_
         low, probe = start, min(start + 8, high)
         while low < probe and p_indices[low] < column_stop:  # the first posting at or after the tile's end:
             low += 1  # a few steps for a short segment,
-        if low == probe:
-            while low < high:  # else a binary search
-                middle = (low + high) // 2
-                if p_indices[middle] < column_stop:
-                    low = middle + 1
-                else:
-                    high = middle
+        if low == probe:  # else a binary search
+            low = _first_at_or_after(p_indices, low, high, column_stop)
         cursors[u] = low
         e, end = term_ptr[u], term_ptr[u + 1]
         while e + 4 <= end:  # four rows per pass over the postings
@@ -192,6 +191,7 @@ def _merge(heap_values, heap_columns, m, out_values, out_columns, out_roots):  #
 
 if AVAILABLE:
     _push = numba.njit(nogil=True, inline="always")(_push)
+    _first_at_or_after = numba.njit(nogil=True)(_first_at_or_after)
     _tile = numba.njit(nogil=True)(_tile)
     _by_term = numba.njit(nogil=True)(_by_term)
     _merge = numba.njit(nogil=True)(_merge)
