@@ -40,15 +40,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["AVAILABLE", "DENSE_SHARE", "top_m_pairs"]
+__all__ = ["DENSE_SHARE", "dense_terms", "top_m_pairs"]
 
 try:
     import numba
 except ImportError:  # pragma: no cover - exercised where numba is missing
     numba = None
-
-AVAILABLE = numba is not None
-"""Whether the compiled kernel can run here (numba importable)."""
 
 DENSE_SHARE = 0.12
 """Terms in more than this share of the rows are multiplied dense (BLAS); the rest from their
@@ -189,7 +186,7 @@ def _merge(heap_values, heap_columns, m, out_values, out_columns, out_roots):  #
                     _push(value, column, out_values, out_columns, out_roots, row, m)
 
 
-if AVAILABLE:
+if numba is not None:  # without it the search is not chosen (see _profile_search.search_kernel)
     _push = numba.njit(nogil=True, inline="always")(_push)
     _first_at_or_after = numba.njit(nogil=True)(_first_at_or_after)
     _tile = numba.njit(nogil=True)(_tile)
