@@ -40,6 +40,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
+from ._topm_kernel import _unsigned
+
 __all__ = ["DENSE_SHARE", "dense_terms", "top_m_pairs"]
 
 try:
@@ -192,11 +194,6 @@ if numba is not None:  # without it the search is not chosen (see _profile_searc
     _tile = numba.njit(nogil=True)(_tile)
     _by_term = numba.njit(nogil=True)(_by_term)
     _merge = numba.njit(nogil=True)(_merge)
-
-
-def _unsigned(indices: np.ndarray) -> np.ndarray:
-    indices = np.asarray(indices)
-    return indices.view(np.dtype(f"u{indices.dtype.itemsize}"))
 
 
 def dense_terms(postings: sp.csr_matrix, share: float = DENSE_SHARE) -> np.ndarray:
