@@ -23,10 +23,12 @@ all ``n`` rows (``n * m`` cosines and columns) and one BLAS thread; the heaps ar
 the end, since the best ``m`` of a union is the best ``m`` of the parts' best ``m``.
 
 Exact: every pair is scored. A cosine is the GEMM's sum over the frequent terms plus the
-rare terms in the row's order, so it equals a sparse product's within float32 rounding, not
-bit for bit as :mod:`._topm_kernel`'s does; one cosine serves both rows of a pair. At an
-exact tie for the ``m``-th place the lower column is kept. Results do not depend on the
-threads.
+rare terms in the row's order, so it equals a sparse product's within float32 rounding (one
+cosine serves both rows of a pair): a neighbour that ties the ``m``-th place within that
+rounding may differ from a sparse product's choice. At an exact tie the lower column is
+kept. The kept pairs' cosines are then recomputed from the two rows' sorted terms as a sparse
+product sums them, bit for bit (``_exact``), since the Related search reads them beside the
+product's own. Results do not depend on the threads.
 
 Pure computation: arrays in, arrays out.
 """
@@ -176,6 +178,22 @@ def _tile(tile, block_start, block_stop, column_start, column_stop, terms, term_
                     _push(value, row, heap_values, heap_columns, roots, j, m)
 
 
+def _exact(indptr, indices, data, offsets, columns, first, last, weights, out):  # pragma: no cover - compiled
+    """Kept pairs of rows ``first..last-1``: the cosine as a sparse product sums it, bit for bit
+    (float32 products added one after the other in term order). The row's weights are spread
+    over ``weights`` (zeros elsewhere): a term the rows do not share adds an exact zero."""
+    for row in range(first, last):
+        for k in range(indptr[row], indptr[row + 1]):
+            weights[indices[k]] = data[k]
+        for e in range(offsets[row], offsets[row + 1]):
+            other, total = columns[e], np.float32(0)
+            for k in range(indptr[other], indptr[other + 1]):
+                total += weights[indices[k]] * data[k]
+            out[e] = total
+        for k in range(indptr[row], indptr[row + 1]):
+            weights[indices[k]] = 0
+
+
 def _merge(heap_values, heap_columns, m, out_values, out_columns, out_roots):  # pragma: no cover - compiled
     """Push every other thread's heap entries into the first thread's heaps."""
     n = out_values.shape[0]
@@ -194,6 +212,7 @@ if numba is not None:  # without it the search is not chosen (see _profile_searc
     _tile = numba.njit(nogil=True)(_tile)
     _by_term = numba.njit(nogil=True)(_by_term)
     _merge = numba.njit(nogil=True)(_merge)
+    _exact = numba.njit(nogil=True)(_exact)
 
 
 def dense_terms(postings: sp.csr_matrix, share: float = DENSE_SHARE) -> np.ndarray:
@@ -236,6 +255,8 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
     n_threads = max(1, min(int(n_threads), n))
     if not postings.has_sorted_indices:  # the cursors walk each term's columns in order
         postings = postings.sorted_indices()
+    if not vectors.has_sorted_indices:  # terms in order: sums in a sparse product's order
+        vectors = vectors.sorted_indices()
     frequent = dense_terms(postings, dense_share)
     dense_term = np.zeros(vectors.shape[1], np.bool_)
     dense_term[frequent] = True
@@ -286,5 +307,13 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
     order = np.argsort(np.where(found, columns, n), axis=1)
     kept = np.arange(m) < counts[:, None]
     columns = np.take_along_axis(columns, order, axis=1)[kept]
-    values = np.take_along_axis(values, order, axis=1)[kept]
+    # the kept pairs' cosines as a sparse product sums them, bit for bit: the Related search
+    # reads profile cosines beside the product's own (see _related.search.kernels_agree)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    values = np.empty(len(columns), np.float32)
+    bounds = np.linspace(0, n, n_threads + 1).astype(np.int64)
+    with ThreadPoolExecutor(n_threads) as pool:
+        list(pool.map(lambda first, last: _exact(indptr, indices, data, offsets, columns, first, last,
+                                                 np.zeros(vectors.shape[1], np.float32), values),
+                      bounds[:-1], bounds[1:]))
     return counts, columns, values

@@ -12,10 +12,11 @@ can run here one by one, on threads, or as tasks of a joblib backend such as a D
 All are exact searches. The block kernels give the same cosines, bit for bit, and the same
 neighbours, except that where two rows tie exactly for the last place the compiled kernels
 and the scipy product keep the lower row (the rule of the profiles) and ``sparse_dot_topn``
-keeps either (2 rows of 100k synthetic articles). ``"pairs"`` adds the frequent terms in
-another order, so its cosines equal theirs within float32 rounding (at most 2e-7 apart on
-100k synthetic articles): a neighbour whose cosine ties the last place within that rounding
-may differ (4 of 5 million profile entries there).
+keeps either (2 rows of 100k synthetic articles). ``"pairs"`` chooses neighbours by cosines that
+add the frequent terms in another order, equal to theirs within float32 rounding, so a
+neighbour whose cosine ties the last place within that rounding may differ (4 of 5 million
+profile entries on 100k synthetic articles); the cosines it keeps are then a sparse
+product's, bit for bit.
 
 Pure computation: arrays in, :class:`~recommender._profiles.NeighbourProfiles` out.
 """

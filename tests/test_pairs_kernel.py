@@ -32,7 +32,9 @@ def vectors() -> sp.csr_matrix:
     matrix = sp.vstack(rows, format="csr").astype(np.float32)
     norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
     matrix = sp.diags(np.where(norms > 0, 1 / np.maximum(norms, 1e-30), 0)).astype(np.float32) @ matrix
-    return sp.csr_matrix(matrix, dtype=np.float32)
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    matrix.sort_indices()  # terms in order, as a fit stores them
+    return matrix
 
 
 @pytest.fixture
@@ -86,6 +88,24 @@ def test_results_do_not_depend_on_threads_or_their_timing(vectors, small_tiles):
         for (columns, values), (columns_3, values_3) in zip(one, three):
             np.testing.assert_array_equal(columns, columns_3)
             np.testing.assert_array_equal(values, values_3)
+
+
+def test_profile_cosines_are_the_sparse_products_bit_for_bit(vectors, small_tiles):
+    product = (vectors @ sp.csr_matrix(vectors.T)).toarray()  # what a Related query computes
+    for row, (columns, values) in enumerate(_search(vectors, 12, n_threads=2)):
+        np.testing.assert_array_equal(values, product[row, columns])
+
+
+def test_a_fit_with_the_pairs_search_keeps_the_pruned_related_path(monkeypatch):
+    import recommender._profile_search as search
+    from recommender import Recommender
+    from recommender._related.search import resolve_strategy
+    from recommender.evaluation.synthetic import generate_articles
+
+    monkeypatch.setattr(search, "COMPILED_MIN_ROWS", 100)  # the fit searches pairs from 100 articles
+    model = Recommender(n_jobs=2).fit(list(generate_articles(400, seed=3)))
+    assert search.search_kernel(400) == "pairs"
+    assert resolve_strategy("auto", model._fitted()) == "profiles"  # its cosines agree with the product's
 
 
 def test_a_pair_has_one_cosine_for_both_rows(vectors, small_tiles):
