@@ -300,20 +300,22 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
             if progress is not None and done > reported:
                 progress(done - reported)
                 reported = done
-    values, columns = heap_values[0], heap_columns[0]
-    _merge(heap_values, heap_columns, m, values, columns, roots[0])
-    found = values > 0
-    counts = found.sum(axis=1).astype(np.int64)
-    order = np.argsort(np.where(found, columns, n), axis=1)
-    kept = np.arange(m) < counts[:, None]
-    columns = np.take_along_axis(columns, order, axis=1)[kept]
-    # the kept pairs' cosines as a sparse product sums them, bit for bit: the Related search
-    # reads profile cosines beside the product's own (see _related.search.kernels_agree)
-    offsets = np.concatenate(([0], np.cumsum(counts)))
-    values = np.empty(len(columns), np.float32)
-    bounds = np.linspace(0, n, n_threads + 1).astype(np.int64)
-    with ThreadPoolExecutor(n_threads) as pool:
+        values, columns = heap_values[0], heap_columns[0]
+        _merge(heap_values, heap_columns, m, values, columns, roots[0])
+        found = values > 0
+        counts = found.sum(axis=1).astype(np.int64)
+        order = np.argsort(np.where(found, columns, n), axis=1)
+        columns = np.take_along_axis(columns, order, axis=1)[np.arange(m) < counts[:, None]]
+        # the kept pairs' cosines as a sparse product sums them, bit for bit: the Related search
+        # reads profile cosines beside the product's own (see _related.search.kernels_agree)
+        offsets = np.concatenate(([0], np.cumsum(counts)))
+        values = np.empty(len(columns), np.float32)
+        bounds = np.linspace(0, n, n_threads + 1).astype(np.int64)
         list(pool.map(lambda first, last: _exact(indptr, indices, data, offsets, columns, first, last,
                                                  np.zeros(vectors.shape[1], np.float32), values),
                       bounds[:-1], bounds[1:]))
+    if not np.all(values > 0):  # a cosine within rounding of 0: not a neighbour
+        positive = values > 0
+        counts = np.bincount(np.repeat(np.arange(n), counts)[positive], minlength=n).astype(np.int64)
+        columns, values = columns[positive], values[positive]
     return counts, columns, values

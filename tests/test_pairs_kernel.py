@@ -96,6 +96,19 @@ def test_profile_cosines_are_the_sparse_products_bit_for_bit(vectors, small_tile
         np.testing.assert_array_equal(values, product[row, columns])
 
 
+def test_a_neighbour_whose_exact_cosine_is_not_positive_is_dropped(vectors, monkeypatch):
+    exact = _pairs_kernel._exact
+
+    def some_round_to_zero(indptr, indices, data, offsets, columns, first, last, weights, out):
+        exact(indptr, indices, data, offsets, columns, first, last, weights, out)
+        out[offsets[first]:offsets[last]:3] = 0  # as if rounding took these to 0
+
+    monkeypatch.setattr(_pairs_kernel, "_exact", some_round_to_zero)
+    counts, columns, cosines = top_m_pairs(vectors, sp.csr_matrix(vectors.T), 9, n_threads=2)
+    assert np.all(cosines > 0) and counts.sum() == len(columns) == len(cosines)
+    assert 0 < len(columns) < 9 * vectors.shape[0] * 0.8
+
+
 def test_a_fit_with_the_pairs_search_keeps_the_pruned_related_path(monkeypatch):
     import recommender._profile_search as search
     from recommender import Recommender
