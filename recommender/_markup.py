@@ -44,6 +44,7 @@ _BLOCKS = frozenset(
 # runs of spaces and tabs, each to become one space; a lone space is already one (matching it
 # at every word gap, to put back the same space, was most of the cost of tidying a body)
 _SPACES = re.compile(r" [ \t\f\v\u00a0]+|[\t\f\v\u00a0][ \t\f\v\u00a0]*")
+_OTHER_SPACES = ("\t", "\f", "\v", "\u00a0")  # what _SPACES matches besides two spaces
 _COMMENT_OPEN, _COMMENT_CLOSE = "<!--", "-->"
 
 
@@ -152,7 +153,9 @@ def _scan(text: str) -> str:
 
 def _tidy(text: str) -> str:
     """Spaces collapsed; each whitespace run holding a line break becomes one line break."""
-    lines = (line.strip() for line in _SPACES.sub(" ", text).split("\n"))
+    if "  " in text or any(space in text for space in _OTHER_SPACES):  # else nothing to collapse: skip the scan
+        text = _SPACES.sub(" ", text)
+    lines = (line.strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 

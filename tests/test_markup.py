@@ -9,7 +9,7 @@ call); a quadratic scan would take minutes per call and stall the suite.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from recommender import Recommender, load_articles
 from recommender._articles import ArticleLimits
@@ -76,6 +76,11 @@ def _sample():
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab \t\f\v\u00a0\n")), max_size=40))
+@example("a\u00a0b")  # one space of each kind alone: plain text skips the collapsing scan only without any
+@example("a\tb")
+@example("a\fb")
+@example("a\vb")
+@example("a  b\n c")
 def test_tidy_collapses_every_run_of_spaces_and_tabs_into_one_space(text):
     import re
 
