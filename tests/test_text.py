@@ -323,3 +323,15 @@ def test_text_docstring_examples():
     from recommender import _text as text
 
     assert doctest.testmod(text).failed == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aZ9_ -.'\u00e9\u0301\u0928\u094d\u00a0\n\u2019")), max_size=30))
+def test_english_tokens_are_scikit_learns_default_tokens(text):
+    import re
+
+    from recommender._text import _token_splitter, token_pattern
+
+    expected = re.findall(r"(?u)\b\w\w+\b", text)
+    assert token_pattern("en").findall(text) == expected
+    assert _token_splitter("en").split(text)[1::2] == expected  # the tokens analyze() reads
