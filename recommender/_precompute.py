@@ -90,7 +90,23 @@ class PrecomputeReport:
 @lru_cache(maxsize=2)
 def _model(version_dir: str) -> Recommender:
     # verified once by the parent; workers share the mapped pages
+    _keep_worker()
     return Recommender.load(version_dir, mmap=True, verify=False)
+
+
+def _keep_worker() -> None:
+    """Keep loky from taking the mapped model for a memory leak (in a worker of joblib's
+    default process pool; elsewhere nothing is done).
+
+    With psutil installed, loky restarts a worker whose resident memory grew by more than
+    300 MB since its first task. Pages of a memory-mapped model count as resident once read,
+    and a worker's blocks read more of the archive as they go, so on a large model workers
+    were restarted again and again, each mapping the model and building its caches anew.
+    A block's own arrays are freed when it returns; the mapped pages belong to the page cache.
+    """
+    executor = sys.modules.get("joblib.externals.loky.process_executor")
+    if executor is not None and hasattr(executor, "_MAX_MEMORY_LEAK_SIZE"):
+        executor._MAX_MEMORY_LEAK_SIZE = sys.maxsize
 
 
 def _block_task(version_dir: str, number: int, rows: np.ndarray, k: int, pages: bool, now: datetime,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
+import os
 
 import contextlib
 import json
@@ -318,3 +320,36 @@ def test_entry_lookup_finds_every_shared_entry(monkeypatch, scratch):
         other_rows = np.repeat(np.arange(30), np.diff(other.indptr))
         expected = [position.get((row, column), -1) for row, column in zip(other_rows, other.indices)]
         assert where.tolist() == expected and (where >= 0).any() and (where < 0).any()
+
+
+def _load_in_worker(model):
+    from recommender import _store, _precompute
+
+    _precompute._model(str(_store.resolve(model)))
+    return os.getpid()
+
+
+_MAPPED = []
+
+
+def _read_pages(path):
+    _MAPPED.append(np.memmap(path, dtype=np.uint8, mode="r"))  # kept mapped, as the model is
+    int(_MAPPED[-1][::4096].sum())  # every page resident, as a large model's become over many blocks
+    time.sleep(1.2)  # past loky's interval between two memory checks
+    return os.getpid()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("psutil") is None, reason="loky checks memory through psutil")
+def test_workers_are_not_restarted_for_the_pages_of_the_mapped_model(saved, tmp_path):
+    from joblib.externals.loky import get_reusable_executor
+
+    pages = tmp_path / "pages.bin"
+    with open(pages, "wb") as handle:
+        handle.truncate(400 << 20)  # more than loky's 300 MB allowance
+    executor = get_reusable_executor(max_workers=1, kill_workers=True)
+    try:
+        first = executor.submit(_load_in_worker, saved[1]).result()
+        assert executor.submit(_read_pages, pages).result() == first
+        assert executor.submit(os.getpid).result() == first  # the same worker, not a new one
+    finally:
+        executor.shutdown(kill_workers=True)
