@@ -100,9 +100,10 @@ def _keep_worker() -> None:
 
     With psutil installed, loky restarts a worker whose resident memory grew by more than
     300 MB since its first task. Pages of a memory-mapped model count as resident once read,
-    and a worker's blocks read more of the archive as they go, so on a large model workers
-    were restarted again and again, each mapping the model and building its caches anew.
-    A block's own arrays are freed when it returns; the mapped pages belong to the page cache.
+    and a worker's blocks read more of the archive as they go, so on a large model (a
+    million articles) a worker could be restarted mid-run, mapping the model and building its
+    caches anew. A block's own arrays are freed when it returns; the mapped pages belong to
+    the page cache.
     """
     executor = sys.modules.get("joblib.externals.loky.process_executor")
     if executor is not None and hasattr(executor, "_MAX_MEMORY_LEAK_SIZE"):
