@@ -95,8 +95,8 @@ def _model(version_dir: str) -> Recommender:
 
 
 def _keep_worker() -> None:
-    """Keep loky from taking the mapped model for a memory leak (in a worker of joblib's
-    default process pool; elsewhere nothing is done).
+    """Keep loky from taking the mapped model for a memory leak. Only loky's worker loop
+    reads the setting, so in a process that is not a loky worker it changes nothing.
 
     With psutil installed, loky restarts a worker whose resident memory grew by more than
     300 MB since its first task. Pages of a memory-mapped model count as resident once read,
