@@ -42,14 +42,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
+from ._compiled import compiled, numba
 from ._topm_kernel import _unsigned
 
 __all__ = ["DENSE_SHARE", "dense_terms", "top_m_pairs"]
-
-try:
-    import numba
-except ImportError:  # pragma: no cover - exercised where numba is missing
-    numba = None
 
 DENSE_SHARE = 0.12
 """Terms in more than this share of the rows are multiplied dense (BLAS); the rest from their
@@ -207,12 +203,12 @@ def _merge(heap_values, heap_columns, m, out_values, out_columns, out_roots):  #
 
 
 if numba is not None:  # without it the search is not chosen (see _profile_search.search_kernel)
-    _push = numba.njit(nogil=True, inline="always")(_push)
-    _first_at_or_after = numba.njit(nogil=True)(_first_at_or_after)
-    _tile = numba.njit(nogil=True)(_tile)
-    _by_term = numba.njit(nogil=True)(_by_term)
-    _merge = numba.njit(nogil=True)(_merge)
-    _exact = numba.njit(nogil=True)(_exact)
+    _push = compiled(_push, nogil=True, inline="always")
+    _first_at_or_after = compiled(_first_at_or_after, nogil=True)
+    _tile = compiled(_tile, nogil=True)
+    _by_term = compiled(_by_term, nogil=True)
+    _merge = compiled(_merge, nogil=True)
+    _exact = compiled(_exact, nogil=True)
 
 
 def dense_terms(postings: sp.csr_matrix, share: float = DENSE_SHARE) -> np.ndarray:

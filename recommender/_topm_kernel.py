@@ -26,12 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["AVAILABLE", "top_m_rows"]
+from ._compiled import compiled, numba
 
-try:
-    import numba
-except ImportError:  # pragma: no cover - exercised where numba is missing
-    numba = None
+__all__ = ["AVAILABLE", "top_m_rows"]
 
 AVAILABLE = numba is not None
 """Whether the compiled kernel can run here (numba importable)."""
@@ -81,8 +78,8 @@ def _top_m(indptr, indices, data, p_indptr, p_indices, p_data, n, start, stop, m
 
 
 if AVAILABLE:
-    _sift_down = numba.njit(nogil=True)(_sift_down)
-    _top_m = numba.njit(nogil=True)(_top_m)
+    _sift_down = compiled(_sift_down, nogil=True)
+    _top_m = compiled(_top_m, nogil=True)
 
 
 def _unsigned(indices: np.ndarray) -> np.ndarray:
