@@ -52,6 +52,7 @@ import scipy.sparse as sp
 
 from ._index import CosineIndex, top_rows
 from ._ranking import scored_window
+from ._small_sets import unique
 from ._state import ModelState
 
 __all__ = ["Pool", "PopularWindow", "candidate_pool", "history_weights", "popular_window", "reading_profile"]
@@ -238,11 +239,11 @@ def candidate_pool(state: ModelState, query, extra_rows: np.ndarray | None = Non
         site = _masked(index.scores(reading_profile(index, history, query.history_half_life)), floor, threshold)
         sources.append(top_rows(site, query.candidates))
         history_top = float(site.max(initial=0.0))
-    rows = np.unique(np.concatenate(sources).astype(np.int64))
+    rows = unique(np.concatenate(sources).astype(np.int64))
 
     exclude = np.asarray(query.exclude_rows, dtype=np.int64)
     blocked, unsettled = _known_duplicates(state, rows, exclude, threshold)
-    queries = np.unique(np.concatenate([unsettled, history, [] if query.article_row is None else [query.article_row]])
+    queries = unique(np.concatenate([unsettled, history, [] if query.article_row is None else [query.article_row]])
                         .astype(np.int64))
     cosines = index.cross_scores(rows, queries).astype(np.float64)
     if len(unsettled):

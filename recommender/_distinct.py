@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from ._catalog import Catalog
 from ._index import CosineIndex, top_rows
 from ._profiles import NeighbourProfiles
+from ._small_sets import isin
 
 __all__ = ["best_distinct", "by_score_then_id", "drop_near_duplicates", "near_duplicate_of", "walk_known_pairs"]
 
@@ -102,7 +103,7 @@ def near_duplicate_of(rows: np.ndarray, index: CosineIndex, threshold: float, av
     if avoid is None or len(avoid) == 0 or len(rows) == 0:
         return np.zeros(len(rows), dtype=bool)
     avoid = np.asarray(avoid, dtype=np.int64)
-    blocked = np.isin(rows, avoid)
+    blocked = isin(rows, avoid)
     if profiles is not None:
         settled = profiles.bound[avoid] < threshold
         pairs = profiles.near_duplicates(threshold)
@@ -110,7 +111,7 @@ def near_duplicate_of(rows: np.ndarray, index: CosineIndex, threshold: float, av
         firsts = pairs.indptr[known].astype(np.int64)
         counts = pairs.indptr[known + 1] - firsts
         at = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        blocked |= np.isin(rows, pairs.indices[at])
+        blocked |= isin(rows, pairs.indices[at])
         avoid = avoid[~settled]
         if not len(avoid):
             return blocked
@@ -160,7 +161,7 @@ def walk_known_pairs(
         if bound[row] >= threshold:
             return None
         start, end = pairs.indptr[row], pairs.indptr[row + 1]
-        if (blocked is not None and blocked[position]) or (end > start and np.isin(pairs.indices[start:end], kept).any()):
+        if (blocked is not None and blocked[position]) or (end > start and isin(pairs.indices[start:end], kept).any()):
             continue
         kept.append(row)
         if len(kept) == k:

@@ -217,13 +217,14 @@ class CosineIndex:
         n_pairs = len(left)
         if n_pairs == 0:
             return np.zeros(0, dtype=np.float32)
-        order = np.argsort(left, kind="stable")
-        lengths, indices, data = self.gather(right[order])
+        single = bool((left == left[0]).all())  # one query's pairs: already in order
+        order = None if single else np.argsort(left, kind="stable")
+        lengths, indices, data = self.gather(right if single else right[order])
         ends = np.cumsum(lengths)
         products = np.zeros(len(indices), dtype=np.float32)
         weights = _dense_weights(self._base.vectors.shape[1])  # one left row at a time, dense; left all 0
-        lefts = left[order]
-        firsts = np.flatnonzero(lefts[1:] != lefts[:-1]) + 1
+        lefts = left if single else left[order]
+        firsts = np.zeros(0, dtype=np.int64) if single else np.flatnonzero(lefts[1:] != lefts[:-1]) + 1
         clean = False
         try:
             for first, last in zip([0, *firsts.tolist()], [*firsts.tolist(), n_pairs]):
@@ -236,9 +237,12 @@ class CosineIndex:
         finally:
             if not clean:  # interrupted with a row written: the next call needs zeros
                 weights.fill(0)
-        totals = np.zeros(n_pairs, dtype=np.float32)
-        totals[order] = running_sums(products, ends)  # terms the left row lacks add exact zeros
-        return totals
+        totals = running_sums(products, ends)  # terms the left row lacks add exact zeros
+        if single:
+            return totals
+        ordered = np.zeros(n_pairs, dtype=np.float32)
+        ordered[order] = totals
+        return ordered
 
     def pair_scores(self, rows: np.ndarray) -> np.ndarray:
         """Cosine between every pair of ``rows``: dense array of shape (len(rows), len(rows)).

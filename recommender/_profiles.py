@@ -47,6 +47,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._segments import should_fold
+from ._small_sets import unique
 from ._sparse_kernels import rows_times
 
 __all__ = ["NeighbourProfiles"]
@@ -93,7 +94,7 @@ def _core_sums(concepts: np.ndarray, weights: np.ndarray, core_postings: sp.csr_
             rows = core_postings.indices[start:end]  # each row once: a plain indexed add is exact
             sums[rows] += np.float32(weight) * core_postings.data[start:end]
             met.append(rows)
-        columns = np.unique(np.concatenate(met)) if met else np.zeros(0, dtype=core_postings.indices.dtype)
+        columns = unique(np.concatenate(met)) if met else np.zeros(0, dtype=core_postings.indices.dtype)
         return columns, sums[columns]
     finally:
         for rows in met:
@@ -407,20 +408,26 @@ class NeighbourProfiles:
     # ------------------------------------------------------------------ scoring
     def overlap(self, profiles: sp.csr_matrix) -> sp.csr_matrix:
         """``profiles @ postings``: profile dot products with every row, as CSR (k, n)."""
+        indptr, indices, data = self.overlap_parts(profiles)
+        return sp.csr_matrix((data, indices, indptr), shape=(profiles.shape[0], self.n_rows), copy=False)
+
+    def overlap_parts(self, profiles: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`overlap` as CSR arrays ``(indptr, indices, data)``, columns unordered within a
+        row: for one query, checking a scipy matrix built from them costs more than using them."""
         n, n_base = self.n_rows, self._postings.shape[0]
         if n_base == n and self._delta is None:
             found = rows_times(profiles.indptr - profiles.indptr[0], profiles.indices[profiles.indptr[0]:],
-                             profiles.data[profiles.indptr[0]:], self._postings)
+                               profiles.data[profiles.indptr[0]:], self._postings)
             if found is not None:
-                indptr, indices, data = found
-                return sp.csr_matrix((data, indices, indptr), shape=(profiles.shape[0], n), copy=False)
+                return found
         base_part = profiles[:, :n_base] if n_base < n else profiles
         product = base_part @ self._postings
-        if n_base < n:  # widened to every row (scipy checks a matrix it builds: only when needed)
-            product = sp.csr_matrix((product.data, product.indices, product.indptr), shape=(profiles.shape[0], n))
         if self._delta is not None:
-            product = product + profiles @ self._delta
-        return product.tocsr()
+            if n_base < n:  # widened to every row (scipy checks a matrix it builds: only when needed)
+                product = sp.csr_matrix((product.data, product.indices, product.indptr),
+                                        shape=(profiles.shape[0], n))
+            product = (product + profiles @ self._delta).tocsr()
+        return product.indptr, product.indices, product.data
 
     def anchored(self, cosines: np.ndarray, profile: tuple[np.ndarray, np.ndarray], norm: float,
                  core: sp.csr_matrix | None = None) -> np.ndarray:

@@ -107,7 +107,7 @@ def pruned_lists(
     if filtered_out is not None and _filter_starves_every_row(state, rows, known, known_position, k,
                                                             duplicate_threshold, min_similarity, filtered_out):
         return [None] * len(rows)
-    overlap = profiles.overlap(selected)  # indices unsorted within rows: sorting them costs more than the rest
+    overlap = _Entries(*profiles.overlap_parts(selected))  # indices unsorted within rows: sorting them costs more than the rest
     if profiles.core_weight and core is None:
         core = profiles.core_of_rows(rows)
     at, core_at = _entries_of(overlap, [known, core if profiles.core_weight else None], state.index.n_rows)
@@ -124,13 +124,13 @@ def pruned_lists(
                     prior is not None)
 
 
-def _core_terms(profiles: NeighbourProfiles, overlap: sp.csr_matrix, core: sp.csr_matrix | None,
+def _core_terms(profiles: NeighbourProfiles, overlap: _Entries, core: sp.csr_matrix | None,
                 where: np.ndarray | None) -> np.ndarray | None:
     """The weighted core overlap of each profile-overlap entry (0 for most): the score's second
     term, aligned with ``overlap.data``; ``where`` holds each core entry's position in
     ``overlap``. ``None`` if a core entry has no overlap entry (it cannot happen in exact
     arithmetic; the block then takes the full product)."""
-    terms = np.zeros(overlap.nnz, dtype=np.float32)
+    terms = np.zeros(len(overlap.data), dtype=np.float32)
     if not profiles.core_weight:
         return terms
     if (where < 0).any():
@@ -153,7 +153,7 @@ def _filter_starves_every_row(state: ModelState, rows: np.ndarray, known: _Entri
 
 
 def _known_candidates(state: ModelState, rows: np.ndarray, known: _Entries, known_position: np.ndarray,
-                      overlap: sp.csr_matrix, at: np.ndarray, core: np.ndarray, duplicate_threshold: float,
+                      overlap: _Entries, at: np.ndarray, core: np.ndarray, duplicate_threshold: float,
                       min_similarity: float, filtered_out: np.ndarray | None, prior: TimePrior | None) -> _Scored:
     """Step 1: exact scores of the candidates with a known cosine (``-inf`` where unusable):
     cos + overlap then one division in float32, then the core term added, the arithmetic of
@@ -176,7 +176,7 @@ def _known_candidates(state: ModelState, rows: np.ndarray, known: _Entries, know
     return _Scored(known_position, known_column, known_scores)
 
 
-def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_matrix, at: np.ndarray,
+def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: _Entries, at: np.ndarray,
                         core: np.ndarray, best: np.ndarray, min_similarity: float,
                         filtered_out: np.ndarray | None, prior: TimePrior | None) -> tuple[_Scored, np.ndarray]:
     """Step 2: candidates linked by overlap only, scored where their bound reaches the row's
@@ -195,10 +195,10 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: sp.csr_mat
     bound, norms = profiles.bound, profiles.norms
     kth = _kth(best)
     cut, cut_ceiling = _overlap_cut(kth, bound[rows], norms[rows])
-    counts = np.diff(overlap.indptr)
     with_core = core > 0
-    close = np.flatnonzero((overlap.data >= np.repeat(cut, counts)) | with_core)
-    is_known = np.zeros(overlap.nnz, dtype=bool)
+    row_cut = cut[0] if len(rows) == 1 else np.repeat(cut, np.diff(overlap.indptr))
+    close = np.flatnonzero((overlap.data >= row_cut) | with_core)
+    is_known = np.zeros(len(overlap.data), dtype=bool)
     is_known[at[at >= 0]] = True
     close = close[~is_known[close]]  # scored in step 1
     close_position = np.repeat(np.arange(len(rows)), np.diff(np.searchsorted(close, overlap.indptr)))
@@ -310,19 +310,20 @@ def _settled(state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: f
     return lists
 
 
-def _entries_of(matrix: sp.csr_matrix, wanted: list, n_columns: int) -> list[np.ndarray | None]:
+def _entries_of(matrix: _Entries, wanted: list, n_columns: int) -> list[np.ndarray | None]:
     """For each entry of each ``wanted`` matrix (CSR parts, same rows; ``None`` for none), the
     position of the same (row, column) entry in ``matrix``, or -1 (through an int32 scratch: a
     block's overlap holds far fewer than 2**31 entries); ``matrix`` may have unsorted
     indices. A dense scratch of a few rows' width is reused, so the lookups run a few rows at a
     time, vectorised, each of ``matrix``'s keys written once for every ``wanted``."""
-    step = max(1, min(matrix.shape[0], SCRATCH_ENTRIES // max(n_columns, 1)))  # one row for one query
+    n_rows = len(matrix.indptr) - 1
+    step = max(1, min(n_rows, SCRATCH_ENTRIES // max(n_columns, 1)))  # one row for one query
     slot = _slots(step * n_columns)
     found = [None if other is None else np.full(len(other.indices), -1, dtype=np.int64) for other in wanted]
     clean = False
     try:
-        for first in range(0, matrix.shape[0], step):
-            last = min(first + step, matrix.shape[0])
+        for first in range(0, n_rows, step):
+            last = min(first + step, n_rows)
             start, end = int(matrix.indptr[first]), int(matrix.indptr[last])
             keys = _local_keys(matrix.indptr[first:last + 1], matrix.indices[start:end], n_columns)
             slot[keys] = np.arange(start, end, dtype=np.int32)
