@@ -39,7 +39,6 @@ Pure computation: arrays in, arrays out.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from functools import cached_property
 
@@ -47,8 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._segments import should_fold
-from ._small_sets import unique
-from ._sparse_kernels import rows_times
+from ._sparse_kernels import rows_of, rows_times, running_sums
 
 __all__ = ["NeighbourProfiles"]
 
@@ -76,29 +74,19 @@ def _one_row(indices: np.ndarray, data: np.ndarray, n: int) -> sp.csr_matrix:
     return sp.csr_matrix((data, indices, np.array([0, len(indices)], dtype=indices.dtype)), shape=(1, n), copy=False)
 
 
-_scratch = threading.local()
-
-
-def _core_sums(concepts: np.ndarray, weights: np.ndarray, core_postings: sp.csr_matrix,
-               n: int) -> tuple[np.ndarray, np.ndarray]:
+def _core_sums(concepts: np.ndarray, weights: np.ndarray, core_postings: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     """One core's products with :meth:`NeighbourProfiles.core_postings`: the rows it meets
     (sorted) and their sums, added concept by concept in float32 as the sparse product adds
-    them, into this thread's dense scratch (all 0 between calls)."""
-    sums = getattr(_scratch, "sums", None)
-    if sums is None or len(sums) < n:
-        sums = _scratch.sums = np.zeros(n, dtype=np.float32)
-    met = []
-    try:
-        for concept, weight in zip(concepts.tolist(), weights.tolist()):
-            start, end = core_postings.indptr[concept], core_postings.indptr[concept + 1]
-            rows = core_postings.indices[start:end]  # each row once: a plain indexed add is exact
-            sums[rows] += np.float32(weight) * core_postings.data[start:end]
-            met.append(rows)
-        columns = unique(np.concatenate(met)) if met else np.zeros(0, dtype=core_postings.indices.dtype)
-        return columns, sums[columns]
-    finally:
-        for rows in met:
-            sums[rows] = 0
+    them (a stable sort by row keeps each row's products in concept order; the sums run left
+    to right), in a few vectorised steps over the core's few dozen postings."""
+    indptr, rows, values = rows_of(core_postings, np.asarray(concepts))
+    products = np.repeat(np.asarray(weights, dtype=np.float32), np.diff(indptr)) * values
+    order = np.argsort(rows, kind="stable")
+    rows, products = rows[order], products[order]
+    if not len(rows):
+        return rows, products
+    ends = np.flatnonzero(np.append(rows[1:] != rows[:-1], True)) + 1
+    return rows[ends - 1], running_sums(products, ends)
 
 
 def _core_of(cosines: np.ndarray, core: int) -> tuple[np.float32, np.float32]:
@@ -370,7 +358,7 @@ class NeighbourProfiles:
         data = np.asarray(data, np.float32)
         if k == 1:  # one query, a handful of core neighbours: no kernel clearing arrays as wide as the archive
             keep = data >= np.float32(query_kth[0])
-            columns, values = _core_sums(np.asarray(indices)[keep], data[keep], self.core_postings(), n)
+            columns, values = _core_sums(np.asarray(indices)[keep], data[keep], self.core_postings())
             values = (values / (np.float32(query_norms[0]) * core_norms[columns])).astype(np.float32)
             return _one_row(columns, values, n)
         owner = np.repeat(np.arange(k), np.diff(indptr))
