@@ -52,7 +52,7 @@ import scipy.sparse as sp
 
 from ._index import CosineIndex, top_rows
 from ._ranking import scored_window
-from ._small_sets import unique
+from ._small_sets import isin, unique
 from ._state import ModelState
 
 __all__ = ["Pool", "PopularWindow", "candidate_pool", "history_weights", "popular_window", "reading_profile"]
@@ -190,7 +190,7 @@ def _known_duplicates(state: ModelState, rows: np.ndarray, exclude: np.ndarray,
     profiles' near-duplicate pairs settle it, and the rows of ``exclude`` they do not settle
     (those whose profile bound reaches ``threshold``: their cosines must be computed).
     ``rows`` are sorted and unique."""
-    blocked = _among(rows, exclude)
+    blocked = isin(rows, exclude)
     profiles = state.profiles
     if profiles is None or not len(exclude):
         return blocked, exclude
@@ -200,18 +200,7 @@ def _known_duplicates(state: ModelState, rows: np.ndarray, exclude: np.ndarray,
     firsts = pairs.indptr[known].astype(np.int64)
     counts = pairs.indptr[known + 1] - firsts
     at = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    return blocked | _among(rows, pairs.indices[at]), exclude[~settled]
-
-
-def _among(sorted_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Which of ``sorted_rows`` (sorted, unique) are among ``values``: ``np.isin`` by binary
-    search, for a pool of a few hundred rows and a few dozen values."""
-    found = np.zeros(len(sorted_rows), dtype=bool)
-    at = np.searchsorted(sorted_rows, values)
-    inside = at < len(sorted_rows)
-    at, values = at[inside], values[inside]
-    found[at[sorted_rows[at] == values]] = True
-    return found
+    return blocked | isin(rows, pairs.indices[at]), exclude[~settled]
 
 
 def candidate_pool(state: ModelState, query, extra_rows: np.ndarray | None = None) -> Pool:

@@ -74,7 +74,8 @@ def _one_row(indices: np.ndarray, data: np.ndarray, n: int) -> sp.csr_matrix:
     return sp.csr_matrix((data, indices, np.array([0, len(indices)], dtype=indices.dtype)), shape=(1, n), copy=False)
 
 
-def _core_sums(concepts: np.ndarray, weights: np.ndarray, core_postings: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+def _core_sums(concepts: np.ndarray, weights: np.ndarray,
+               core_postings: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     """One core's products with :meth:`NeighbourProfiles.core_postings`: the rows it meets
     (sorted) and their sums, added concept by concept in float32 as the sparse product adds
     them (a stable sort by row keeps each row's products in concept order; the sums run left
