@@ -159,6 +159,8 @@ def test_pair_cosines_equal_the_full_product_bit_for_bit(grown_model):
     left, right = rng.integers(0, index.n_rows, 400), rng.integers(0, index.n_rows, 400)
     expected = [index.scores(index.row_vector(a))[b] for a, b in zip(left, right)]
     np.testing.assert_array_equal(index.pair_cosines(left, right), np.array(expected, dtype=np.float32))
+    one = np.full(len(right), left[0])  # one query's pairs (no reordering), in any order of right
+    np.testing.assert_array_equal(index.pair_cosines(one, right), index.scores(index.row_vector(left[0]))[right])
     assert index.pair_cosines(np.array([], dtype=int), np.array([], dtype=int)).shape == (0,)
 
 
