@@ -50,9 +50,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from ._distinct import known_near_duplicates
 from ._index import CosineIndex, top_rows
 from ._ranking import scored_window
-from ._small_sets import isin, unique
+from ._small_sets import unique
 from ._state import ModelState
 
 __all__ = ["Pool", "PopularWindow", "candidate_pool", "history_weights", "popular_window", "reading_profile"]
@@ -184,25 +185,6 @@ def _profile_top(state: ModelState, row: int, floor: float, threshold: float) ->
     return top if top >= floor else 0.0
 
 
-def _known_duplicates(state: ModelState, rows: np.ndarray, exclude: np.ndarray,
-                      threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Which ``rows`` are in ``exclude`` or a near-duplicate of a row in it, as far as the
-    profiles' near-duplicate pairs settle it, and the rows of ``exclude`` they do not settle
-    (those whose profile bound reaches ``threshold``: their cosines must be computed).
-    ``rows`` are sorted and unique."""
-    blocked = isin(rows, exclude)
-    profiles = state.profiles
-    if profiles is None or not len(exclude):
-        return blocked, exclude
-    settled = profiles.bound[exclude] < threshold  # every near-duplicate of such a row is in its profile
-    pairs = profiles.near_duplicates(threshold)
-    known = exclude[settled]
-    firsts = pairs.indptr[known].astype(np.int64)
-    counts = pairs.indptr[known + 1] - firsts
-    at = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    return blocked | isin(rows, pairs.indices[at]), exclude[~settled]
-
-
 def candidate_pool(state: ModelState, query, extra_rows: np.ndarray | None = None) -> Pool:
     """The pool of a :class:`~recommender._recommend.RecommendQuery` (plus ``extra_rows``,
     scored alongside: candidates an offline evaluation asks about)."""
@@ -231,7 +213,7 @@ def candidate_pool(state: ModelState, query, extra_rows: np.ndarray | None = Non
     rows = unique(np.concatenate(sources).astype(np.int64))
 
     exclude = np.asarray(query.exclude_rows, dtype=np.int64)
-    blocked, unsettled = _known_duplicates(state, rows, exclude, threshold)
+    blocked, unsettled = known_near_duplicates(rows, exclude, threshold, state.profiles)
     queries = unique(np.concatenate([unsettled, history, [] if query.article_row is None else [query.article_row]])
                         .astype(np.int64))
     cosines = index.cross_scores(rows, queries).astype(np.float64)

@@ -24,7 +24,8 @@ from ._index import CosineIndex, top_rows
 from ._profiles import NeighbourProfiles
 from ._small_sets import isin
 
-__all__ = ["best_distinct", "by_score_then_id", "drop_near_duplicates", "near_duplicate_of", "walk_known_pairs"]
+__all__ = ["best_distinct", "by_score_then_id", "drop_near_duplicates", "known_near_duplicates", "near_duplicate_of",
+           "walk_known_pairs"]
 
 CANDIDATE_SLACK = 8
 """Candidates looked at beyond ``2 * k`` before a walk asks for more (near-duplicates are rare)."""
@@ -92,29 +93,38 @@ def best_distinct(
     return [(row, float(score_of[row])) for row in chosen]
 
 
+def known_near_duplicates(rows: np.ndarray, avoid: np.ndarray, threshold: float,
+                          profiles: NeighbourProfiles | None) -> tuple[np.ndarray, np.ndarray]:
+    """Which ``rows`` are in ``avoid`` or a near-duplicate of a row in it, as far as the
+    profiles' near-duplicate pairs settle it (they are complete for a row whose profile bound
+    is below ``threshold``), and the rows of ``avoid`` they do not settle, whose cosines must
+    be computed (all of ``avoid`` without profiles)."""
+    avoid = np.asarray(avoid, dtype=np.int64)
+    blocked = isin(rows, avoid)
+    if profiles is None or not len(avoid):
+        return blocked, avoid
+    settled = profiles.bound[avoid] < threshold
+    pairs = profiles.near_duplicates(threshold)
+    known = avoid[settled]
+    firsts = pairs.indptr[known].astype(np.int64)
+    counts = pairs.indptr[known + 1] - firsts
+    at = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    return blocked | isin(rows, pairs.indices[at]), avoid[~settled]
+
+
 def near_duplicate_of(rows: np.ndarray, index: CosineIndex, threshold: float, avoid: np.ndarray | None,
                       profiles: NeighbourProfiles | None = None) -> np.ndarray:
     """Boolean mask: which ``rows`` are in ``avoid`` or a near-duplicate of a row in it.
 
     With ``profiles``, the near-duplicates of a row of ``avoid`` whose profile bound is below
-    ``threshold`` are read from the profiles' near-duplicate pairs (complete for such a row);
+    ``threshold`` are read from the profiles' near-duplicate pairs (:func:`known_near_duplicates`);
     only the other rows of ``avoid`` are multiplied out.
     """
     if avoid is None or len(avoid) == 0 or len(rows) == 0:
         return np.zeros(len(rows), dtype=bool)
-    avoid = np.asarray(avoid, dtype=np.int64)
-    blocked = isin(rows, avoid)
-    if profiles is not None:
-        settled = profiles.bound[avoid] < threshold
-        pairs = profiles.near_duplicates(threshold)
-        known = avoid[settled]
-        firsts = pairs.indptr[known].astype(np.int64)
-        counts = pairs.indptr[known + 1] - firsts
-        at = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        blocked |= isin(rows, pairs.indices[at])
-        avoid = avoid[~settled]
-        if not len(avoid):
-            return blocked
+    blocked, avoid = known_near_duplicates(rows, avoid, threshold, profiles)
+    if not len(avoid):
+        return blocked
     against = (index.select(rows) @ index.select(avoid).T).toarray()
     return blocked | (against.max(axis=1) >= threshold)
 
