@@ -142,7 +142,7 @@ def _proper_nouns_by_match(text: str, weight: int, language: str) -> list[str]:
 
     from recommender._text import token_pattern
 
-    tokens = []
+    tokens, names = [], []
     for match in token_pattern(language).finditer(text):
         word, start = match.group(), match.start()
         if word.lower() in ENGLISH_STOP_WORDS:
@@ -150,17 +150,45 @@ def _proper_nouns_by_match(text: str, weight: int, language: str) -> list[str]:
         tokens.append(word.lower())
         opens = re.search(r"[.!?:;\"'\u201c\u201d(\[\n]\s*$|^\s*$", text[max(0, start - 3):start])
         if word[0].isupper() and not word.isupper() and not opens:
-            tokens.extend([word.lower()] * (weight - 1))
-    return tokens
+            names.append(word.lower())
+    return tokens + names * (weight - 1)
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("aAbBzZ éÉİ .!?:;\"'\u201c\u201d([\n\t,-0\u0301\u0928\u094d")), max_size=60),
+# ASCII words (the translate-and-split path) among separators beyond ASCII (dashes, quotes, spaces,
+# a circled letter, a mark outside Hindi), and letters and marks beyond ASCII (the token pattern's path)
+_RULE_ALPHABET = list("aAbBzZMcD_1 éÉİß .!?:;\"'\u201c\u201d([\n\t,-0\u0301\u0928\u094d\u2014\u2019\u2028\u24b6\u01c5")
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_RULE_ALPHABET), max_size=60),
        st.sampled_from([2, 3]), st.sampled_from(["en", "hi"]))
 def test_proper_nouns_read_from_the_separators_match_the_rule_stated_per_match(text, weight, language):
     text = unicodedata.normalize("NFKC", text)
     assert _analyze(text, boilerplate=False, stop_words=ENGLISH_STOP_WORDS, proper_noun_weight=weight,
                     language=language) == _proper_nouns_by_match(text, weight, language)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_RULE_ALPHABET), max_size=60), st.sampled_from(["en", "hi"]))
+def test_unweighted_analysis_is_the_token_pattern_on_lower_case(text, language):
+    text = unicodedata.normalize("NFKC", text)
+    assert _analyze(text, boilerplate=False, stop_words=ENGLISH_STOP_WORDS, language=language) == tokenize(
+        text.lower(), stop_words=ENGLISH_STOP_WORDS, language=language)
+
+
+@pytest.mark.parametrize("text, names", [
+    ("Dock workers in Calden struck. Workers met Mayor Ilse Varga (Calden) at NATO.", 3),
+    ("\u201cCalden\u201d said \u2014 Calden\u2019s port; x Calden \u2014Varga \u00a0Ilse iPhone McDonald A1b _Xy", 5),
+])
+def test_ascii_word_text_skips_the_token_pattern(text, names, monkeypatch):
+    import recommender._text as text_module
+
+    prepared = strip_boilerplate(unicodedata.normalize("NFKC", text))
+    by_pattern = [text_module._analyze_words(prepared, ENGLISH_STOP_WORDS, weight, "en") for weight in (1, 2)]
+    monkeypatch.setattr(text_module, "_analyze_words", None)  # the token pattern's path would now raise
+    assert [_analyze(text, stop_words=ENGLISH_STOP_WORDS, proper_noun_weight=weight) for weight in (1, 2)] == by_pattern
+    assert by_pattern[1].count("calden") == names
+
 
 # ---------------------------------------------------------------- html_to_text
 @pytest.mark.parametrize("markup, text", [
