@@ -35,8 +35,9 @@ time are ignored), so adding articles never changes the vectors already indexed.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache, cached_property
 from typing import NamedTuple
 
@@ -184,21 +185,10 @@ class TextVectorizer:
                                     f"{', '.join(sorted(LANGUAGES))}")
         return list(languages)
 
-    def _stemmed(self, token_lists: list[list[str]], languages: list[str] | None,
-                 words: dict[str, Counter] | None = None) -> list[list[str]]:
-        """Stems of token lists, each in its language; counts the surface words into ``words``."""
-        if languages is None and words is None:  # the common case, one language: no grouping
-            stem = self._stem_cache()
-            return [stem(tokens) for tokens in token_lists]
-
-        def stem_part(part: list[list[str]], language: str) -> list[list[str]]:
-            if words is not None:
-                counter = words.setdefault(language, Counter())
-                for tokens in part:
-                    counter.update(tokens)
-            stem = self._stem_cache(language)
-            return [stem(tokens) for tokens in part]
-        return _per_language(token_lists, languages, self.default_language, stem_part)
+    def _stemmed(self, token_lists: list[list[str]], languages: list[str] | None) -> list[list[str]]:
+        """Stems of token lists, each in its language."""
+        return _per_language(token_lists, languages, self.default_language,
+                             lambda part, language: list(map(self._stem_cache(language), part)))
 
     def _stem_cache(self, language: str | None = None) -> StemCache:
         """The memoised stemmer of a language (default: ``language``), made on first use
@@ -270,20 +260,17 @@ class TextVectorizer:
             self._stem_cache()  # a missing stemmer fails before any work
         column_of: defaultdict[str, int] = defaultdict()
         column_of.default_factory = column_of.__len__  # a new token gets the next column
-        words: dict[str, Counter[str]] = {}  # surface words by language
+        words = _SurfaceWords()
         counted = []
         for tokens, title, body, chunk_words in self._chunk_counts_all(chunks, n_jobs):
             columns = np.fromiter(map(column_of.__getitem__, tokens), dtype=np.int32, count=len(tokens))
             counted.append((_renumbered(title, columns, len(column_of)), _renumbered(body, columns, len(column_of))))
-            for language, counter in (chunk_words or {}).items():
-                words.setdefault(language, Counter()).update(counter)
+            for language, (chunk_words_of, uses, terms) in (chunk_words or {}).items():
+                words.add(language, chunk_words_of, uses, columns[terms])
         if not sum(body.shape[0] for _, body in counted):
             raise InvalidInputError("cannot fit on zero articles")
-        surface = None
-        if self.stem:
-            surface = [entry for language, counter in words.items()
-                       for entry in zip(counter, counter.values(), self._stem_cache(language)(list(counter)))]
-        return _Counts(counted, list(column_of), surface)
+        tokens = list(column_of)
+        return _Counts(counted, tokens, words.entries(tokens) if self.stem else None)
 
     def _chunk_counts_all(self, chunks: Iterable, n_jobs: int | None) -> Iterator[_ChunkCounts]:
         """:meth:`_chunk_counts` of every chunk, in order: here, or on ``n_jobs`` joblib workers."""
@@ -297,21 +284,43 @@ class TextVectorizer:
 
     def _chunk_counts(self, titles: Sequence[str], bodies: Sequence[str],
                       languages: Sequence[str] | None) -> _ChunkCounts:
-        """One chunk's title and body counts over its own vocabulary (tokens in order of first
-        appearance, titles first) and its surface words by language (``None`` without stemming)."""
+        """One chunk's title and body counts over its own vocabulary (terms in order of first
+        appearance, titles first) and its surface words by language (``None`` without stemming).
+
+        The words are counted first, each language's apart, and each distinct word is stemmed
+        once; then the counts of the words of one term are summed. A chunk has about a million
+        tokens but some tens of thousands of distinct words.
+        """
         if len(titles) != len(bodies):
             raise InvalidOptionError(f"got {len(titles)} titles for {len(bodies)} bodies")
         languages = self._languages(languages, len(bodies))
         title_tokens = self._tokens(titles, boilerplate=False, languages=languages)
         body_tokens = self._tokens(bodies, boilerplate=True, languages=languages)
-        words: dict[str, Counter[str]] | None = {} if self.stem else None
-        if self.stem:
-            title_tokens = self._stemmed(title_tokens, languages, words)
-            body_tokens = self._stemmed(body_tokens, languages, words)
+        numbering = itertools.count()  # word columns, shared by the languages in order of first appearance
+        word_columns: dict[str, defaultdict[str, int]] = {}
+        for language in dict.fromkeys(languages or [self.default_language]):
+            word_columns[language] = defaultdict(numbering.__next__)
+        lookups = (itertools.repeat(word_columns[self.default_language].__getitem__) if languages is None
+                   else [word_columns[language].__getitem__ for language in languages])
+        title, body = _token_counts(title_tokens, lookups), _token_counts(body_tokens, lookups)
+        n_words = sum(map(len, word_columns.values()))
+        terms = np.empty(n_words, dtype=object)
+        for language, columns in word_columns.items():
+            words = list(columns)
+            terms[list(columns.values())] = self._stem_cache(language)(words) if self.stem else words
         column_of: defaultdict[str, int] = defaultdict()
         column_of.default_factory = column_of.__len__
-        title, body = _token_counts(title_tokens, column_of), _token_counts(body_tokens, column_of)
-        return _ChunkCounts(list(column_of), title, body, words)
+        term_columns = np.fromiter(map(column_of.__getitem__, terms), dtype=np.int32, count=n_words)
+        surface = None
+        if self.stem:
+            uses = (np.bincount(title.indices, title.data, n_words)
+                    + np.bincount(body.indices, body.data, n_words)).astype(np.int64)
+            surface = {}
+            for language, columns in word_columns.items():
+                at = np.fromiter(columns.values(), dtype=np.int64, count=len(columns))
+                surface[language] = (list(columns), uses[at], term_columns[at])
+        return _ChunkCounts(list(column_of), _merged(title, term_columns, len(column_of)),
+                            _merged(body, term_columns, len(column_of)), surface)
 
     def _fit_counts(self, counts: _Counts) -> np.ndarray:
         """Vocabulary and IDF from :meth:`_counts`, pruned as scikit-learn's ``CountVectorizer``
@@ -468,7 +477,8 @@ class _ChunkCounts(NamedTuple):
     tokens: list[str]
     title: sp.csr_matrix
     body: sp.csr_matrix
-    words: dict[str, Counter] | None
+    words: dict[str, tuple[list[str], np.ndarray, np.ndarray]] | None
+    """Each language's surface words, their uses (int64) and their columns in ``tokens``."""
 
 
 @lru_cache(maxsize=4)
@@ -485,10 +495,38 @@ def _chunk_counts_with(options: dict, titles: Sequence[str], bodies: Sequence[st
 
 def _renumbered(counts: sp.csr_matrix, columns: np.ndarray, width: int) -> sp.csr_matrix:
     """``counts`` over a chunk's own columns, moved to ``columns`` of a ``width``-column vocabulary
-    (sorted within rows again)."""
-    moved = sp.csr_matrix((counts.data, columns[counts.indices], counts.indptr), shape=(counts.shape[0], max(width, 1)))
-    moved.sort_indices()
-    return moved
+    (no longer sorted within rows: :func:`_columns` sorts what is kept)."""
+    return sp.csr_matrix((counts.data, columns[counts.indices], counts.indptr), shape=(counts.shape[0], max(width, 1)))
+
+
+class _SurfaceWords:
+    """Surface words of a fit corpus by language: each word's uses and term, gathered from the
+    chunks' counts (:meth:`TextVectorizer._chunk_counts`) without a dict update per word."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, defaultdict[str, int]] = {}  # word -> id, by language, in order of first use
+        self._uses: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}  # (word ids, uses) of each chunk
+        self._terms: dict[str, list[np.ndarray]] = {}  # the term column of each new word, in id order
+
+    def add(self, language: str, words: list[str], uses: np.ndarray, terms: np.ndarray) -> None:
+        """One chunk's ``words`` of ``language``, their ``uses`` and term columns."""
+        ids_of = self._ids.get(language)
+        if ids_of is None:
+            ids_of = self._ids[language] = defaultdict()
+            ids_of.default_factory = ids_of.__len__
+        known = len(ids_of)
+        ids = np.fromiter(map(ids_of.__getitem__, words), dtype=np.int64, count=len(words))
+        self._uses.setdefault(language, []).append((ids, uses))
+        self._terms.setdefault(language, []).append(terms[ids >= known])  # new ids come in the words' order
+
+    def entries(self, tokens: list[str]) -> list[tuple[str, int, str]]:
+        """``(word, uses, term)`` of every word (``tokens``: the term of each column)."""
+        entries: list[tuple[str, int, str]] = []
+        for language, ids_of in self._ids.items():
+            ids, uses = (np.concatenate(part) for part in zip(*self._uses[language]))
+            totals = np.bincount(ids, uses, len(ids_of)).astype(np.int64).tolist()
+            entries.extend(zip(ids_of, totals, [tokens[column] for column in np.concatenate(self._terms[language])]))
+        return entries
 
 
 class _Counts(NamedTuple):
@@ -526,17 +564,27 @@ def _per_language(items: Sequence, languages: list[str] | None, default: str, wo
     return out
 
 
-def _token_counts(token_lists: list[list[str]], column_of: defaultdict[str, int]) -> sp.csr_matrix:
-    """Count matrix (int32 CSR, summed duplicates) of token lists; new tokens join ``column_of``."""
+def _token_counts(token_lists: list[list[str]], lookups: Iterable[Callable[[str], int]]) -> sp.csr_matrix:
+    """Count matrix (int32 CSR, summed duplicates) of token lists, each list's tokens numbered by
+    its own lookup (``lookups``: one per list, or an endless repeat of one)."""
     indices: list[int] = []
     indptr = [0]
-    for tokens in token_lists:
-        indices.extend(map(column_of.__getitem__, tokens))
+    for tokens, lookup in zip(token_lists, lookups):
+        indices.extend(map(lookup, tokens))
         indptr.append(len(indices))
-    counts = sp.csr_matrix((np.ones(len(indices), dtype=np.int32), np.asarray(indices, dtype=np.int32),
-                            np.asarray(indptr, dtype=np.int64)), shape=(len(token_lists), max(len(column_of), 1)))
+    columns = np.asarray(indices, dtype=np.int32)
+    counts = sp.csr_matrix((np.ones(len(columns), dtype=np.int32), columns, np.asarray(indptr, dtype=np.int64)),
+                           shape=(len(token_lists), int(columns.max(initial=0)) + 1))
     counts.sum_duplicates()
     return counts
+
+
+def _merged(counts: sp.csr_matrix, columns: np.ndarray, width: int) -> sp.csr_matrix:
+    """``counts`` with column ``j`` moved to ``columns[j]`` of ``width`` columns, the counts of
+    columns moved together summed (sorted indices)."""
+    merged = sp.csr_matrix((counts.data, columns[counts.indices], counts.indptr), shape=(counts.shape[0], max(width, 1)))
+    merged.sum_duplicates()
+    return merged
 
 
 def _columns(counts: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:

@@ -217,6 +217,46 @@ def test_fit_in_chunks_keeps_empty_rows_in_place(monkeypatch):
     assert "common" not in set(vectorizer.terms_)  # in 22 of 30 articles: pruned by max_df
 
 
+@pytest.mark.parametrize("stem", [True, False])
+def test_chunked_counts_equal_counting_every_token(monkeypatch, stem):
+    """Counted a chunk at a time, words first and each distinct word stemmed once, the fit
+    equals counting every (stemmed) token of every article: IDF, display words (the most used
+    word of each term over all chunks and languages) and the count matrices."""
+    from collections import Counter
+
+    from recommender import _vectorize as vectorize
+    from recommender.evaluation.synthetic import generate_articles
+
+    articles = list(generate_articles(120, seed=3))
+    titles, bodies = [a["title"] for a in articles], [a["body"] for a in articles]
+    languages = ["es" if i % 4 == 1 else "en" for i in range(len(articles))]
+    monkeypatch.setattr(vectorize, "FIT_CHUNK", 17)
+    vectorizer = TextVectorizer(max_df=1.0, stem=stem, multilingual=True)
+    counts = vectorizer._counts(vectorizer._chunks(titles, bodies, languages))
+
+    title_tokens = vectorizer._tokens(titles, boilerplate=False, languages=languages)
+    body_tokens = vectorizer._tokens(bodies, boilerplate=True, languages=languages)
+    uses = Counter((language, word) for tokens, language in zip([*title_tokens, *body_tokens], languages * 2)
+                   for word in tokens)
+    if stem:
+        title_tokens = vectorizer._stemmed(title_tokens, languages)
+        body_tokens = vectorizer._stemmed(body_tokens, languages)
+    for chunks_part, token_lists in ((0, title_tokens), (1, body_tokens)):
+        width = len(counts.tokens)
+        got = vectorize.sp.vstack([vectorize._widened(chunk[chunks_part], width) for chunk in counts.chunks]).toarray()
+        expected = np.zeros_like(got)
+        column_of = {token: column for column, token in enumerate(counts.tokens)}
+        for row, tokens in enumerate(token_lists):
+            for token in tokens:
+                expected[row, column_of[token]] += 1
+        assert np.array_equal(got, expected)
+    if stem:
+        stems = {(language, word): vectorizer._stem_cache(language)([word])[0] for language, word in uses}
+        assert sorted(counts.words) == sorted((word, n, stems[language, word]) for (language, word), n in uses.items())
+    else:
+        assert counts.words is None
+
+
 def test_tokenising_in_worker_processes_gives_the_same_fit(monkeypatch):
     """Chunks tokenised on two joblib worker processes, each over its own vocabulary, are
     renumbered into the vocabulary one process builds: same terms, display words, IDF, rows."""
