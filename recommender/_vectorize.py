@@ -505,27 +505,30 @@ class _SurfaceWords:
 
     def __init__(self) -> None:
         self._ids: dict[str, defaultdict[str, int]] = {}  # word -> id, by language, in order of first use
-        self._uses: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}  # (word ids, uses) of each chunk
+        self._uses: dict[str, np.ndarray] = {}  # uses by id (int64, with room to grow)
         self._terms: dict[str, list[np.ndarray]] = {}  # the term column of each new word, in id order
 
     def add(self, language: str, words: list[str], uses: np.ndarray, terms: np.ndarray) -> None:
-        """One chunk's ``words`` of ``language``, their ``uses`` and term columns."""
+        """One chunk's distinct ``words`` of ``language``, their ``uses`` and term columns."""
         ids_of = self._ids.get(language)
         if ids_of is None:
             ids_of = self._ids[language] = defaultdict()
             ids_of.default_factory = ids_of.__len__
         known = len(ids_of)
         ids = np.fromiter(map(ids_of.__getitem__, words), dtype=np.int64, count=len(words))
-        self._uses.setdefault(language, []).append((ids, uses))
+        totals = self._uses.get(language, np.zeros(0, dtype=np.int64))
+        if len(ids_of) > len(totals):  # doubling: amortised constant time per word
+            totals = np.concatenate([totals, np.zeros(max(len(ids_of), 2 * len(totals)) - len(totals), np.int64)])
+        totals[ids] += uses  # a chunk's words are distinct: no index repeats
+        self._uses[language] = totals
         self._terms.setdefault(language, []).append(terms[ids >= known])  # new ids come in the words' order
 
     def entries(self, tokens: list[str]) -> list[tuple[str, int, str]]:
         """``(word, uses, term)`` of every word (``tokens``: the term of each column)."""
         entries: list[tuple[str, int, str]] = []
         for language, ids_of in self._ids.items():
-            ids, uses = (np.concatenate(part) for part in zip(*self._uses[language]))
-            totals = np.bincount(ids, uses, len(ids_of)).astype(np.int64).tolist()
-            entries.extend(zip(ids_of, totals, [tokens[column] for column in np.concatenate(self._terms[language])]))
+            uses = self._uses[language][:len(ids_of)].tolist()
+            entries.extend(zip(ids_of, uses, [tokens[column] for column in np.concatenate(self._terms[language])]))
         return entries
 
 
