@@ -100,12 +100,21 @@ def token_pattern(language: str = "en") -> re.Pattern:
     """
     if language == "en":
         return _TOKEN
+    return re.compile(f"(?u){_word_class(language)}{{2,}}")
+
+
+@cache
+def _word_class(language: str) -> str:
+    """The characters of a token of ``language``, as a regex: ``\\w``, and outside English the
+    combining marks too."""
+    if language == "en":
+        return r"\w"
     points = [point for point in (*range(0x300, 0x20000), *range(0xE0100, 0xE01F0))  # where marks are
               if unicodedata.category(chr(point)) in _MARK_CATEGORIES]
     starts = [point for i, point in enumerate(points) if i == 0 or points[i - 1] != point - 1]
     ends = [point for i, point in enumerate(points) if i == len(points) - 1 or points[i + 1] != point + 1]
     marks = "".join(f"{re.escape(chr(start))}-{re.escape(chr(end))}" for start, end in zip(starts, ends))
-    return re.compile(f"(?u)[\\w{marks}]{{2,}}")
+    return f"[\\w{marks}]"
 
 
 def analyze(
@@ -200,22 +209,22 @@ _NAME = re.compile(rf"[A-Z](?<!\w.)(?<!{_MARK}.)(?<!{_MARK}\s.)(?<!{_MARK}\s\s.)
 
 def _ascii_words(text: str, language: str) -> str | None:
     """``text`` as ASCII, when its characters beyond ASCII can be in no word of ``language``
-    (dashes, curly quotes...): those become spaces. ``None`` when one can (letters, marks)."""
+    (dashes, curly quotes...): those become spaces. ``None`` when one can (letters, marks).
+
+    No character outside a word has a lower case inside one (checked over all of Unicode in
+    the tests), so the lower-cased text has the same words.
+    """
     if text.isascii():
         return text
-    separators = set(_NON_ASCII.findall(text))
-    if not all(_is_separator(character, language) for character in separators):
+    if _non_ascii_word_character(language).search(text):
         return None
-    for character in separators:
-        text = text.replace(character, " ")
-    return text
+    return _NON_ASCII.sub(" ", text)
 
 
-@lru_cache(maxsize=65_536)
-def _is_separator(character: str, language: str) -> bool:
-    """Whether a character, and its lower case, can be in no token of ``language``."""
-    pattern = token_pattern(language)
-    return not any(pattern.match(part * 2) for part in {character, *character.lower()})
+@cache
+def _non_ascii_word_character(language: str) -> re.Pattern:
+    """A character beyond ASCII that can be in a token of ``language``."""
+    return re.compile(f"(?![\\x00-\\x7f]){_word_class(language)}")
 
 
 @lru_cache(maxsize=64)

@@ -176,6 +176,19 @@ def test_unweighted_analysis_is_the_token_pattern_on_lower_case(text, language):
         text.lower(), stop_words=ENGLISH_STOP_WORDS, language=language)
 
 
+@pytest.mark.parametrize("language", ["en", "hi"])
+def test_no_character_outside_a_word_lower_cases_into_one(language):
+    """What lets ASCII-word text be split before it is lower-cased (``_ascii_words``): over all of
+    Unicode, a character that cannot be in a token has no lower case that can."""
+    import sys
+
+    from recommender._text import token_pattern
+
+    word = token_pattern(language)
+    outside = [chr(point) for point in range(sys.maxunicode + 1) if not word.match(chr(point) * 2)]
+    assert [c for c in outside if c.lower() != c and any(word.match(x * 2) for x in c.lower())] == []
+
+
 @pytest.mark.parametrize("text, names", [
     ("Dock workers in Calden struck. Workers met Mayor Ilse Varga (Calden) at NATO.", 3),
     ("\u201cCalden\u201d said \u2014 Calden\u2019s port; x Calden \u2014Varga \u00a0Ilse iPhone McDonald A1b _Xy", 5),
