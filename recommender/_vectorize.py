@@ -585,7 +585,7 @@ def _token_counts(token_lists: list[list[str]], lookups: Iterable[Callable[[str]
 def _merged(counts: sp.csr_matrix, columns: np.ndarray, width: int) -> sp.csr_matrix:
     """``counts`` with column ``j`` moved to ``columns[j]`` of ``width`` columns, the counts of
     columns moved together summed (sorted indices)."""
-    merged = sp.csr_matrix((counts.data, columns[counts.indices], counts.indptr), shape=(counts.shape[0], max(width, 1)))
+    merged = _renumbered(counts, columns, width)
     merged.sum_duplicates()
     return merged
 
