@@ -144,7 +144,7 @@ def analyze(
         text = strip_boilerplate(text)
     plain = _ascii_words(text, language)
     if plain is None:  # letters or marks beyond ASCII: the token pattern, one match at a time
-        return _analyze_words(text, stop_words, proper_noun_weight, language)
+        return _analyze_by_pattern(text, stop_words, proper_noun_weight, language)
     dropped = _dropped(stop_words)
     tokens = [word for word in plain.encode("ascii").translate(_LOWER_WORDS).decode("ascii").split()
               if word not in dropped]
@@ -154,7 +154,7 @@ def analyze(
     return tokens
 
 
-def _analyze_words(text: str, stop_words: frozenset[str] | None, proper_noun_weight: int,
+def _analyze_by_pattern(text: str, stop_words: frozenset[str] | None, proper_noun_weight: int,
                    language: str) -> list[str]:
     """:func:`analyze` of prepared text by the token pattern, for any text."""
     if proper_noun_weight <= 1:

@@ -258,8 +258,7 @@ class TextVectorizer:
         self._validate_options()
         if self.stem:
             self._stem_cache()  # a missing stemmer fails before any work
-        column_of: defaultdict[str, int] = defaultdict()
-        column_of.default_factory = column_of.__len__  # a new token gets the next column
+        column_of = _numbering()  # a new token gets the next column
         words = _SurfaceWords()
         counted = []
         for tokens, title, body, chunk_words in self._chunk_counts_all(chunks, n_jobs):
@@ -308,8 +307,7 @@ class TextVectorizer:
         for language, columns in word_columns.items():
             words = list(columns)
             terms[list(columns.values())] = self._stem_cache(language)(words) if self.stem else words
-        column_of: defaultdict[str, int] = defaultdict()
-        column_of.default_factory = column_of.__len__
+        column_of = _numbering()
         term_columns = np.fromiter(map(column_of.__getitem__, terms), dtype=np.int32, count=n_words)
         surface = None
         if self.stem:
@@ -510,10 +508,7 @@ class _SurfaceWords:
 
     def add(self, language: str, words: list[str], uses: np.ndarray, terms: np.ndarray) -> None:
         """One chunk's distinct ``words`` of ``language``, their ``uses`` and term columns."""
-        ids_of = self._ids.get(language)
-        if ids_of is None:
-            ids_of = self._ids[language] = defaultdict()
-            ids_of.default_factory = ids_of.__len__
+        ids_of = self._ids.setdefault(language, _numbering())
         known = len(ids_of)
         ids = np.fromiter(map(ids_of.__getitem__, words), dtype=np.int64, count=len(words))
         totals = self._uses.get(language, np.zeros(0, dtype=np.int64))
@@ -565,6 +560,13 @@ def _per_language(items: Sequence, languages: list[str] | None, default: str, wo
         for position, result in zip(where, work([items[p] for p in where], language)):
             out[position] = result
     return out
+
+
+def _numbering() -> defaultdict[str, int]:
+    """A dict that numbers its keys in order of first lookup: a new key gets the next number."""
+    numbers: defaultdict[str, int] = defaultdict()
+    numbers.default_factory = numbers.__len__
+    return numbers
 
 
 def _token_counts(token_lists: list[list[str]], lookups: Iterable[Callable[[str], int]]) -> sp.csr_matrix:

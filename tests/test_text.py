@@ -197,8 +197,8 @@ def test_ascii_word_text_skips_the_token_pattern(text, names, monkeypatch):
     import recommender._text as text_module
 
     prepared = strip_boilerplate(unicodedata.normalize("NFKC", text))
-    by_pattern = [text_module._analyze_words(prepared, ENGLISH_STOP_WORDS, weight, "en") for weight in (1, 2)]
-    monkeypatch.setattr(text_module, "_analyze_words", None)  # the token pattern's path would now raise
+    by_pattern = [text_module._analyze_by_pattern(prepared, ENGLISH_STOP_WORDS, weight, "en") for weight in (1, 2)]
+    monkeypatch.setattr(text_module, "_analyze_by_pattern", None)  # the token pattern's path would now raise
     assert [_analyze(text, stop_words=ENGLISH_STOP_WORDS, proper_noun_weight=weight) for weight in (1, 2)] == by_pattern
     assert by_pattern[1].count("calden") == names
 
