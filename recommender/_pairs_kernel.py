@@ -62,6 +62,10 @@ SCAN_CHUNK = 64
 TILE_ELEMENTS = 2_097_152
 """Cosines of one tile (block rows x tile columns): 8 MB of float32 per thread."""
 
+SORT_ROWS = 65_536
+"""Rows handled at once where the search builds its dense block and sorts its heaps: the
+temporaries stay at tens of MB beside arrays of every row."""
+
 
 def _push(value, column, heap_values, heap_columns, roots, row, m):  # pragma: no cover - compiled
     """Replace the heap root (the worst kept: lowest cosine, then highest column) and sift down;
@@ -211,6 +215,33 @@ if numba is not None:  # without it the search is not chosen (see _profile_searc
     _exact = compiled(_exact, nogil=True)
 
 
+def _sorted_columns(values: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each heap's count of positive entries and their columns in order, one row after the
+    other (int64 of shape (n,), int32), sorted :data:`SORT_ROWS` heaps at a time so the
+    sort's temporaries stay small beside the heaps."""
+    n, m = values.shape
+    found = values > 0
+    counts = found.sum(axis=1).astype(np.int64)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    kept = np.empty(int(offsets[-1]), np.int32)
+    for start in range(0, n, SORT_ROWS):
+        stop = min(n, start + SORT_ROWS)
+        block = columns[start:stop]
+        order = np.argsort(np.where(found[start:stop], block, n), axis=1)
+        kept[offsets[start]:offsets[stop]] = np.take_along_axis(block, order, axis=1)[
+            np.arange(m) < counts[start:stop, None]]
+    return counts, kept
+
+
+def _dense_columns(vectors: sp.csr_matrix, columns: np.ndarray) -> np.ndarray:
+    """``vectors[:, columns]`` as a dense C-ordered float32 array, :data:`SORT_ROWS` rows at a
+    time (no sparse copy of every frequent entry at once)."""
+    dense = np.empty((vectors.shape[0], len(columns)), np.float32)
+    for start in range(0, vectors.shape[0], SORT_ROWS):
+        dense[start:start + SORT_ROWS] = vectors[start:start + SORT_ROWS, columns].toarray()
+    return dense
+
+
 def dense_terms(postings: sp.csr_matrix, share: float = DENSE_SHARE) -> np.ndarray:
     """Terms (rows of ``postings``) in more than ``share`` of the articles."""
     n = postings.shape[1]
@@ -256,7 +287,7 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
     frequent = dense_terms(postings, dense_share)
     dense_term = np.zeros(vectors.shape[1], np.bool_)
     dense_term[frequent] = True
-    dense = np.ascontiguousarray(vectors[:, frequent].toarray(), dtype=np.float32)
+    dense = _dense_columns(vectors, frequent)
     # column indices as unsigned: the compiled loops then skip the negative-index check
     indptr, indices, data = (np.asarray(vectors.indptr), _unsigned(vectors.indices), np.asarray(vectors.data))
     p_indptr, p_indices, p_data = (np.asarray(postings.indptr), _unsigned(postings.indices),
@@ -296,12 +327,10 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
             if progress is not None and done > reported:
                 progress(done - reported)
                 reported = done
-        values, columns = heap_values[0], heap_columns[0]
-        _merge(heap_values, heap_columns, m, values, columns, roots[0])
-        found = values > 0
-        counts = found.sum(axis=1).astype(np.int64)
-        order = np.argsort(np.where(found, columns, n), axis=1)
-        columns = np.take_along_axis(columns, order, axis=1)[np.arange(m) < counts[:, None]]
+        del dense, buffers  # the search's working memory, free before the merged heaps are sorted
+        _merge(heap_values, heap_columns, m, heap_values[0], heap_columns[0], roots[0])
+        counts, columns = _sorted_columns(heap_values[0], heap_columns[0])
+        del heap_values, heap_columns, roots
         # the kept pairs' cosines as a sparse product sums them, bit for bit: the Related search
         # reads profile cosines beside the product's own (see _related.search.kernels_agree)
         offsets = np.concatenate(([0], np.cumsum(counts)))

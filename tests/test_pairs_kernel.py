@@ -39,9 +39,11 @@ def vectors() -> sp.csr_matrix:
 
 @pytest.fixture
 def small_tiles(monkeypatch):
-    """Blocks of 16 rows and tiles of 37 columns: every row crosses many tiles and blocks."""
+    """Blocks of 16 rows and tiles of 37 columns: every row crosses many tiles and blocks; the
+    dense block is built and the heaps sorted 23 rows at a time."""
     monkeypatch.setattr(_pairs_kernel, "BLOCK_ROWS", 16)
     monkeypatch.setattr(_pairs_kernel, "TILE_ELEMENTS", 16 * 37)
+    monkeypatch.setattr(_pairs_kernel, "SORT_ROWS", 23)
 
 
 def _search(vectors, m, **options):
