@@ -8,7 +8,9 @@ and spread over threads or a joblib backend such as a Dask cluster).
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
@@ -54,14 +56,34 @@ def fit_state(articles: Iterable[Article], text: TextOptions, related: RelatedOp
             records.extend(a.metadata() | {"language": language} for a, language in zip(chunk, languages))
             yield [a.title for a in chunk], [a.body for a in chunk], languages
 
-    index = CosineIndex(vectorizer.fit_transform_chunks(chunks(), n_jobs=n_jobs))
+    vectors = vectorizer.fit_transform_chunks(chunks(), n_jobs=n_jobs)
     catalog = Catalog(records)
     records.clear()  # the catalogue holds them compactly
+    release_freed_memory()  # the tokens' and counts' memory, before the index and the search need more
+    index = CosineIndex(vectors)
     profiles = _neighbour_profiles(index, related, n_jobs) if related.neighbours else None
     locality = None if profiles is None else time_locality(*profiles.closest_links(LOCALITY_NEIGHBOURS),
                                                            catalog.published, AUTO_SCALE_DAYS)
     return ModelState(vectorizer, index, catalog, PopularityState(popularity, index.n_rows), profiles,
                       time_locality=locality)
+
+
+def release_freed_memory() -> None:
+    """Return the memory the C allocator keeps after a step frees it to the operating system
+    (glibc's ``malloc_trim``; nothing elsewhere).
+
+    The TF-IDF step frees millions of small objects (token strings, count chunks), and glibc
+    keeps their pages for reuse, so a process's resident memory would stay at the step's high
+    mark through the neighbour search: measured at 300k articles, 0.65 GB of 2.2 GB.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, for one)
+        return
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim(0)
 
 
 def _neighbour_profiles(index: CosineIndex, related: RelatedOptions, n_jobs: int | None) -> NeighbourProfiles:
