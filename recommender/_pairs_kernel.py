@@ -327,10 +327,10 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
             if progress is not None and done > reported:
                 progress(done - reported)
                 reported = done
-        del dense, buffers  # the search's working memory, free before the merged heaps are sorted
+        dense = buffers = None  # the search's working memory, freed before the merged heaps are sorted
         _merge(heap_values, heap_columns, m, heap_values[0], heap_columns[0], roots[0])
         counts, columns = _sorted_columns(heap_values[0], heap_columns[0])
-        del heap_values, heap_columns, roots
+        heap_values = heap_columns = roots = None  # freed before the cosines are recomputed
         # the kept pairs' cosines as a sparse product sums them, bit for bit: the Related search
         # reads profile cosines beside the product's own (see _related.search.kernels_agree)
         offsets = np.concatenate(([0], np.cumsum(counts)))
