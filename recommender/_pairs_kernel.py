@@ -62,7 +62,7 @@ SCAN_CHUNK = 64
 TILE_ELEMENTS = 2_097_152
 """Cosines of one tile (block rows x tile columns): 8 MB of float32 per thread."""
 
-SORT_ROWS = 65_536
+SLICE_ROWS = 65_536
 """Rows handled at once where the search builds its dense block and sorts its heaps: the
 temporaries stay at tens of MB beside arrays of every row."""
 
@@ -217,15 +217,15 @@ if numba is not None:  # without it the search is not chosen (see _profile_searc
 
 def _sorted_columns(values: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each heap's count of positive entries and their columns in order, one row after the
-    other (int64 of shape (n,), int32), sorted :data:`SORT_ROWS` heaps at a time so the
+    other (int64 of shape (n,), int32), sorted :data:`SLICE_ROWS` heaps at a time so the
     sort's temporaries stay small beside the heaps."""
     n, m = values.shape
     found = values > 0
     counts = found.sum(axis=1).astype(np.int64)
     offsets = np.concatenate(([0], np.cumsum(counts)))
     kept = np.empty(int(offsets[-1]), np.int32)
-    for start in range(0, n, SORT_ROWS):
-        stop = min(n, start + SORT_ROWS)
+    for start in range(0, n, SLICE_ROWS):
+        stop = min(n, start + SLICE_ROWS)
         block = columns[start:stop]
         order = np.argsort(np.where(found[start:stop], block, n), axis=1)
         kept[offsets[start]:offsets[stop]] = np.take_along_axis(block, order, axis=1)[
@@ -234,11 +234,11 @@ def _sorted_columns(values: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray
 
 
 def _dense_columns(vectors: sp.csr_matrix, columns: np.ndarray) -> np.ndarray:
-    """``vectors[:, columns]`` as a dense C-ordered float32 array, :data:`SORT_ROWS` rows at a
+    """``vectors[:, columns]`` as a dense C-ordered float32 array, :data:`SLICE_ROWS` rows at a
     time (no sparse copy of every frequent entry at once)."""
     dense = np.empty((vectors.shape[0], len(columns)), np.float32)
-    for start in range(0, vectors.shape[0], SORT_ROWS):
-        dense[start:start + SORT_ROWS] = vectors[start:start + SORT_ROWS, columns].toarray()
+    for start in range(0, vectors.shape[0], SLICE_ROWS):
+        dense[start:start + SLICE_ROWS] = vectors[start:start + SLICE_ROWS, columns].toarray()
     return dense
 
 

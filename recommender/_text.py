@@ -155,7 +155,7 @@ def analyze(
 
 
 def _analyze_by_pattern(text: str, stop_words: frozenset[str] | None, proper_noun_weight: int,
-                   language: str) -> list[str]:
+                        language: str) -> list[str]:
     """:func:`analyze` of prepared text by the token pattern, for any text."""
     if proper_noun_weight <= 1:
         return tokenize(text.lower(), stop_words=stop_words, language=language)

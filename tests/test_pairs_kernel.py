@@ -43,7 +43,7 @@ def small_tiles(monkeypatch):
     dense block is built and the heaps sorted 23 rows at a time."""
     monkeypatch.setattr(_pairs_kernel, "BLOCK_ROWS", 16)
     monkeypatch.setattr(_pairs_kernel, "TILE_ELEMENTS", 16 * 37)
-    monkeypatch.setattr(_pairs_kernel, "SORT_ROWS", 23)
+    monkeypatch.setattr(_pairs_kernel, "SLICE_ROWS", 23)
 
 
 def _search(vectors, m, **options):
