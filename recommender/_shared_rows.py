@@ -7,8 +7,8 @@ hundred rows for every page served at one moment (:mod:`recommender._candidates`
 each query row over their non-zeros (:meth:`~recommender._index.CosineIndex.cross_scores`)
 costs about one nanosecond per non-zero and query row. Their *postings* (the rows' vectors
 transposed: each term lists the shared rows that hold it) are built once per index and row
-set and kept (:func:`shared_rows`); a request's query rows then meet them in one sparse
-product that touches only the query rows' own terms. Each cosine adds its products in
+set, on the set's second request, and kept (:func:`shared_rows`); a request's query rows then
+meet them in one sparse product that touches only the query rows' own terms. Each cosine adds its products in
 float32 in term order, as :meth:`~recommender._index.CosineIndex.cross_scores` adds them, so
 the two give the same bits.
 
@@ -60,40 +60,48 @@ class SharedRows:
 
 
 KEPT_SETS = 4
-"""Row sets whose postings are kept per index (the newest and most popular, at a moment or two)."""
+"""Row sets remembered per index (the newest and most popular, at a moment or two)."""
 
-_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # index -> {rows' bytes: SharedRows}
+_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # index -> {rows' bytes: SharedRows or None}
 _kept_lock = threading.Lock()
 
 
-def shared_rows(index: CosineIndex, rows: np.ndarray) -> SharedRows:
-    """:class:`SharedRows` of ``rows``, kept for the last :data:`KEPT_SETS` row sets asked of
-    ``index`` (an index never changes, so neither do the postings of its rows)."""
+def shared_rows(index: CosineIndex, rows: np.ndarray) -> SharedRows | None:
+    """:class:`SharedRows` of ``rows`` when ``index`` was asked for the same rows before, else
+    ``None``: the postings are built on a set's second request, since building them costs
+    several passes over the rows (a workload whose every request brings new rows, as a replay
+    of logged impressions over time does, never pays for them). The last :data:`KEPT_SETS` sets
+    asked of each index are remembered (an index never changes, so neither do the postings of
+    its rows)."""
     rows = np.asarray(rows, dtype=np.int64)
     key = rows.tobytes()
     with _kept_lock:
-        kept = _kept.get(index)
-        found = None if kept is None else kept.get(key)
-    if found is not None:
+        kept = _kept.setdefault(index, {})
+        seen = key in kept
+        found = kept.pop(key, None)
+        kept[key] = found  # asked last: let go last
+        while len(kept) > KEPT_SETS:
+            kept.pop(next(iter(kept)))
+    if found is not None or not seen:
         return found
     found = SharedRows(index, rows)
     with _kept_lock:
-        kept = _kept.setdefault(index, {})
-        kept[key] = found
-        while len(kept) > KEPT_SETS:
-            kept.pop(next(iter(kept)))
+        if key in kept:
+            kept[key] = found
     return found
 
 
 def pool_cosines(index: CosineIndex, rows: np.ndarray, queries: np.ndarray, shared: list[np.ndarray]) -> np.ndarray:
     """``index.cross_scores(rows, queries)`` (``rows`` sorted, unique), the part of each row set
-    of ``shared`` (each a subset of ``rows``) read through its kept postings: the same bits."""
+    of ``shared`` (each a subset of ``rows``) asked before read through its kept postings: the
+    same bits."""
     cosines = np.empty((len(rows), len(queries)), dtype=np.float32)
     rest = np.ones(len(rows), dtype=bool)
     for subset in shared:
-        if len(subset):
+        kept = shared_rows(index, subset) if len(subset) else None
+        if kept is not None:
             at = np.searchsorted(rows, subset)
-            cosines[at] = shared_rows(index, subset).cosines(index, queries)
+            cosines[at] = kept.cosines(index, queries)
             rest[at] = False
     rest_at = np.flatnonzero(rest)
     cosines[rest_at] = index.cross_scores(rows[rest_at], queries)

@@ -55,20 +55,35 @@ def test_pool_cosines_equal_cross_scores_with_overlapping_shared_sets(added):
     queries = np.array([2, 77, 150, 299])
     expected = index.cross_scores(rows, queries)
     for shared in ([popular, newest], [newest], [], [np.zeros(0, dtype=np.int64), popular], [rows]):
-        assert np.array_equal(pool_cosines(index, rows, queries, shared), expected)
+        for _ in range(2):  # a set asked first, then again (its postings built)
+            assert np.array_equal(pool_cosines(index, rows, queries, shared), expected)
 
 
-def test_postings_are_kept_per_index_for_the_last_row_sets():
+def test_postings_are_built_on_a_set_s_second_request_and_kept_per_index():
     vectors = unit_rows(100, seed=2)
     index, other = CosineIndex(vectors), CosineIndex(vectors)
+    assert shared_rows(index, np.array([1, 2, 3])) is None  # asked once: not worth building yet
     first = shared_rows(index, np.array([1, 2, 3]))
+    assert isinstance(first, SharedRows) and first.rows.tolist() == [1, 2, 3]
     assert shared_rows(index, np.array([1, 2, 3])) is first
-    assert shared_rows(other, np.array([1, 2, 3])) is not first  # another index, its own postings
-    for start in range(KEPT_SETS):
+    assert shared_rows(other, np.array([1, 2, 3])) is None  # another index, its own postings
+    for start in range(KEPT_SETS - 1):  # the set asked last is let go last
         shared_rows(index, np.array([10 + start]))
-    assert shared_rows(index, np.array([1, 2, 3])) is not first  # asked longest ago: let go
+    assert shared_rows(index, np.array([1, 2, 3])) is first
+    for start in range(KEPT_SETS):
+        shared_rows(index, np.array([20 + start]))
+    assert shared_rows(index, np.array([1, 2, 3])) is None  # asked longest ago: forgotten
     assert len(_shared_rows._kept[index]) == KEPT_SETS
     indexes_kept = len(_shared_rows._kept)
-    del index, other
+    del index, other, first
     gc.collect()
     assert len(_shared_rows._kept) == indexes_kept - 2  # a dropped index leaves nothing behind
+
+
+def test_a_set_asked_once_is_multiplied_like_the_rest():
+    index = CosineIndex(unit_rows(200, seed=4))
+    rows, queries = np.arange(0, 200, 3), np.array([5, 6, 7])
+    newest = rows[-20:]
+    expected = index.cross_scores(rows, queries)
+    for _ in range(3):  # unknown, then built, then kept
+        assert np.array_equal(pool_cosines(index, rows, queries, [newest]), expected)
