@@ -13,10 +13,11 @@ pool (a few hundred rows), not the number of articles:
 
 The pool's cosines with the *query rows* (the article and the stories read) come from
 :func:`~recommender._shared_rows.pool_cosines`: the newest and most popular stories, the
-same for every request at a moment, through their postings kept per index (one sparse product
-over the query rows' terms), the rest through
-:meth:`~recommender._index.CosineIndex.cross_scores` (a pass over their vectors per query row). Whether a candidate is a near-duplicate of a row to avoid (on a page: every
-story the Related and Ranking lists took) is read from the profiles' near-duplicate pairs,
+same for every request at a moment, through their postings kept per index (one sparse
+product over the query rows' terms), the rest through
+:meth:`~recommender._index.CosineIndex.cross_scores` (a pass over their vectors per query
+row). Whether a candidate is a near-duplicate of a row to avoid (on a page: every story the
+Related and Ranking lists took) is read from the profiles' near-duplicate pairs,
 complete for every row whose profile bound is below ``duplicate_threshold``; a row to avoid
 beyond that joins the query rows. The cosine with the reading profile (unit length
 ``p = sum_h w_h x_h / |sum_h w_h x_h|``) is the weighted sum of the cosines with the stories

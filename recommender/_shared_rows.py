@@ -7,10 +7,10 @@ hundred rows for every page served at one moment (:mod:`recommender._candidates`
 each query row over their non-zeros (:meth:`~recommender._index.CosineIndex.cross_scores`)
 costs about one nanosecond per non-zero and query row. Their *postings* (the rows' vectors
 transposed: each term lists the shared rows that hold it) are built once per index and row
-set, on the set's second request, and kept (:func:`shared_rows`); a request's query rows then
-meet them in one sparse product that touches only the query rows' own terms. Each cosine adds its products in
-float32 in term order, as :meth:`~recommender._index.CosineIndex.cross_scores` adds them, so
-the two give the same bits.
+set, on the set's second request, and kept (:func:`shared_rows`); a request's query rows
+then meet them in one sparse product that touches only the query rows' own terms. Each
+cosine adds its products in float32 in term order, as
+:meth:`~recommender._index.CosineIndex.cross_scores` adds them, so the two give the same bits.
 
 Pure computation apart from the kept postings (per index, which never changes).
 """
