@@ -35,8 +35,9 @@ class SharedRows:
     Parameters
     ----------
     index : CosineIndex
+        The index holding the rows.
     rows : ndarray of int, shape (n,)
-        Indexed rows.
+        The rows, in the order :meth:`cosines` returns them.
     """
 
     def __init__(self, index: CosineIndex, rows: np.ndarray) -> None:
