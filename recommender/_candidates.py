@@ -46,8 +46,6 @@ Pure computation: model state in, arrays out.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,6 +53,7 @@ import scipy.sparse as sp
 
 from ._distinct import known_near_duplicates
 from ._index import CosineIndex, top_rows
+from ._kept import KeptPerOwner
 from ._ranking import scored_window
 from ._shared_rows import pool_cosines
 from ._small_sets import unique
@@ -100,8 +99,7 @@ class PopularWindow:
         return found
 
 
-_windows: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # popularity state -> (catalog, now, window)
-_windows_lock = threading.Lock()
+_windows = KeptPerOwner(1)  # popularity state -> {now: (catalog, window)}
 
 
 def popular_window(state: ModelState, now: float) -> PopularWindow:
@@ -109,17 +107,15 @@ def popular_window(state: ModelState, now: float) -> PopularWindow:
     scores, read from :func:`~recommender._ranking.scored_window`: one scoring per moment serves
     both lists), by row; kept for the last moment asked of each popularity state (a state never
     changes, so neither do its scores)."""
-    with _windows_lock:
-        known = _windows.get(state.popularity)
-    if known is not None and known[0] is state.catalog and known[1] == now:
-        return known[2]
+    known = _windows.get(state.popularity, now)
+    if known is not None and known[0] is state.catalog:
+        return known[1]
     window, scores, _ = scored_window(state.popularity, state.catalog, now, "popular", None)
     # rows are usually stored in publication order: the window is then its few hundred best rows
     # (in score order) and one sorted run, which a stable (merge) sort orders in about one pass
     order = np.argsort(window, kind="stable")
     found = PopularWindow(window[order], scores[order])
-    with _windows_lock:
-        _windows[state.popularity] = (state.catalog, now, found)
+    _windows.put(state.popularity, now, (state.catalog, found))
     return found
 
 

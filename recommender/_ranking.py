@@ -5,8 +5,6 @@ Pure computation: popularity state and catalogue in, :class:`~recommender.Hit` l
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +13,7 @@ from ._catalog import Catalog
 from ._distinct import best_distinct, by_score_then_id
 from ._hits import Hit
 from ._index import CosineIndex, top_rows
+from ._kept import KeptPerOwner
 from ._popularity import HOUR, PopularityState
 from ._profiles import NeighbourProfiles
 
@@ -117,11 +116,10 @@ def _scored(state: PopularityState, catalog: Catalog, now: float, mode: str, sec
     return window[order], scores[order], len(best)
 
 
-_scored_windows: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # popularity state -> {key: (catalog, *_scored)}
-_scored_lock = threading.Lock()
-
 KEPT_WINDOWS = 8
 """Scored windows kept per popularity state (moments, modes and sections asked last)."""
+
+_scored_windows = KeptPerOwner(KEPT_WINDOWS)  # popularity state -> {key: (catalog, *_scored)}
 
 
 def scored_window(state: PopularityState, catalog: Catalog, now: float, mode: str,
@@ -131,19 +129,13 @@ def scored_window(state: PopularityState, catalog: Catalog, now: float, mode: st
     scores and their order at one moment, and the lists of every page served at that moment
     share them. The arrays are read-only."""
     key = (id(catalog), float(now), mode, section_code)
-    with _scored_lock:
-        kept = _scored_windows.get(state)
-        found = None if kept is None else kept.get(key)
+    found = _scored_windows.get(state, key)
     if found is not None and found[0] is catalog:
         return found[1:]
     window, scores, n_ordered = _scored(state, catalog, now, mode, section_code, None)
     window.flags.writeable = False
     scores.flags.writeable = False
-    with _scored_lock:
-        kept = _scored_windows.setdefault(state, {})
-        kept[key] = (catalog, window, scores, n_ordered)
-        while len(kept) > KEPT_WINDOWS:
-            kept.pop(next(iter(kept)))
+    _scored_windows.put(state, key, (catalog, window, scores, n_ordered))
     return window, scores, n_ordered
 
 

@@ -17,13 +17,11 @@ Pure computation apart from the kept postings (per index, which never changes).
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 import numpy as np
 import scipy.sparse as sp
 
 from ._index import CosineIndex
+from ._kept import KeptPerOwner
 from ._sparse_kernels import rows_times
 
 __all__ = ["SharedRows", "pool_cosines", "shared_rows"]
@@ -63,8 +61,8 @@ class SharedRows:
 KEPT_SETS = 4
 """Row sets remembered per index (the newest and most popular, at a moment or two)."""
 
-_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # index -> {rows' bytes: SharedRows or None}
-_kept_lock = threading.Lock()
+_ASKED = object()  # a row set asked once: its postings are built when it is asked again
+_kept = KeptPerOwner(KEPT_SETS)  # index -> {rows' bytes: SharedRows or _ASKED}
 
 
 def shared_rows(index: CosineIndex, rows: np.ndarray) -> SharedRows | None:
@@ -76,19 +74,13 @@ def shared_rows(index: CosineIndex, rows: np.ndarray) -> SharedRows | None:
     its rows)."""
     rows = np.asarray(rows, dtype=np.int64)
     key = rows.tobytes()
-    with _kept_lock:
-        kept = _kept.setdefault(index, {})
-        seen = key in kept
-        found = kept.pop(key, None)
-        kept[key] = found  # asked last: let go last
-        while len(kept) > KEPT_SETS:
-            kept.pop(next(iter(kept)))
-    if found is not None or not seen:
-        return found
-    found = SharedRows(index, rows)
-    with _kept_lock:
-        if key in kept:
-            kept[key] = found
+    found = _kept.get(index, key)
+    if found is None:
+        _kept.put(index, key, _ASKED)
+        return None
+    if found is _ASKED:
+        found = SharedRows(index, rows)
+        _kept.put(index, key, found)
     return found
 
 

@@ -15,6 +15,7 @@ from recommender import (
     Recommender,
     load_reactions,
 )
+from recommender._kept import KeptPerOwner
 from recommender._popularity import HOUR, PopularityConfig, PopularityState
 
 from .conftest import make_article
@@ -248,7 +249,7 @@ def test_lists_walking_the_ordered_prefix_equal_lists_sorting_every_candidate(mo
     monkeypatch.setattr(ranking, "ORDERED_ROWS", 1_000)  # every row ordered
     everything = lists()
     for ordered in (1, 10, 20, 30):  # prefixes a walk reads, outgrows, or never uses; some end on a tie
-        monkeypatch.setattr(ranking, "_scored_windows", type(ranking._scored_windows)())
+        monkeypatch.setattr(ranking, "_scored_windows", KeptPerOwner(ranking.KEPT_WINDOWS))
         monkeypatch.setattr(ranking, "ORDERED_ROWS", ordered)
         assert lists() == everything
     assert all(len(found) for found in everything) and len(everything[-2]) == 40

@@ -38,7 +38,7 @@ def test_exception_tree():
 
 # Data flows one way, along the pipeline: a module may import only modules of its own or a lower layer.
 LAYERS = {
-    "foundation": {"exceptions", "_checks", "_time", "_options", "_segments", "_sparse_kernels", "_rules", "_languages", "_stop_words", "_compiled", "_small_sets"},
+    "foundation": {"exceptions", "_checks", "_time", "_options", "_segments", "_sparse_kernels", "_rules", "_languages", "_stop_words", "_compiled", "_small_sets", "_kept"},
     "input": {"_markup", "_readers", "_text", "_articles", "_reactions"},
     "vectors and state": {"_vectorize", "_index", "_profiles", "_profile_search", "_catalog", "_popularity",
                           "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_artifact_checks",
@@ -49,7 +49,7 @@ LAYERS = {
     "serving": {"_entries", "_updates", "_handle", "_serve", "_workers"},
     "jobs and edges": {"_precompute", "purge", "evaluation", "cli", "__init__", "__main__"},
 }
-PURE = {"_compiled", "_small_sets", "_sparse_kernels", "_rules", "_time_locality", "_languages", "_stop_words", "_visibility", "_entries", "_segments", "_profile_search", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
+PURE = {"_compiled", "_small_sets", "_kept", "_sparse_kernels", "_rules", "_time_locality", "_languages", "_stop_words", "_visibility", "_entries", "_segments", "_profile_search", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
         "_popularity", "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_related", "_ranking",
         "_candidates", "_recommend", "_reader", "_persist", "_artifact_checks", "_erase", "_aliases", "_block_cosines",
         "_topm_kernel", "_pairs_kernel", "_shared_rows"}
