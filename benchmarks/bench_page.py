@@ -152,7 +152,7 @@ def main() -> None:
 
     start = time.perf_counter()
     if args.model:
-        rec, now, n_reactions = Recommender.load(args.model, mmap=True), datetime.fromisoformat(args.now), 0
+        rec, now, n_reactions = Recommender.load(args.model, mmap=True), datetime.fromisoformat(args.now), None
     else:
         articles = list(generate_articles(args.articles, seed=args.seed))
         now, reactions = site_clock(articles, load_reactions(list(generate_reactions(articles, seed=args.seed))))
@@ -186,7 +186,8 @@ def main() -> None:
     }
     if not args.skip_storage:
         figures.update(storage_figures(rec, now, ids))
-    print(f"{len(ids):,} articles, {n_reactions:,} reactions, fit or load {fit_seconds:.0f} s, "
+    reactions_read = "the saved model's reactions" if n_reactions is None else f"{n_reactions:,} reactions"
+    print(f"{len(ids):,} articles, {reactions_read}, fit or load {fit_seconds:.0f} s, "
           f"{args.queries} requests with a 3-item history, {args.clock} clock")
     print(f"  {'':<34}{'median ms':>10}{'p99 ms':>10}")
     for name, row in figures.items():
