@@ -275,11 +275,7 @@ class TextVectorizer:
         """:meth:`_chunk_counts` of every chunk, in order: here, or on ``n_jobs`` joblib workers."""
         if (n_jobs or 1) == 1:
             return (self._chunk_counts(*chunk) for chunk in chunks)
-        import joblib  # here: serving processes never fit
-
-        options = self.get_params()
-        return joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
-            joblib.delayed(_chunk_counts_with)(options, *chunk) for chunk in chunks)
+        return _counted_in_workers(self.get_params(), chunks, n_jobs)
 
     def _chunk_counts(self, titles: Sequence[str], bodies: Sequence[str],
                       languages: Sequence[str] | None) -> _ChunkCounts:
@@ -483,6 +479,30 @@ class _ChunkCounts(NamedTuple):
 def _worker_vectorizer(options: tuple) -> TextVectorizer:
     """A worker process's vectorizer for these options, kept so its stem caches serve every chunk."""
     return TextVectorizer(**dict(options))
+
+
+def _counted_in_workers(options: dict, chunks: Iterable, n_jobs: int) -> Iterator[_ChunkCounts]:
+    """:meth:`TextVectorizer._chunk_counts` of every chunk on ``n_jobs`` joblib workers, in order.
+
+    The chunks are read in joblib's feeding thread. A chunk that fails to read (a bad record)
+    ends the feed instead of raising there; the chunks already sent finish, then its error is
+    raised here. Raised in the feeding thread, it would abort the workers mid-task, and loky's
+    manager thread could then fail on its own and print a second, unrelated traceback.
+    """
+    import joblib  # here: serving processes never fit
+
+    failed: list[Exception] = []
+
+    def fed() -> Iterator:
+        try:
+            yield from chunks
+        except Exception as error:  # noqa: BLE001 - kept, and raised below in the caller's thread
+            failed.append(error)
+
+    yield from joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
+        joblib.delayed(_chunk_counts_with)(options, *chunk) for chunk in fed())
+    if failed:
+        raise failed[0]
 
 
 def _chunk_counts_with(options: dict, titles: Sequence[str], bodies: Sequence[str],

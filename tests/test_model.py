@@ -287,3 +287,38 @@ def test_a_bad_record_met_while_workers_tokenise_is_named(monkeypatch):
     articles[200]["id"] = articles[10]["id"]
     with pytest.raises(DuplicateArticleError, match="first seen at <iterable>:11"):
         Recommender(neighbours=0, n_jobs=2).fit(articles)
+
+
+def test_a_bad_record_never_raises_inside_joblib_s_feeding_thread(monkeypatch):
+    """The workers' feed ends at a bad record and the error is raised after the chunks already
+    sent: raised inside joblib's feeding thread, it aborts the workers mid-task (loky's manager
+    thread then failed now and then with a traceback of its own, beside the record's error)."""
+    import joblib
+
+    import recommender._fit as fit_module
+    from recommender import InvalidInputError
+    from recommender.evaluation.synthetic import generate_articles
+
+    fed, raised_in_feed = [], []
+
+    class InlineParallel:  # joblib's interface, run here: which chunks it is fed, and whether the feed raises
+        def __init__(self, n_jobs=None, return_as="list"):
+            pass
+
+        def __call__(self, tasks):
+            try:
+                for function, args, kwargs in tasks:
+                    fed.append(function)
+                    yield function(*args, **kwargs)
+            except InvalidInputError as error:
+                raised_in_feed.append(error)
+                raise
+
+    monkeypatch.setattr(joblib, "Parallel", InlineParallel)
+    monkeypatch.setattr(fit_module, "FIT_CHUNK", 50)
+    articles = list(generate_articles(300, seed=1))
+    articles[170]["published_at"] = "not a date"
+    with pytest.raises(InvalidInputError, match="<iterable>:171, id 'syn-000170'"):
+        Recommender(neighbours=0, n_jobs=2).fit(articles)
+    assert not raised_in_feed
+    assert len(fed) == 3  # the chunks read before the bad record's (records 1-150) were all tokenised
