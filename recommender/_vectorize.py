@@ -496,7 +496,7 @@ def _counted_in_workers(options: dict, chunks: Iterable, n_jobs: int) -> Iterato
     def fed() -> Iterator:
         try:
             yield from chunks
-        except Exception as error:  # noqa: BLE001 - kept, and raised below in the caller's thread
+        except Exception as error:  # kept, and raised below in the caller's thread
             failed.append(error)
 
     yield from joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
