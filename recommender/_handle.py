@@ -73,6 +73,9 @@ CHECK_INTERVAL = 1.0
 STALENESS = 1.0
 """Default seconds between two looks at the update log (how late another process's update may arrive)."""
 
+_LISTED = {"articles": "articles", "reactions": "reactions", "removals": "ids", "aliases": "aliases"}
+"""The list an update of each kind carries: an update whose list is empty changes nothing and is not logged."""
+
 
 def _seconds(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
@@ -95,7 +98,9 @@ class ModelHandle:
         Seconds between two checks of ``current``; ``0`` checks on every access.
     updates : bool, default=False
         Share live updates with every process through ``<path>/updates.sqlite`` (created if
-        missing): fold other processes' updates, and enable the write methods.
+        missing): fold other processes' updates, and enable the write methods. A write with
+        nothing in it (no articles, reactions, ids or aliases) logs nothing and returns the
+        log position this process has applied.
     staleness : float, default=1.0
         Seconds between two looks at the update log: the most an update posted to another
         process waits before this one answers with it.
@@ -277,6 +282,9 @@ class ModelHandle:
 
     def _write(self, kind: str, payload: dict[str, Any]) -> int:
         log = self._require_log()
+        listed = _LISTED.get(kind)
+        if listed is not None and not payload[listed]:  # nothing to share: no entry, this process's position
+            return self._model.log_position_
         payload = json.loads(json.dumps(payload))  # apply exactly what the other processes will read
         with self._loading:
             model = self._model

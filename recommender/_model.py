@@ -317,9 +317,8 @@ class Recommender(ListQueries):
         """
         self._fitted()
         articles = load_articles(articles)
-        if articles:
-            with self._lock:
-                self._state, _ = transitions.with_articles(self._state, articles, self._reaction_policy())
+        with self._lock:
+            self._state, _ = transitions.with_articles(self._state, articles, self._reaction_policy())
         return self
 
     def remove_articles(self, article_ids: Iterable[str]) -> Recommender:

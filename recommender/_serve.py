@@ -104,6 +104,19 @@ def _int(request: Request, name: str, default: int) -> int:
     return number
 
 
+_FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+def _flag(request: Request, name: str) -> bool | None:
+    """A yes/no query parameter: ``None`` when absent or empty."""
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    if value.lower() not in _FLAGS:
+        raise InvalidOptionError(f"{name} must be true or false (or 1/0, yes/no), got {value!r}")
+    return _FLAGS[value.lower()]
+
+
 def _now(request: Request):
     return parse_now(request.query_params.get("now"))
 
@@ -113,9 +126,18 @@ def _ids(text: str | None) -> list[str]:
 
 
 async def _body(request: Request) -> Any:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise _BadRequest(f"request body of {len(raw):,} bytes is above the limit of {MAX_BODY_BYTES:,}")
+    """The request's JSON body (``None`` for none), read up to :data:`MAX_BODY_BYTES` and no further."""
+    declared = request.headers.get("content-length", "")
+    too_large = f"request body above the limit of {MAX_BODY_BYTES:,} bytes"
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _BadRequest(too_large)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _BadRequest(too_large)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if not raw:
         return None
     try:
@@ -215,9 +237,7 @@ def create_app(model: str | os.PathLike, *, token: str | None = None, staleness:
             max_age = None if days is None else timedelta(days=float(days))
         except (ValueError, OverflowError):
             raise InvalidOptionError(f"max_age_days must be a number of days, got {days!r}") from None
-        section = request.query_params.get("same_section")
-        same = None if section is None else section.lower() in ("1", "true", "yes")
-        hits = handle.model.related(article_id, k, same_section=same, max_age=max_age,
+        hits = handle.model.related(article_id, k, same_section=_flag(request, "same_section"), max_age=max_age,
                                     exclude=_ids(request.query_params.get("exclude")), now=_now(request))
         return {"items": _items(hits)}
 
@@ -276,7 +296,9 @@ def create_app(model: str | os.PathLike, *, token: str | None = None, staleness:
         Route("/articles", endpoint(post_articles, write=True), methods=["POST"]),
         Route("/articles/{article_id}", endpoint(delete_article, write=True), methods=["DELETE"]),
     ]
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found}, lifespan=lifespan)
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found}, lifespan=lifespan)
+    app.router.redirect_slashes = False  # "/ranking/" is no endpoint: a JSON 404, not a bare redirect
+    return app
 
 
 def app_from_environment() -> Starlette:

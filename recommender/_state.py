@@ -111,6 +111,8 @@ def with_articles(state: ModelState, articles: Sequence[Article],
     InvalidInputError
         An article in a language the analysis does not support (named); nothing is added.
     """
+    if not articles:  # nothing to index: the same state
+        return state, ReactionReport()
     vectorizer = state.vectorizer
     languages = article_languages([a.id for a in articles], [a.language for a in articles],
                                   default=vectorizer.default_language, multilingual=vectorizer.multilingual)

@@ -11,8 +11,9 @@ request for as long as they live.
 On Linux each worker here binds a socket of its own to the same address with
 ``SO_REUSEPORT``, and the kernel spreads new connections over the workers' sockets by a hash
 of each connection's addresses. A small supervisor (this process) starts the workers, starts
-a worker again if one dies, and stops them all on ``SIGINT`` or ``SIGTERM``. Elsewhere (no
-load-spreading ``SO_REUSEPORT``) it falls back to uvicorn's ``workers=N``.
+a worker again if one dies, and stops them all on ``SIGINT`` or ``SIGTERM``; a worker whose
+supervisor is gone (killed outright) stops by itself. Elsewhere (no load-spreading
+``SO_REUSEPORT``) it falls back to uvicorn's ``workers=N``.
 
 Before any worker starts, the address is bound once *without* ``SO_REUSEPORT``, so a port
 that another server already listens on fails at once, instead of silently sharing its
@@ -26,9 +27,11 @@ from __future__ import annotations
 import logging
 import logging.config
 import multiprocessing
+import os
 import signal
 import socket
 import sys
+import threading
 import time
 from typing import Any
 
@@ -44,6 +47,9 @@ RESTART_PAUSE = 1.0
 
 STOP_SECONDS = 30.0
 """Seconds a worker has to finish its requests after ``SIGTERM`` before it is killed."""
+
+SUPERVISOR_CHECK = 0.5
+"""Seconds between a worker's looks at whether its supervisor is still there."""
 
 
 def spreads_connections() -> bool:
@@ -62,10 +68,26 @@ def _check_free(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
+def _stop_with_supervisor() -> None:
+    """Stop this worker, as ``SIGTERM`` does, once its supervisor is gone: a supervisor killed
+    outright (``SIGKILL``, the out-of-memory killer) cannot stop its workers, which would
+    otherwise keep serving the port, and a new server could not bind it."""
+    supervisor = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(SUPERVISOR_CHECK)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
+
+
 def _worker(host: str, port: int, options: dict[str, Any]) -> None:
-    """One worker process: its own ``SO_REUSEPORT`` socket, one uvicorn server on it."""
+    """One worker process: its own ``SO_REUSEPORT`` socket, one uvicorn server on it; it stops
+    when the supervisor is gone."""
     import uvicorn
 
+    _stop_with_supervisor()
     sock = socket.socket(_family(host), socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -91,10 +113,10 @@ def run_workers(host: str, port: int, workers: int, **options: Any) -> None:
     """
     import uvicorn
 
+    _check_free(host, port)  # a port in use fails here, as one clear error, before any worker starts
     if workers == 1 or not spreads_connections():
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers if workers > 1 else None, **options)
         return
-    _check_free(host, port)
     if isinstance(options.get("log_config"), dict):
         logging.config.dictConfig(options["log_config"])  # the supervisor's own messages, as the workers'
     context = multiprocessing.get_context("spawn")

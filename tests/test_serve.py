@@ -22,6 +22,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
 from recommender import Recommender, load_reactions  # noqa: E402
+from recommender import _serve as serve_module  # noqa: E402
 from recommender.cli import main  # noqa: E402
 from recommender.datasets import SAMPLE_NOW, sample_reactions_path  # noqa: E402
 
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-token"
 START_SECONDS = 90  # bound on the server's start
 WAIT_SECONDS = 30  # bound on an update reaching every worker
+STOP_WAIT_SECONDS = 30  # bound on the workers stopping once their supervisor is killed
 LOAD_SECONDS = 60  # bound on the load run across a publish
 LOAD_MAX_REQUESTS = 3000  # bound on its requests
 LOAD_CONNECTIONS = 6
@@ -133,7 +135,40 @@ def test_errors_are_json(server):
     assert status == 400 and "future" in body["error"]
     assert call(base, "POST", "/reactions", [], token=None)[0] == 401
     assert call(base, "POST", "/reactions", [], token="wrong")[0] == 401
+    for path in ("/ranking/", f"/articles/{model.article_ids[0]}/related/"):  # no bare redirect
+        status, body = call(base, "GET", path)
+        assert status == 404 and "no endpoint" in body["error"]
+    assert call(base, "DELETE", "/articles/")[0] == 404
+    article = model.article_ids[0]
+    status, body = call(base, "GET", f"/articles/{article}/related?same_section=maybe")
+    assert status == 400 and "same_section must be true or false" in body["error"]
+    for value in ("", "false", "0", "TRUE"):
+        assert call(base, "GET", f"/articles/{article}/related?same_section={value}")[0] == 200
+    status, body = call(base, "POST", "/articles", [])  # nothing to add: nothing logged
+    assert status == 200 and isinstance(body["position"], int)
     assert "Traceback" not in log.read_text()
+
+
+def test_a_body_above_the_limit_is_refused_before_it_is_read(server):
+    base, _, _ = server
+    host, port = base.removeprefix("http://").split(":")
+    for declared, sent in ((serve_module.MAX_BODY_BYTES + 1, b"[]"),  # refused on its declared length
+                           (None, b"[" + b" " * serve_module.MAX_BODY_BYTES + b"]")):  # refused as it arrives
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        try:
+            connection.putrequest("POST", "/reactions")
+            connection.putheader("Authorization", f"Bearer {TOKEN}")
+            connection.putheader("Content-Type", "application/json")
+            connection.putheader("Content-Length", str(declared if declared is not None else len(sent)))
+            connection.endheaders()
+            try:
+                connection.send(sent)
+            except OSError:  # the server may answer and close before the whole body is sent
+                pass
+            response = connection.getresponse()
+            assert response.status == 400 and "above the limit" in json.loads(response.read())["error"]
+        finally:
+            connection.close()
 
 
 def test_updates_reach_every_worker(server):
@@ -263,13 +298,60 @@ def test_a_dead_worker_is_started_again_and_all_stop_together(tmp_path, sample_m
     assert "starting it again" in (tmp_path / "server.log").read_text()
 
 
-def test_a_port_in_use_fails_clearly(tmp_path, capsys, sample_model):
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has exited (a zombie nobody reaped counts as exited)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" in status
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the supervisor runs where SO_REUSEPORT spreads")
+def test_workers_stop_when_the_supervisor_is_killed_outright(tmp_path, sample_model):
+    sample_model.save(tmp_path / "model")
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recommender", "serve", "--model", str(tmp_path / "model"), "--port", str(port),
+         "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers |= _health_workers(port)
+            time.sleep(0.2)
+        assert len(workers) == 2
+        process.kill()  # SIGKILL: the supervisor cannot stop its workers
+        process.wait(30)
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert all(_gone(pid) for pid in workers)
+        _check_free_port(port)  # a new server can bind it
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+        for pid in workers:
+            if not _gone(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _check_free_port(port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_fails_clearly(tmp_path, capsys, sample_model, workers):
     sample_model.save(tmp_path / "model")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert main(["serve", "--model", str(tmp_path / "model"), "--port", str(port), "--workers", "2"]) == 1
+        assert main(["serve", "--model", str(tmp_path / "model"), "--port", str(port), "--workers", workers]) == 1
     assert f"cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
 
 

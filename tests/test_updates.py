@@ -79,6 +79,17 @@ def test_an_update_that_cannot_apply_never_reaches_the_log(path):
     assert UpdateLog(path / LOG_NAME).last_position() == 1 == handle.log_position
 
 
+def test_an_empty_update_logs_nothing(path):
+    handle = ModelHandle(path, updates=True)
+    handle.add_articles([NEW])
+    for write in (handle.add_articles, handle.remove_articles, handle.add_aliases,
+                  lambda empty: handle.record_reactions(empty, now=SAMPLE_NOW)):
+        assert write([] if write is not handle.add_aliases else {}) == 1
+    assert UpdateLog(path / LOG_NAME).last_position() == 1 == handle.log_position
+    before = Recommender.load(path).article_ids
+    assert Recommender.load(path).add_articles([]).article_ids == before  # the transition itself: the same state
+
+
 def test_a_published_version_records_the_position_it_absorbed(path):
     handle = ModelHandle(path, updates=True, check_interval=0)
     post(handle)
