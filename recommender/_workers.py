@@ -68,11 +68,12 @@ def _check_free(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
-def _stop_with_supervisor() -> None:
-    """Stop this worker, as ``SIGTERM`` does, once its supervisor is gone: a supervisor killed
-    outright (``SIGKILL``, the out-of-memory killer) cannot stop its workers, which would
-    otherwise keep serving the port, and a new server could not bind it."""
-    supervisor = os.getppid()
+def _stop_with_supervisor(supervisor: int) -> None:
+    """Stop this worker, as ``SIGTERM`` does, once its supervisor (process id ``supervisor``) is
+    gone: a supervisor killed outright (``SIGKILL``, the out-of-memory killer) cannot stop its
+    workers, which would otherwise keep serving the port, and a new server could not bind it.
+    The id comes from the supervisor itself, so one that died while this worker started counts
+    as gone too."""
 
     def watch() -> None:
         while os.getppid() == supervisor:
@@ -82,12 +83,12 @@ def _stop_with_supervisor() -> None:
     threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
-def _worker(host: str, port: int, options: dict[str, Any]) -> None:
+def _worker(host: str, port: int, options: dict[str, Any], supervisor: int) -> None:
     """One worker process: its own ``SO_REUSEPORT`` socket, one uvicorn server on it; it stops
-    when the supervisor is gone."""
+    when the ``supervisor`` process is gone."""
     import uvicorn
 
-    _stop_with_supervisor()
+    _stop_with_supervisor(supervisor)
     sock = socket.socket(_family(host), socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -130,7 +131,7 @@ def run_workers(host: str, port: int, workers: int, **options: Any) -> None:
     processes: list[Any] = []
     try:
         def start() -> Any:
-            process = context.Process(target=_worker, args=(host, port, options), daemon=False)
+            process = context.Process(target=_worker, args=(host, port, options, os.getpid()), daemon=False)
             process.start()
             return process
 
