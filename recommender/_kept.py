@@ -25,7 +25,7 @@ class KeptPerOwner:
     Parameters
     ----------
     size : int
-        Keys kept per owner; asking for a key (found or not) makes it the last to be let go.
+        Keys kept per owner; a key found or put becomes the last to be let go.
     """
 
     def __init__(self, size: int) -> None:

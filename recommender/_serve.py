@@ -52,7 +52,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -129,7 +129,7 @@ async def _body(request: Request) -> Any:
     """The request's JSON body (``None`` for none), read up to :data:`MAX_BODY_BYTES` and no further."""
     declared = request.headers.get("content-length", "")
     too_large = f"request body above the limit of {MAX_BODY_BYTES:,} bytes"
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise _BadRequest(too_large)
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -223,6 +223,8 @@ def create_app(model: str | os.PathLike, *, token: str | None = None, staleness:
             except RecommenderError as error:
                 logger.warning("%s %s: %s", request.method, request.url.path, error)
                 status, payload = 503, {"error": "the model is not available"}
+            except ClientDisconnect:  # gone before its body arrived: nobody reads the answer
+                status, payload = 400, {"error": "the client disconnected"}
             except Exception:  # noqa: BLE001 - logged, never shown to the client
                 logger.exception("%s %s failed", request.method, request.url.path)
                 status, payload = 500, {"error": "internal error"}

@@ -79,6 +79,8 @@ def _stop_with_supervisor(supervisor: int) -> None:
         while os.getppid() == supervisor:
             time.sleep(SUPERVISOR_CHECK)
         os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(STOP_SECONDS)  # as the supervisor would: requests get this long, then the worker is killed
+        os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 

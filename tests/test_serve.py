@@ -144,25 +144,48 @@ def test_errors_are_json(server):
     assert status == 400 and "same_section must be true or false" in body["error"]
     for value in ("", "false", "0", "TRUE"):
         assert call(base, "GET", f"/articles/{article}/related?same_section={value}")[0] == 200
-    status, body = call(base, "POST", "/articles", [])  # nothing to add: nothing logged
+    status, body = call(base, "POST", "/articles", [])  # nothing to add: an answer, not an error
     assert status == 200 and isinstance(body["position"], int)
     assert "Traceback" not in log.read_text()
+
+
+def test_a_client_gone_mid_body_leaves_no_traceback(server):
+    base, _, log = server
+    host, port = base.removeprefix("http://").split(":")
+    answered = log.read_text().count("POST /reactions 400")
+    with socket.create_connection((host, int(port)), timeout=30) as client:
+        client.sendall(f"POST /reactions HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\n"
+                       "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{".encode())
+        time.sleep(0.2)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while log.read_text().count("POST /reactions 400") == answered and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert log.read_text().count("POST /reactions 400") > answered and "Traceback" not in log.read_text()
 
 
 def test_a_body_above_the_limit_is_refused_before_it_is_read(server):
     base, _, _ = server
     host, port = base.removeprefix("http://").split(":")
     for declared, sent in ((serve_module.MAX_BODY_BYTES + 1, b"[]"),  # refused on its declared length
-                           (None, b"[" + b" " * serve_module.MAX_BODY_BYTES + b"]")):  # refused as it arrives
+                           (None, b"[" + b" " * serve_module.MAX_BODY_BYTES + b"]")):  # chunked: as it arrives
         connection = http.client.HTTPConnection(host, int(port), timeout=60)
         try:
             connection.putrequest("POST", "/reactions")
             connection.putheader("Authorization", f"Bearer {TOKEN}")
             connection.putheader("Content-Type", "application/json")
-            connection.putheader("Content-Length", str(declared if declared is not None else len(sent)))
+            if declared is not None:
+                connection.putheader("Content-Length", str(declared))
+            else:
+                connection.putheader("Transfer-Encoding", "chunked")
             connection.endheaders()
             try:
-                connection.send(sent)
+                if declared is not None:
+                    connection.send(sent)
+                else:
+                    for start in range(0, len(sent), 1 << 20):
+                        piece = sent[start:start + (1 << 20)]
+                        connection.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    connection.send(b"0\r\n\r\n")
             except OSError:  # the server may answer and close before the whole body is sent
                 pass
             response = connection.getresponse()
