@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -302,44 +303,59 @@ def precompute(
     until = valid_until(loaded.catalog_, epoch_seconds(now))
     until_text = "" if until is None else datetime.fromtimestamp(until, now.tzinfo).isoformat()
     blocks = block_rows(n_articles, block_size)
-    out = _target(store.check_path(out, "out"))
-    jsonl = _target(store.check_path(jsonl, "jsonl")) if jsonl is not None else None
+    out = _target(store.check_path(out, "out"), _is_lists_database)
+    jsonl = _target(store.check_path(jsonl, "jsonl"), _is_lists_jsonl) if jsonl is not None else None
     partial = out.with_name(out.name + ".partial")
     # related lists depend on now only through which articles are published
     fingerprint = {"model": str(version), "created_at": manifest["created_at"], "k": k, "pages": pages,
                    "now": now.isoformat() if pages else None, "valid_until": until_text,
                    "published": int((loaded.catalog_.published <= epoch_seconds(now)).sum()),
                    "block_size": block_size, "rules": rules}
-    with _writing(out, "cannot write the output"), _exclusive(out):
-        conn, done = _open_partial(partial, fingerprint)
-        resumed = len(done)
-        written = 0
-        tasks = (joblib.delayed(_block_task)(str(version), number, rows, k, pages, now, rules)
-                 for number, rows in enumerate(blocks) if number not in done)
-        try:
-            with dask_backend(dask), _progress(len(blocks), resumed, progress) as bar:
-                for number, rows in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):
-                    with conn:
-                        conn.executemany("INSERT INTO lists VALUES (?, ?, ?, ?, ?)", rows)
-                        conn.execute("INSERT INTO done_blocks VALUES (?)", (number,))
-                    written += len(rows)
-                    if bar is not None:
-                        bar.update(1)
-            with conn:
-                conn.execute("CREATE INDEX IF NOT EXISTS lists_by_article ON lists (list, article_id, rank)")
-                conn.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)",
-                             (datetime.now().astimezone().isoformat(),))
-                conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                                 [("now", now.isoformat()), ("valid_until", until_text)])
-            conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to publish
-        finally:
-            conn.close()
-        _fsync_replace(partial, out)
-    if jsonl is not None:
-        with _writing(jsonl, "cannot write the JSON lines"), _exclusive(jsonl):
-            catalog = Recommender.load(version, mmap=True, verify=False).catalog_ if jsonl_fields else None
-            export_jsonl(out, jsonl, catalog)
+    with contextlib.ExitStack() as held:
+        for path, what in ((out, "cannot write the output"), (jsonl, "cannot write the JSON lines")):
+            if path is not None:  # both outputs claimed before any work: one that cannot be written fails now
+                with _writing(path, what):
+                    held.enter_context(_exclusive(path))
+        with _writing(out, "cannot write the output"):
+            written, resumed = _write_lists(out, partial, fingerprint, version, blocks, k, pages, now, rules, until_text,
+                                            n_jobs, dask, progress)
+        if jsonl is not None:
+            with _writing(jsonl, "cannot write the JSON lines"):
+                catalog = Recommender.load(version, mmap=True, verify=False).catalog_ if jsonl_fields else None
+                export_jsonl(out, jsonl, catalog)
     return PrecomputeReport(n_articles, len(blocks), resumed, written, out, jsonl)
+
+
+def _write_lists(out: Path, partial: Path, fingerprint: dict, version: Path, blocks: list, k: int, pages: bool,
+                 now: datetime, rules: dict, until_text: str, n_jobs: int | None, dask: Any,
+                 progress: bool | None) -> tuple[int, int]:
+    """Compute the blocks not done yet into ``partial``, then publish it as ``out``; returns
+    the rows written by this run and the blocks resumed."""
+    conn, done = _open_partial(partial, fingerprint)
+    resumed = len(done)
+    written = 0
+    tasks = (joblib.delayed(_block_task)(str(version), number, rows, k, pages, now, rules)
+             for number, rows in enumerate(blocks) if number not in done)
+    try:
+        with dask_backend(dask), _progress(len(blocks), resumed, progress) as bar:
+            for number, rows in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):
+                with conn:
+                    conn.executemany("INSERT INTO lists VALUES (?, ?, ?, ?, ?)", rows)
+                    conn.execute("INSERT INTO done_blocks VALUES (?)", (number,))
+                written += len(rows)
+                if bar is not None:
+                    bar.update(1)
+        with conn:
+            conn.execute("CREATE INDEX IF NOT EXISTS lists_by_article ON lists (list, article_id, rank)")
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)",
+                         (datetime.now().astimezone().isoformat(),))
+            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                             [("now", now.isoformat()), ("valid_until", until_text)])
+        conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to publish
+    finally:
+        conn.close()
+    _fsync_replace(partial, out)
+    return written, resumed
 
 
 def rules_with_log(model: str | os.PathLike, loaded: Recommender) -> EditorialRules:
@@ -362,11 +378,13 @@ def rules_with_log(model: str | os.PathLike, loaded: Recommender) -> EditorialRu
         log.close()
 
 
-def _target(path: str | os.PathLike) -> Path:
-    """An output path: a regular file or nothing yet, in a directory that exists or can be made.
+def _target(path: str | os.PathLike, earlier_output: Any) -> Path:
+    """An output path: nothing yet, or a file ``earlier_output`` recognises as an earlier run's
+    output, in a directory that exists or can be made.
 
-    Only regular files are ever replaced: a device (``/dev/full``), a FIFO or a directory
-    at that name is refused, not swapped for an SQLite file."""
+    Only earlier outputs are ever replaced: a device (``/dev/full``), a FIFO, a directory or
+    any other file at that name (the reactions CSV given by mistake) is refused, not swapped
+    for the new lists."""
     path = Path(path)
     try:
         mode = path.stat().st_mode
@@ -377,11 +395,41 @@ def _target(path: str | os.PathLike) -> Path:
     if mode is not None and not stat.S_ISREG(mode):
         kind = "a directory; give a file name such as lists.sqlite" if stat.S_ISDIR(mode) else "not a regular file"
         raise ArtifactError(f"{path} is {kind}; precompute only replaces regular files")
+    if mode is not None and path.stat().st_size and not earlier_output(path):
+        raise ArtifactError(f"{path} exists and is not an earlier precompute output; "
+                            f"precompute only replaces its own files (remove it, or choose another name)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ArtifactError(f"{path}: cannot create its directory ({error.strerror or error})") from None
     return path
+
+
+def _is_lists_database(path: Path) -> bool:
+    """Whether ``path`` is an SQLite database holding a ``lists`` table (an earlier output)."""
+    with open(path, "rb") as handle:
+        if handle.read(16) != b"SQLite format 3\x00":
+            return False
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lists'").fetchone() \
+                is not None
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
+def _is_lists_jsonl(path: Path) -> bool:
+    """Whether the first line of ``path`` is a list record (an earlier JSON lines output)."""
+    with open(path, "rb") as handle:
+        first = handle.readline(1 << 20)
+    try:
+        record = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and {"list", "article_id", "items"} <= record.keys()
 
 
 @contextlib.contextmanager

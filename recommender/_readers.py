@@ -140,7 +140,8 @@ def _iter_jsonl(raw: io.BufferedIOBase, name: str) -> Iterator[RawRecord]:
         except _NotJson as error:
             record = InvalidInputError(str(error), source=name, line=number)
         except json.JSONDecodeError as error:
-            record = InvalidInputError(f"malformed JSON: {error.msg} at column {error.colno}", source=name, line=number)
+            record = InvalidInputError(f"malformed JSON: {error.msg.removesuffix(' at')} (column {error.colno})",
+                                       source=name, line=number)
         except RecursionError:
             record = InvalidInputError("JSON nested too deeply", source=name, line=number)
         yield name, number, record

@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
+import threading
+import warnings
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +25,7 @@ from ._articles import iter_articles, load_articles
 from ._checks import parse_now
 from ._time import parse_datetime
 from .datasets import SAMPLE_NOW, sample_articles_path, sample_reactions_path, sample_stories
-from .exceptions import InvalidOptionError, RecommenderError
+from .exceptions import ArtifactError, InvalidOptionError, RecommenderError
 from ._hits import Hit
 from ._model import Recommender
 from ._options import PageSizes, PopularityOptions, RelatedOptions, TextOptions
@@ -36,6 +39,17 @@ __all__ = ["main"]
 WIDTH = 78
 MAX_AGE_DAYS = 100 * 365  # --max-age-days: a century covers any archive; timedelta holds up to 999,999,999 days
 INTERRUPTED = 130  # the shell's status for a process stopped by Ctrl-C
+
+
+def _positive_int(text: str) -> int:
+    """An argument that must be a whole number of at least 1 (a usage error otherwise)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
 BUG_PREFIX = "unexpected error (a bug):"
 
 
@@ -101,8 +115,39 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_directory(out: str) -> bool:
+    """Make sure ``out`` can hold a model before the fit spends its time: an existing directory,
+    or one created now (returns whether it was). Raises :class:`ArtifactError` otherwise."""
+    path = Path(out)
+    if path.is_dir():
+        return False
+    if path.exists():
+        raise ArtifactError(f"{out}: cannot create a model directory here: it is a file")
+    try:
+        path.mkdir(parents=True)
+    except OSError as error:
+        raise ArtifactError(f"{out}: cannot create a model directory here ({error.strerror or error})") from None
+    return True
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     errors: list | None = [] if args.lenient else None
+    created = _model_directory(args.out)
+    try:
+        rec = _built(args, errors)
+    except BaseException:
+        if created and not any(Path(args.out).iterdir()):
+            Path(args.out).rmdir()  # made for this build only
+        raise
+    print(f"built {len(rec.article_ids)} articles, {len(rec.vectorizer_.terms_):,} terms, "
+          f"{rec.reaction_report_.applied:,} reactions -> {args.out}"
+          + (f" ({len(errors)} records skipped)" if errors else ""))
+    print(_date_prior_line(rec))
+    return 0
+
+
+def _built(args: argparse.Namespace, errors: list | None) -> Recommender:
+    """The model ``build`` publishes, fitted, with its rules, saved to ``args.out``."""
     reactions = load_reactions(args.reactions, errors=errors) if args.reactions else None
     from ._precompute import dask_backend
 
@@ -117,11 +162,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
         rec.set_rules(rules_with_log(args.rules_from, Recommender.load(args.rules_from, mmap=True)))
     rec.save(args.out)
-    print(f"built {len(rec.article_ids)} articles, {len(rec.vectorizer_.terms_):,} terms, "
-          f"{rec.reaction_report_.applied:,} reactions -> {args.out}"
-          + (f" ({len(errors)} records skipped)" if errors else ""))
-    print(_date_prior_line(rec))
-    return 0
+    return rec
 
 
 def _date_prior_line(rec: Recommender) -> str:
@@ -156,8 +197,9 @@ def _cmd_precompute(args: argparse.Namespace) -> int:
         n_jobs=args.n_jobs, block_size=args.block_size, dask=args.dask,
     )
     resumed = f", {report.blocks_resumed} resumed" if report.blocks_resumed else ""
+    rows = f"{report.rows_written:,} rows" + (" written by this run" if report.blocks_resumed else "")
     print(f"precomputed {report.articles:,} articles in {report.blocks} blocks{resumed}: "
-          f"{report.rows_written:,} rows -> {report.out}" + (f" and {report.jsonl}" if report.jsonl else ""))
+          f"{rows} -> {report.out}" + (f" and {report.jsonl}" if report.jsonl else ""))
     return 0
 
 
@@ -414,7 +456,7 @@ def _parser() -> argparse.ArgumentParser:
     related = commands.add_parser("related", help="Related list for an article id or a new text")
     related.add_argument("article_id", nargs="?", help="indexed article id")
     related.add_argument("--model", required=True, help="model directory written by build")
-    related.add_argument("-k", type=int, default=_PAGE.related)
+    related.add_argument("-k", type=_positive_int, default=_PAGE.related)
     related.add_argument("--title", help="title of a text that is not indexed")
     related.add_argument("--body", help="body of a text that is not indexed")
     related.add_argument("--section", help="section of that text")
@@ -433,7 +475,7 @@ def _parser() -> argparse.ArgumentParser:
     recommend.add_argument("--model", required=True, help="model directory written by build")
     recommend.add_argument("--article", help="id of the article being read")
     recommend.add_argument("--history", help="comma-separated ids read before, oldest first")
-    recommend.add_argument("-k", type=int, default=_PAGE.recommendation)
+    recommend.add_argument("-k", type=_positive_int, default=_PAGE.recommendation)
     recommend.add_argument("--now", help="site time, ISO 8601 with zone (default: the current time)")
     recommend.add_argument("--json", action="store_true", help="print JSON")
     recommend.set_defaults(handler=_cmd_recommend)
@@ -444,12 +486,12 @@ def _parser() -> argparse.ArgumentParser:
     pre.add_argument("--jsonl", help="also export JSON lines to this file")
     pre.add_argument("--jsonl-fields", action="store_true",
                      help="give the JSON lines' items title, url, section and published_at")
-    pre.add_argument("-k", type=int, default=10, help="Related list length")
+    pre.add_argument("-k", type=_positive_int, default=10, help="Related list length")
     pre.add_argument("--pages", action="store_true", help="also Ranking and Recommendation of each page")
     pre.add_argument("--now", help="site time of the lists, ISO 8601 with zone (default: the current time; "
                                    "required with --pages)")
     pre.add_argument("--n-jobs", type=int, default=None, help="worker processes (-1: all cores)")
-    pre.add_argument("--block-size", type=int, default=256, help="articles per block (bounds memory)")
+    pre.add_argument("--block-size", type=_positive_int, default=256, help="articles per block (bounds memory)")
     pre.add_argument("--dask", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     pre.set_defaults(handler=_cmd_precompute)
 
@@ -464,7 +506,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ranking = commands.add_parser("ranking", help="most popular (or trending) stories now")
     ranking.add_argument("--model", required=True, help="model directory written by build")
-    ranking.add_argument("-k", type=int, default=_PAGE.ranking)
+    ranking.add_argument("-k", type=_positive_int, default=_PAGE.ranking)
     ranking.add_argument("--section", help="only this section")
     ranking.add_argument("--now", help="site time, ISO 8601 with zone (default: the current time)")
     ranking.add_argument("--mode", choices=["popular", "trending"], default="popular")
@@ -490,7 +532,7 @@ def _parser() -> argparse.ArgumentParser:
     labels.add_argument("--label-field", default="story", help="field holding the label (default: story)")
     labels.add_argument("--synthetic", type=int, metavar="N", help="use N synthetic articles with known stories")
     labels.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpus")
-    labels.add_argument("-k", type=int, default=_PAGE.related)
+    labels.add_argument("-k", type=_positive_int, default=_PAGE.related)
     mind = protocols.add_parser("mind", help="MIND click benchmark: AUC, MRR, nDCG@5, nDCG@10")
     mind.add_argument("--news", required=True, help="MIND news.tsv")
     mind.add_argument("--behaviors", required=True, help="MIND behaviors.tsv (train or dev: with labels)")
@@ -525,9 +567,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     (:class:`~recommender.RecommenderError`), 2 for usage errors. ``--debug`` shows the traceback.
     An exception of any other type is a bug: it is reported as such, also on one line.
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "precompute" and args.pages and args.now is None:
+        parser.error("precompute --pages needs --now (a fixed site time, so that reruns and resumes agree)")
+    previous = signal.signal(signal.SIGTERM, _interrupted) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():  # an interrupted parallel run says so in one line, below
+            warnings.filterwarnings("ignore", message=r"\d+ tasks which were still being processed", category=UserWarning)
+            return args.handler(args)
     except RecommenderError as error:
         if args.debug:
             raise
@@ -545,6 +594,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"recommender: {BUG_PREFIX} {type(error).__name__}: {_one_line(str(error))} "
               f"(rerun with --debug for the traceback, and please report it)", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """``SIGTERM`` (``kill``, ``timeout``, a job scheduler) stops a command as Ctrl-C does: the
+    work in hand is abandoned cleanly, worker processes included, and nothing half-written is
+    published."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

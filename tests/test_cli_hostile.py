@@ -66,6 +66,8 @@ def _cases(f: dict[str, Path]) -> list[list[str]]:
         ["build", str(root / "dir.jsonl"), "--out", str(root / "m1")],
         ["build", str(root / "empty.jsonl"), "--out", str(root / "m1")],
         ["build", articles, "--out", "/etc/passwd/model"],
+        ["build", articles, "--out", str(root / "notes.txt")],  # a file: refused before the fit
+        ["build", articles, "--out", "/proc/model"],  # a file system that takes no directories
         ["build", articles, "--out", str(root / "m1"), "--title-weight", "nan"],
         ["build", articles, "--out", str(root / "m1"), "--title-weight", "-1"],
         ["build", articles, "--out", str(root / "m1"), "--duplicate-threshold", "inf"],
@@ -100,6 +102,9 @@ def _cases(f: dict[str, Path]) -> list[list[str]]:
         ["precompute", "--model", model, "--out", "/proc/lists.sqlite"],  # a file system that takes no files
         ["precompute", "--model", model, "--out", "/sys/lists.sqlite"],  # read-only, even for root
         ["precompute", "--model", model, "--out", out, "--jsonl", str(root / "jsonldir")],
+        ["precompute", "--model", model, "--out", str(root / "notes.txt")],  # not an earlier output: kept
+        ["precompute", "--model", model, "--out", out, "--jsonl", str(root / "notes.txt")],
+        ["precompute", "--model", model, "--out", out, "--jsonl", "/proc/lists.jsonl"],  # refused before any work
         ["precompute", "--model", model, "--out", out, "--pages"],
         ["precompute", "--model", model, "--out", out, "--pages", "--now", "2026-11-28"],
         ["precompute", "--model", str(root / "absent"), "--out", out],
@@ -138,6 +143,29 @@ def test_hostile_invocations_print_one_line(files, capsys):
         status, err = _run(argv, capsys)
         _check(argv, status, err)
     assert not (files["root"] / "m1").exists()  # no failed build left a model behind
+    assert (files["root"] / "notes.txt").read_text() == "hello"  # nothing replaced a file that was no output
+    assert not (files["root"] / "lists.sqlite").exists()  # the JSON lines' failure came before any work
+
+
+def test_a_build_checks_its_output_before_it_fits(files, capsys, monkeypatch):
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the fit ran before the output was checked")
+
+    monkeypatch.setattr("recommender.cli.Recommender.fit", no_fit)
+    status, err = _run(["build", str(files["articles"]), "--out", str(files["root"] / "notes.txt")], capsys)
+    assert status == 1 and "cannot create a model directory here" in err
+
+
+def test_sigterm_stops_a_command_as_ctrl_c_does(files, capsys, monkeypatch):
+    def terminated(args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not stop the command")
+
+    monkeypatch.setattr("recommender.cli._cmd_precompute", terminated)
+    status, err = _run(["precompute", "--model", str(files["model"]), "--out", str(files["root"] / "x.sqlite")],
+                       capsys)
+    assert status == 130 and err == "recommender: interrupted\n"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back as it was
     assert (files["root"] / "fifo").is_fifo()
 
 
