@@ -16,9 +16,10 @@ with its block number, into ``OUT.partial``:
   flushed and renamed over ``OUT`` with :func:`os.replace`: readers see the old file or the
   new one, never a half-written one. The JSONL export is published the same way.
 
-Outputs are only ever *regular* files: a device, FIFO or directory at the output path is
-refused, never replaced. While a run writes ``OUT`` it holds ``OUT.lock``; a second run on the
-same output stops at once. Write failures (a full or read-only disk) raise
+Only a run's own earlier outputs are ever replaced: a device, FIFO, directory or any other
+file at the output path is refused and left as it is. Both outputs (``OUT`` and the JSON
+lines) are claimed before any work: while a run writes ``OUT`` it holds ``OUT.lock``; a
+second run on the same output stops at once. Write failures (a full or read-only disk) raise
 :class:`~recommender.exceptions.ArtifactError` and leave the previous output in place. The
 parent loads the model with every check (:mod:`recommender._artifact_checks`) and takes the
 number of articles from its arrays; workers load the same version directory with
