@@ -422,6 +422,11 @@ def _is_lists_database(path: Path) -> bool:
         return False
 
 
+def earlier_output(path: Path) -> bool:
+    """Whether ``path`` is an earlier precompute output: a lists database or JSON lines export."""
+    return _is_lists_database(path) or _is_lists_jsonl(path)
+
+
 def _is_lists_jsonl(path: Path) -> bool:
     """Whether the first line of ``path`` is a list record (an earlier JSON lines output)."""
     with open(path, "rb") as handle:

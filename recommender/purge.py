@@ -49,7 +49,7 @@ from ._checks import check_exclude
 from ._entries import named_ids, redacted, replay
 from ._erase import purged, traces, with_aliases_of
 from ._model import Recommender
-from ._precompute import _exclusive, _fsync_replace, _target
+from ._precompute import _exclusive, _fsync_replace, _target, earlier_output
 from ._updates import LOG_NAME, UpdateLog
 from .exceptions import ArtifactError, UnknownArticleError
 
@@ -95,7 +95,7 @@ def purge_model(path: str | os.PathLike, article_ids: Iterable[str], *,
     gone = set(ids)
     root = Path(store.check_path(path))
     store.resolve(root)  # a clear error for a path that is not a model
-    outputs = [_target(store.check_path(output, "precomputed")) for output in precomputed]
+    outputs = [_target(store.check_path(output, "precomputed"), earlier_output) for output in precomputed]
     log = UpdateLog(root / LOG_NAME) if (root / LOG_NAME).exists() else None
     try:
         with (log.writing() if log is not None else nullcontext()) as writer:
