@@ -117,6 +117,14 @@ def _flag(request: Request, name: str) -> bool | None:
     return _FLAGS[value.lower()]
 
 
+def _client_message(error: Exception) -> str:
+    """An error as a client reads it: a record of the request body is named by its place in
+    the body ("record 3"), not by the reader's label for an in-memory iterable."""
+    if isinstance(error, InvalidInputError) and error.source == "<iterable>":
+        return str(InvalidInputError(error.reason, line=error.line, record_id=error.record_id))
+    return str(error)
+
+
 def _now(request: Request):
     return parse_now(request.query_params.get("now"))
 
@@ -219,7 +227,7 @@ def create_app(model: str | os.PathLike, *, token: str | None = None, staleness:
             except UnknownArticleError as error:
                 status, payload = 404, {"error": f"unknown article id {error.args[0]!r}" if error.args else "unknown id"}
             except (InvalidOptionError, InvalidInputError, _BadRequest) as error:
-                status, payload = 400, {"error": str(error)}
+                status, payload = 400, {"error": _client_message(error)}
             except RecommenderError as error:
                 logger.warning("%s %s: %s", request.method, request.url.path, error)
                 status, payload = 503, {"error": "the model is not available"}

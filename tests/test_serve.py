@@ -133,6 +133,9 @@ def test_errors_are_json(server):
     assert status == 400 and "array" in body["error"]
     status, body = call(base, "POST", "/reactions", [{"article_id": "a001", "reaction": "good", "at": "2099-01-01T00:00:00Z"}])
     assert status == 400 and "future" in body["error"]
+    status, body = call(base, "POST", "/reactions", [{"article_id": "a001", "reaction": "good", "count": 1},
+                                                     {"article_id": "a002", "reaction": "good", "count": -5}])
+    assert status == 400 and body["error"].startswith("record 2") and "negative" in body["error"]
     assert call(base, "POST", "/reactions", [], token=None)[0] == 401
     assert call(base, "POST", "/reactions", [], token="wrong")[0] == 401
     for path in ("/ranking/", f"/articles/{model.article_ids[0]}/related/"):  # no bare redirect
