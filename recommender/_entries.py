@@ -26,7 +26,7 @@ from ._rules import changed_rules
 from ._state import ModelState, ReactionPolicy, with_articles, with_reactions, with_rules, without_articles
 from .exceptions import RecommenderError
 
-__all__ = ["KINDS", "aliases_entry", "apply_entry", "articles_entry", "named_ids", "reactions_entry", "redacted",
+__all__ = ["KINDS", "aliases_entry", "apply_entry", "articles_entry", "carries_nothing", "named_ids", "reactions_entry", "redacted",
            "removals_entry", "replay", "rule_entry"]
 
 KINDS = ("articles", "reactions", "removals", "aliases", "rules")
@@ -74,6 +74,13 @@ def _records_of(kind: str) -> tuple[str, Any]:
         return _RECORDS[kind]
     except KeyError:
         raise ValueError(f"unknown update kind {kind!r}; kinds are {KINDS}") from None
+
+
+def carries_nothing(kind: str, payload: dict[str, Any]) -> bool:
+    """Whether an entry's payload lists no records (no articles, reactions, ids or aliases):
+    it would change nothing."""
+    key, _ = _records_of(kind)
+    return key is not None and not payload[key]
 
 
 def named_ids(kind: str, payload: dict[str, Any]) -> set[str]:

@@ -55,7 +55,8 @@ from ._articles import load_articles
 from ._catalog import id_hash
 from ._checks import check_exclude, check_now
 from ._aliases import check_aliases
-from ._entries import aliases_entry, apply_entry, articles_entry, reactions_entry, removals_entry, replay, rule_entry
+from ._entries import (aliases_entry, apply_entry, articles_entry, carries_nothing, reactions_entry, removals_entry,
+                       replay, rule_entry)
 from ._model import Recommender
 from ._reactions import load_reactions
 from ._related import prepare_search
@@ -72,9 +73,6 @@ CHECK_INTERVAL = 1.0
 
 STALENESS = 1.0
 """Default seconds between two looks at the update log (how late another process's update may arrive)."""
-
-_LISTED = {"articles": "articles", "reactions": "reactions", "removals": "ids", "aliases": "aliases"}
-"""The list an update of each kind carries: an update whose list is empty changes nothing and is not logged."""
 
 
 def _seconds(value: Any, name: str) -> float:
@@ -282,8 +280,7 @@ class ModelHandle:
 
     def _write(self, kind: str, payload: dict[str, Any]) -> int:
         log = self._require_log()
-        listed = _LISTED.get(kind)
-        if listed is not None and not payload[listed]:  # nothing to share: no entry, this process's position
+        if carries_nothing(kind, payload):  # nothing to share: no entry, this process's position
             return self._model.log_position_
         payload = json.loads(json.dumps(payload))  # apply exactly what the other processes will read
         with self._loading:

@@ -47,6 +47,7 @@ import os
 import sqlite3
 import stat
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -379,7 +380,7 @@ def rules_with_log(model: str | os.PathLike, loaded: Recommender) -> EditorialRu
         log.close()
 
 
-def _target(path: str | os.PathLike, earlier_output: Any) -> Path:
+def _target(path: str | os.PathLike, earlier_output: Callable[[Path], bool]) -> Path:
     """An output path: nothing yet, or a file ``earlier_output`` recognises as an earlier run's
     output, in a directory that exists or can be made.
 
@@ -388,15 +389,16 @@ def _target(path: str | os.PathLike, earlier_output: Any) -> Path:
     for the new lists."""
     path = Path(path)
     try:
-        mode = path.stat().st_mode
+        found = path.stat()
     except FileNotFoundError:
-        mode = None
+        found = None
     except OSError as error:  # e.g. a parent that is a file (ENOTDIR), no permission
         raise ArtifactError(f"{path}: cannot write here ({error.strerror or error})") from None
-    if mode is not None and not stat.S_ISREG(mode):
-        kind = "a directory; give a file name such as lists.sqlite" if stat.S_ISDIR(mode) else "not a regular file"
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        kind = "a directory; give a file name such as lists.sqlite" if stat.S_ISDIR(found.st_mode) else \
+            "not a regular file"
         raise ArtifactError(f"{path} is {kind}; precompute only replaces regular files")
-    if mode is not None and path.stat().st_size and not earlier_output(path):
+    if found is not None and found.st_size and not earlier_output(path):
         raise ArtifactError(f"{path} exists and is not an earlier precompute output; "
                             f"precompute only replaces its own files (remove it, or choose another name)")
     try:

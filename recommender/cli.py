@@ -39,6 +39,7 @@ __all__ = ["main"]
 WIDTH = 78
 MAX_AGE_DAYS = 100 * 365  # --max-age-days: a century covers any archive; timedelta holds up to 999,999,999 days
 INTERRUPTED = 130  # the shell's status for a process stopped by Ctrl-C
+BUG_PREFIX = "unexpected error (a bug):"
 
 
 def _positive_int(text: str) -> int:
@@ -50,7 +51,6 @@ def _positive_int(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
     return number
-BUG_PREFIX = "unexpected error (a bug):"
 
 
 def _hits_json(article_id: str | None, hits: list[Hit]) -> str:
