@@ -43,7 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._compiled import compiled, numba
-from ._topm_kernel import _unsigned
+from ._sparse_kernels import unsigned
 
 __all__ = ["DENSE_SHARE", "dense_terms", "top_m_pairs"]
 
@@ -289,8 +289,8 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
     dense_term[frequent] = True
     dense = _dense_columns(vectors, frequent)
     # column indices as unsigned: the compiled loops then skip the negative-index check
-    indptr, indices, data = (np.asarray(vectors.indptr), _unsigned(vectors.indices), np.asarray(vectors.data))
-    p_indptr, p_indices, p_data = (np.asarray(postings.indptr), _unsigned(postings.indices),
+    indptr, indices, data = (np.asarray(vectors.indptr), unsigned(vectors.indices), np.asarray(vectors.data))
+    p_indptr, p_indices, p_data = (np.asarray(postings.indptr), unsigned(postings.indices),
                                    np.asarray(postings.data))
     heap_values = np.zeros((n_threads, n, m), np.float32)
     heap_columns = np.full((n_threads, n, m), n, np.int32)

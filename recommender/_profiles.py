@@ -400,6 +400,13 @@ class NeighbourProfiles:
         indptr, indices, data = self.overlap_parts(profiles)
         return sp.csr_matrix((data, indices, indptr), shape=(profiles.shape[0], self.n_rows), copy=False)
 
+    def plain_postings(self) -> sp.csr_matrix | None:
+        """The postings :meth:`overlap_parts` multiplies by in one product: ``None`` once rows
+        were added or changed since the base was built (the overlap then sums two products)."""
+        if self._postings.shape[0] != self.n_rows or self._delta is not None:
+            return None
+        return self._postings
+
     def overlap_parts(self, profiles: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`overlap` as CSR arrays ``(indptr, indices, data)``, columns unordered within a
         row: for one query, checking a scipy matrix built from them costs more than using them."""

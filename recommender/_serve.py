@@ -58,6 +58,7 @@ from starlette.routing import Route
 
 from ._handle import CHECK_INTERVAL, ModelHandle
 from ._hits import Hit
+from ._related.close_overlap import load_compiled_pass
 from ._checks import parse_now
 from .exceptions import InvalidInputError, InvalidOptionError, RecommenderError, UnknownArticleError
 
@@ -202,6 +203,7 @@ def create_app(model: str | os.PathLike, *, token: str | None = None, staleness:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        await run_in_threadpool(load_compiled_pass, handle.model._fitted())  # not in the first request
         task = asyncio.create_task(follow())
         try:
             yield

@@ -25,7 +25,7 @@ try:  # private, but stable for a decade; the fallbacks below keep results the s
 except ImportError:  # pragma: no cover - a scipy without them takes the public product
     _csr_matmat = _csr_matvec = _csr_row_index = None
 
-__all__ = ["matvec_into", "rows_of", "rows_times", "running_sums"]
+__all__ = ["matvec_into", "rows_of", "rows_times", "running_sums", "unsigned"]
 
 
 def rows_times(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
@@ -99,3 +99,10 @@ def rows_of(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.nda
     data = np.empty(int(indptr[-1]), dtype=matrix.data.dtype)
     _csr_row_index(len(rows), rows, matrix.indptr, matrix.indices, matrix.data, indices, data)
     return indptr, indices, data
+
+
+def unsigned(indices: np.ndarray) -> np.ndarray:
+    """Non-negative integer indices viewed as the unsigned type of their width (no copy): a
+    compiled loop indexing with them skips the negative-index check."""
+    indices = np.asarray(indices)
+    return indices.view(np.dtype(f"u{indices.dtype.itemsize}"))

@@ -16,7 +16,9 @@ four named steps, each vectorised over a block of rows:
    the full product) only where that bound reaches the row's k-th exact score, best bound
    first, in rounds that raise the k-th score with what they find (:func:`_best_bounded_first`).
    Most overlaps are too small for any bound to reach it and are bounded together by one cut
-   per row (:func:`_overlap_cut`).
+   per row (:func:`_overlap_cut`). With numba, the product is a compiled pass
+   (:mod:`.close_overlap`) that hands over only the entries this step can use, with a bound
+   on the score of the rest: a few hundred entries instead of tens of thousands.
 3. The scored candidates of each row are ordered (ties by id) and walked down, skipping
    near-duplicates (:func:`~recommender._distinct.walk_known_pairs`).
 4. :func:`_settled`: a list is kept only when its last score beats every bound left, including
@@ -43,6 +45,7 @@ import scipy.sparse as sp
 from .._distinct import walk_known_pairs
 from .._profiles import NeighbourProfiles
 from .._state import ModelState
+from .close_overlap import close_overlaps
 from .time_prior import TimePrior, decayed, decayed_pairs
 
 __all__ = ["pruned_lists"]
@@ -107,9 +110,14 @@ def pruned_lists(
     if filtered_out is not None and _filter_starves_every_row(state, rows, known, known_position, k,
                                                             duplicate_threshold, min_similarity, filtered_out):
         return [None] * len(rows)
-    overlap = _Entries(*profiles.overlap_parts(selected))  # indices unsorted within rows: sorting them costs more than the rest
     if profiles.core_weight and core is None:
         core = profiles.core_of_rows(rows)
+    close = close_overlaps(state, rows, selected, known, core if profiles.core_weight else None, k,
+                           duplicate_threshold, min_similarity, filtered_out, prior)
+    if close is None:  # indices unsorted within rows: sorting them costs more than the rest
+        overlap, left_out = _Entries(*profiles.overlap_parts(selected)), np.full(len(rows), -np.inf, np.float32)
+    else:
+        overlap, left_out = _Entries(*close[0]), close[1]
     at, core_at = _entries_of(overlap, [known, core if profiles.core_weight else None], state.index.n_rows)
     terms = _core_terms(profiles, overlap, core, core_at)
     if terms is None:
@@ -120,6 +128,7 @@ def pruned_lists(
                          scored_known.score)
     scored_close, left_max = _overlap_candidates(state, rows, overlap, at, terms, best, min_similarity, filtered_out,
                                                  prior)
+    left_max = np.maximum(left_max, left_out)  # the entries close_overlaps left out
     return _settled(state, rows, k, duplicate_threshold, min_similarity, scored_known, scored_close, left_max,
                     prior is not None)
 

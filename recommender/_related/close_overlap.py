@@ -1,0 +1,249 @@
+"""The profile overlaps a Related list can use, without the rest (optional: needs numba).
+
+How it works
+------------
+:func:`~recommender._related.pruned.pruned_lists` reads a query's overlap with every profile
+that shares a neighbour with its own (``q_a @ profile postings``: 12k entries per article at
+100k articles, 53k at 1M), but uses only a few hundred of them: those of the articles the
+profiles link to ``a`` (their scores are exact), those with a core term, and those whose
+bound could still reach the row's k-th score. With numba, one compiled pass per row
+(:func:`close_overlaps`) does that selection where the products are added:
+
+1. the products go into a dense scratch as scipy's sparse product adds them, in the same
+   order, so each overlap is the product's bit for bit;
+2. the linked articles' scores (overlap, core term and time prior included, as
+   :func:`~recommender._related.pruned._known_candidates` computes them) give the k-th score,
+   lowered by a relative ``1e-4`` for rounding;
+3. an entry is handed back if it is linked or has a core term, or if its bound, the score it
+   would have at the largest cosine its two articles' profiles allow, reaches that k-th score
+   (first the cut on the overlap alone that the search uses, then the entry's own bound);
+4. the scratch is cleared at the columns touched, so no array as wide as the archive is
+   cleared or filtered per query.
+
+Every entry left out scores below the k-th score (the ``left_out`` bound returned), which the
+search counts among the bounds left: a list is kept only where it beats them, so lists stay
+exact whatever this pass leaves out; it leaves out only what the search would not score.
+
+Pure computation apart from each thread's scratch, kept between calls (all zeros between them).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import threading
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._sparse_kernels import unsigned
+from .._state import ModelState
+from .._time_locality import SECONDS_PER_DAY
+from .time_prior import TimePrior
+
+__all__ = ["AVAILABLE", "close_overlaps", "load_compiled_pass"]
+
+AVAILABLE = importlib.util.find_spec("numba") is not None
+"""Whether the compiled pass can run here (numba installed); else the search takes scipy's
+product. numba is imported on the first list searched, not with the library."""
+
+
+def _factor(published, row, column, scale_seconds, floor):  # pragma: no cover - compiled
+    """The time prior's factor of a pair (``TimePrior.factor``'s arithmetic); 1 without a prior."""
+    if scale_seconds <= 0:
+        return np.float32(1)
+    gap = (np.float64(published[row]) - np.float64(published[column])) / scale_seconds
+    return np.float32(floor + (1.0 - floor) * np.exp(-0.5 * gap * gap))
+
+
+def _close(q_indptr, q_indices, q_data, p_indptr, p_indices, p_data, k_indptr, k_indices, k_data,
+           c_indptr, c_indices, c_terms, rows, norms, bound, removed, filtered, published, scale_seconds, floor,
+           min_similarity, duplicate_threshold, k, scratch, marks, touched, best):  # pragma: no cover - compiled
+    n_rows = len(q_indptr) - 1
+    capacity = 4096
+    out_indices = np.empty(capacity, np.int64)
+    out_data = np.empty(capacity, np.float32)
+    out_indptr = np.zeros(n_rows + 1, np.int64)
+    left_out = np.full(n_rows, -np.inf, np.float32)
+    size = 0
+    slack, rise = np.float32(1 - 1e-4), np.float32(1 + 1e-5)
+    cut_slack, cut_tiny = np.float32(1 - 1e-5), np.float32(1e-6)
+    for r in range(n_rows):
+        row = rows[r]
+        count = 0
+        for e in range(q_indptr[r], q_indptr[r + 1]):  # the overlap, as scipy's product adds it
+            weight = q_data[e]
+            concept = q_indices[e]
+            for q in range(p_indptr[concept], p_indptr[concept + 1]):
+                column = p_indices[q]
+                value = scratch[column]
+                touched[count] = column  # branch-free: kept only on the first touch
+                count += value == 0
+                scratch[column] = value + weight * p_data[q]
+        for e in range(c_indptr[r], c_indptr[r + 1]):  # marked: handed back whatever their overlap
+            marks[c_indices[e]] = 1
+        kept = 0  # the k-th score: the k best scores of the linked articles, lowered by the slack
+        for e in range(k_indptr[r], k_indptr[r + 1]):
+            column, cosine = k_indices[e], k_data[e]
+            marks[column] = 1
+            if column == row or cosine >= duplicate_threshold or cosine < min_similarity:
+                continue
+            if (len(removed) and removed[column]) or (len(filtered) and filtered[column]):
+                continue
+            pair = norms[row] * norms[column]
+            score = (cosine + scratch[column]) / pair
+            for c in range(c_indptr[r], c_indptr[r + 1]):  # a handful of core entries
+                if c_indices[c] == column:
+                    score += c_terms[c]
+            own = cosine / pair
+            score = (own + _factor(published, row, column, scale_seconds, floor) * (score - own)) * slack
+            if not score > 0:
+                continue
+            if kept < k:
+                best[kept] = score
+                kept += 1
+            else:
+                low = 0
+                for i in range(1, k):
+                    if best[i] < best[low]:
+                        low = i
+                best[low] = max(best[low], score)
+        kth = np.float32(0)
+        cut = np.float32(-np.inf)
+        if kept == k and k > 0:
+            kth = best[0]
+            for i in range(1, k):
+                kth = min(kth, best[i])
+            cut = (kth * norms[row] - bound[row]) * cut_slack - cut_tiny  # (cut + bound) / norm < kth
+            left_out[r] = kth * rise
+        if size + count > capacity:
+            capacity = 2 * (size + count)
+            grown_indices = np.empty(capacity, np.int64)
+            grown_data = np.empty(capacity, np.float32)
+            grown_indices[:size] = out_indices[:size]
+            grown_data[:size] = out_data[:size]
+            out_indices, out_data = grown_indices, grown_data
+        first = size
+        for t in range(count - 1, -1, -1):  # scipy's order: the latest first touched first
+            column = touched[t]
+            value = scratch[column]
+            out_indices[size] = column  # branch-free: kept when the entry is handed back
+            out_data[size] = value
+            size += (value != 0) & ((value >= cut) | (marks[column] != 0))
+            scratch[column] = 0
+        if kth > 0:  # keep the entries whose own bound reaches the k-th score (and the marked)
+            end, size = size, first
+            for e in range(first, end):
+                column, value = out_indices[e], out_data[e]
+                if marks[column] == 0:
+                    ceiling, pair = min(bound[row], bound[column]), norms[row] * norms[column]
+                    if (ceiling + value) / pair < kth:  # the bound at factor 1: no prior needed
+                        continue
+                    factor = _factor(published, row, column, scale_seconds, floor)
+                    if (ceiling + factor * value) / pair < kth:
+                        continue
+                out_indices[size], out_data[size] = column, value
+                size += 1
+        for e in range(k_indptr[r], k_indptr[r + 1]):
+            marks[k_indices[e]] = 0
+        for e in range(c_indptr[r], c_indptr[r + 1]):
+            marks[c_indices[e]] = 0
+        out_indptr[r + 1] = size
+    return out_indptr, out_indices[:size], out_data[:size], left_out
+
+
+def load_compiled_pass(state: ModelState) -> None:
+    """Load the compiled pass for the arrays of ``state`` now (numba's import, and the machine
+    code from its cache or compiled), so that a server's first request does not wait for it."""
+    if AVAILABLE and state.profiles is not None and state.profiles.n_rows:
+        rows = np.zeros(1, np.int64)
+        selected = state.profiles.select(rows)
+        close_overlaps(state, rows, selected, state.profiles.links(rows, selected), None, 1, 1.0, 0.0, None, None)
+
+
+@functools.cache
+def _compiled_pass():
+    """The compiled :func:`_close` (its machine code from numba's cache after the first
+    process), or ``None`` where numba does not import."""
+    global _factor
+    from .._compiled import compiled, numba
+
+    if numba is None:  # pragma: no cover - installed but broken
+        return None
+    _factor = compiled(_factor, nogil=True, inline="always")  # _close calls the compiled one
+    return compiled(_close, nogil=True)
+
+
+_scratch = threading.local()
+
+
+def _buffers(n: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """This thread's scratch for an archive of ``n`` rows: overlap sums and marks (all zeros
+    between calls), touched columns (one spare slot), the k best scores."""
+    buffers = getattr(_scratch, "buffers", None)
+    if buffers is None or len(buffers[0]) != n or len(buffers[3]) < k:
+        buffers = _scratch.buffers = (np.zeros(n, np.float32), np.zeros(n, np.uint8), np.empty(n + 1, np.uint32),
+                                      np.empty(max(k, 16), np.float32))
+    return buffers
+
+
+def close_overlaps(state: ModelState, rows: np.ndarray, selected: sp.csr_matrix,
+                   known: tuple[np.ndarray, np.ndarray, np.ndarray], core: sp.csr_matrix | None, k: int,
+                   duplicate_threshold: float, min_similarity: float, filtered_out: np.ndarray | None,
+                   prior: TimePrior | None) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None:
+    """The profile overlap entries of ``rows`` that the pruned search can use, and per row a
+    bound on the score of those left out; ``None`` where the compiled pass does not apply (no
+    numba, or profiles with rows added since the fit: the search then takes scipy's product).
+
+    Parameters
+    ----------
+    state : ModelState
+        A model with neighbour profiles.
+    rows : ndarray of int64, shape (n,)
+    selected : scipy.sparse.csr_matrix
+        The rows' profiles (:meth:`~recommender._profiles.NeighbourProfiles.select`).
+    known : tuple of ndarray
+        CSR parts ``(indptr, indices, data)`` of the rows' links and their cosines
+        (:meth:`~recommender._profiles.NeighbourProfiles.links`).
+    core : scipy.sparse.csr_matrix or None
+        The rows' core overlaps, if the score has a core term: their entries are always handed back.
+    k : int
+    duplicate_threshold, min_similarity : float
+    filtered_out : ndarray of bool, shape (n_rows,), or None
+        Rows a filter rules out.
+    prior : TimePrior or None
+
+    Returns
+    -------
+    (indptr, indices, data) : tuple of ndarray
+        CSR parts of the entries handed back, in the order of scipy's product within a row.
+    left_out : ndarray of float32, shape (n,)
+        Per row, a bound on the Related score of every entry left out (``-inf`` where none was).
+    """
+    profiles, catalog = state.profiles, state.catalog
+    postings = profiles.plain_postings()
+    kernel = _compiled_pass() if AVAILABLE else None
+    if kernel is None or postings is None:
+        return None
+    scratch, marks, touched, best = _buffers(profiles.n_rows, k)
+    no_rows = np.zeros(0, np.bool_)
+    if core is None:
+        core_indptr, core_indices, core_terms = np.zeros(len(rows) + 1), np.zeros(0), np.zeros(0)
+    else:
+        core_indptr, core_indices, core_terms = core.indptr, core.indices, profiles.core_weight * core.data
+    start = selected.indptr[0]
+    # a query's own arrays in one set of types: one machine code for single rows, blocks and the warm-up
+    indptr, indices, data, left_out = kernel(
+        *_typed(selected.indptr - start, selected.indices[start:], selected.data[start:]),
+        postings.indptr, unsigned(postings.indices), postings.data, *_typed(*known),
+        *_typed(core_indptr, core_indices, core_terms), np.asarray(rows, np.int64), profiles.norms, profiles.bound,
+        catalog.removed if catalog.any_removed else no_rows, no_rows if filtered_out is None else filtered_out,
+        catalog.published, 0.0 if prior is None else SECONDS_PER_DAY * prior.scale_days,
+        1.0 if prior is None else float(prior.floor),
+        np.float32(min_similarity), np.float32(duplicate_threshold), int(k), scratch, marks, touched, best)
+    return (indptr, indices, data), left_out
+
+
+def _typed(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR parts as int64, uint32 and float32 writable arrays (copies of a query's few entries)."""
+    return (np.array(indptr, np.int64), np.array(indices, np.uint32), np.array(data, np.float32))

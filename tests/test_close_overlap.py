@@ -1,0 +1,125 @@
+"""The compiled pass that hands the pruned Related search only the profile overlaps it can use."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from recommender import Recommender
+from recommender._related import close_overlap, filtered_out
+from recommender._related.close_overlap import close_overlaps
+from recommender._related.pruned import pruned_lists
+from recommender._related.search import similarity_matrix
+from recommender._related.time_prior import TimePrior
+from recommender.evaluation.synthetic import generate_articles
+
+pytest.importorskip("numba")
+
+PRIORS = [None, TimePrior(1.0, 0.5), TimePrior(3.0, 0.0)]
+
+
+@pytest.fixture(scope="module")
+def model():
+    """A synthetic archive fitted as a whole (the profiles' plain postings), some articles removed."""
+    articles = list(generate_articles(1_500, seed=11))
+    fitted = Recommender(neighbours=20).fit(articles)
+    fitted.remove_articles([a["id"] for a in articles[::97]])
+    return fitted
+
+
+def _inputs(state, rows):
+    profiles = state.profiles
+    selected = profiles.select(rows)
+    return selected, profiles.links(rows, selected), profiles.core_of_rows(rows)
+
+
+def _lists(monkeypatch, model, rows, compiled, k=10, prior=None, filtered=None):
+    monkeypatch.setattr(close_overlap, "AVAILABLE", compiled)
+    return pruned_lists(model._state, rows, k, model.duplicate_threshold, model.min_similarity, filtered,
+                        prior=prior)
+
+
+@pytest.mark.parametrize("prior", PRIORS)
+@pytest.mark.parametrize("k", [1, 10, 40])
+def test_lists_equal_those_from_scipys_product_row_by_row_and_in_blocks(monkeypatch, model, prior, k):
+    rows = model._state.catalog.rows(model.article_ids)
+    blocks = _lists(monkeypatch, model, rows, True, k, prior)
+    assert blocks == _lists(monkeypatch, model, rows, False, k, prior)  # lists, and which rows settle
+    assert sum(hits is not None for hits in blocks) > 0.3 * len(rows)
+    for row in rows[::23]:
+        one = np.array([row])
+        assert _lists(monkeypatch, model, one, True, k, prior) == _lists(monkeypatch, model, one, False, k, prior)
+
+
+def test_filtered_lists_equal_those_from_scipys_product(monkeypatch, model):
+    state = model._state
+    article = model.article_ids[3]
+    row = state.catalog.row(article)
+    query = model._related_query(10, exclude_rows=np.zeros(0, np.int64), same_section=True,
+                                 section_code=int(state.catalog.section_codes[row]),
+                                 published=int(state.catalog.published[row]), max_age_seconds=None)
+    hidden = filtered_out(state.catalog, query)
+    rows = state.catalog.rows(model.article_ids)[:400]
+    assert (_lists(monkeypatch, model, rows, True, filtered=hidden)
+            == _lists(monkeypatch, model, rows, False, filtered=hidden))
+
+
+@pytest.mark.parametrize("prior", PRIORS)
+def test_entries_handed_back_are_the_product_s_own_in_its_order_with_every_link(model, prior):
+    state = model._state
+    profiles = state.profiles
+    rows = state.catalog.rows(model.article_ids)[::5]
+    selected, known, core = _inputs(state, rows)
+    (indptr, indices, data), _ = close_overlaps(state, rows, selected, known, core, 10, model.duplicate_threshold,
+                                                model.min_similarity, None, prior)
+    full_indptr, full_indices, full_data = profiles.overlap_parts(selected)
+    assert len(indices) < 0.5 * len(full_indices)  # the point: most entries are left out
+    for i in range(len(rows)):
+        mine = indices[indptr[i]:indptr[i + 1]].tolist()
+        full = full_indices[full_indptr[i]:full_indptr[i + 1]].tolist()
+        at = {column: position for position, column in enumerate(full)}
+        positions = [at[column] for column in mine]  # every entry is one of the product's ...
+        assert positions == sorted(positions)  # ... in the product's order ...
+        np.testing.assert_array_equal(data[indptr[i]:indptr[i + 1]],  # ... with its bits
+                                      full_data[full_indptr[i]:full_indptr[i + 1]][positions])
+        must = set(known[1][known[0][i]:known[0][i + 1]].tolist()) | set(core.indices[core.indptr[i]:core.indptr[i + 1]].tolist())
+        assert must & set(full) <= set(mine)  # the linked and core articles are always handed back
+
+
+@pytest.mark.parametrize("prior", PRIORS)
+def test_every_entry_left_out_scores_below_the_bound_handed_back(model, prior):
+    state = model._state
+    rows = state.catalog.rows(model.article_ids)[::7]
+    selected, known, core = _inputs(state, rows)
+    (indptr, indices, _), left_out = close_overlaps(state, rows, selected, known, core, 10,
+                                                    model.duplicate_threshold, model.min_similarity, None, prior)
+    full_indptr, full_indices, _ = state.profiles.overlap_parts(selected)
+    checked = 0
+    for i, row in enumerate(rows):
+        left = np.setdiff1d(full_indices[full_indptr[i]:full_indptr[i + 1]], indices[indptr[i]:indptr[i + 1]])
+        left = left[(left != row) & ~state.catalog.removed[left]]
+        if len(left):
+            scores = similarity_matrix(state, np.array([row]), left.astype(np.int64), prior)[0]
+            assert scores.max() < left_out[i], row
+            checked += 1
+    assert checked > 0.5 * len(rows)
+
+
+def test_the_product_is_taken_where_rows_were_added_or_numba_is_missing(monkeypatch, model):
+    articles = list(generate_articles(300, seed=3))
+    grown = Recommender(neighbours=10).fit(articles[:250])
+    grown.add_articles(articles[250:])
+    rows = grown._state.catalog.rows(grown.article_ids[:5])
+    assert close_overlaps(grown._state, rows, *_inputs(grown._state, rows), 10, 0.9, 0.0, None, None) is None
+    rows = model._state.catalog.rows(model.article_ids[:5])
+    monkeypatch.setattr(close_overlap, "AVAILABLE", False)
+    assert close_overlaps(model._state, rows, *_inputs(model._state, rows), 10, 0.9, 0.0, None, None) is None
+
+
+def test_threads_share_no_scratch_and_leave_theirs_clean(model):
+    ids = model.article_ids[:300]
+    serial = [model.related(article_id, k=10) for article_id in ids]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda article_id: model.related(article_id, k=10), ids)) == serial
+    scratch, marks, _, _ = close_overlap._buffers(model._state.profiles.n_rows, 10)  # this thread's
+    assert not scratch.any() and not marks.any()
