@@ -273,16 +273,13 @@ def test_precompute_command(saved, tmp_path, capsys):
     assert main(["precompute", "--model", str(tmp_path / "missing"), "--out", str(tmp_path / "x.sqlite")]) == 1
 
 
-def test_full_products_split_to_bound_memory_give_the_same_lists(monkeypatch, sample_articles):
-    from recommender._related import full
-
+def test_full_product_batches_equal_single_queries_without_profiles(sample_articles):
     plain = Recommender(neighbours=0).fit(sample_articles)
-    whole = plain.related_batch(k=10, block_size=64)
-    monkeypatch.setattr(full, "PRODUCT_ENTRIES", 1)  # one product row at a time
-    split = plain.related_batch(k=10, block_size=64)
-    assert (whole[0] == split[0]).all()
-    np.testing.assert_array_equal(whole[1], split[1])
-    assert [x for x in whole[0][3] if x] == [h.article_id for h in plain.related(plain.article_ids[3])]
+    ids, scores = plain.related_batch(k=10, block_size=64)
+    for i, article_id in enumerate(plain.article_ids):
+        single = plain.related(article_id, k=10)
+        assert [x for x in ids[i] if x] == [h.article_id for h in single], article_id
+        np.testing.assert_array_equal(scores[i][:len(single)], np.array([h.score for h in single], np.float32))
 
 
 @settings(max_examples=300, deadline=None)

@@ -33,7 +33,7 @@ import scipy.sparse as sp
 
 from .._state import ModelState
 from ..exceptions import InvalidOptionError
-from .full import full_list, full_lists
+from .full import full_list, full_lists, row_scores
 from .pruned import pruned_lists
 from .query import RelatedQuery, filtered_out
 from .time_prior import TimePrior, decayed_pairs
@@ -118,11 +118,7 @@ def related_rows(state: ModelState, row: int, query: RelatedQuery, strategy: str
                               query.min_similarity, filtered_out(state.catalog, query), core, prior)[0]
         if chosen is not None:
             return Found(chosen, core)
-    cosines = state.index.scores(state.index.row_vector(row))
-    scores = profiles.for_row(row, cosines, core) if profiles is not None else cosines
-    if profiles is not None:
-        scores = decayed_pairs(state, prior, scores, cosines, row, slice(None))
-    return Found(full_list(state, scores, cosines, query), core)
+    return Found(full_list(state, *row_scores(state, row, prior, core), query), core)
 
 
 def related_text_rows(state: ModelState, vector: sp.csr_matrix, query: RelatedQuery) -> Found:
