@@ -123,3 +123,84 @@ def test_threads_share_no_scratch_and_leave_theirs_clean(model):
         assert list(pool.map(lambda article_id: model.related(article_id, k=10), ids)) == serial
     scratch, marks, _, _ = close_overlap._buffers(model._state.profiles.n_rows, 10)  # this thread's
     assert not scratch.any() and not marks.any()
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_loading_the_pass_ahead_compiles_what_the_queries_run(model, tmp_path, mmap):
+    model.save(tmp_path / "model")
+    loaded = Recommender.load(tmp_path / "model", mmap=mmap)
+    close_overlap.load_compiled_pass(loaded._state)
+    compiled = close_overlap._compiled_pass()
+    signatures = len(compiled.signatures)
+    ids = loaded.article_ids
+    loaded.related(ids[0])
+    loaded.related(ids[1], same_section=True)
+    loaded.related_batch(ids[:40], k=5)
+    assert len(compiled.signatures) == signatures  # nothing left to compile in the first request
+
+
+def test_first_calls_on_many_threads_compile_the_pass_without_error():
+    import sys
+    import threading
+
+    close_overlap._compiled_pass.cache_clear()
+    barrier, found, errors = threading.Barrier(4), [], []
+
+    def first_call():
+        barrier.wait()
+        try:
+            found.append(close_overlap._compiled_pass())
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            errors.append(error)
+
+    threads = [threading.Thread(target=first_call) for _ in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch often: their first calls interleave
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors and len(found) == 4 and all(kernel is not None for kernel in found)
+
+
+def _run_kernel(postings_rows, weights, n):
+    """The compiled pass on one query whose profile holds concepts 0.. with ``weights``, over
+    postings rows of ``(column, value)`` pairs, in an archive of ``n`` rows."""
+    indptr = np.cumsum([0] + [len(row) for row in postings_rows]).astype(np.int32)
+    columns = np.array([c for row in postings_rows for c, _ in row], np.uint32)
+    values = np.array([v for row in postings_rows for _, v in row], np.float32)
+    none64, none32, none_f = np.zeros(2, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.float32)
+    scratch, marks, touched = np.zeros(n, np.float32), np.zeros(n, np.uint8), np.zeros(n + 1, np.uint32)
+    found = close_overlap._compiled_pass()(
+        np.array([0, len(weights)], np.int64), np.arange(len(weights), dtype=np.uint32), np.array(weights, np.float32),
+        indptr, columns, values, none64, none32, none_f, none64, none32, none_f, np.zeros(1, np.int64),
+        np.ones(n, np.float32), np.zeros(n, np.float32), np.zeros(0, np.bool_), np.zeros(0, np.bool_),
+        np.zeros(n, np.int64), 0.0, 1.0, np.float32(0), np.float32(0.9), 10, scratch, marks, touched,
+        np.zeros(16, np.float32))
+    return found, scratch
+
+
+def test_sums_that_return_to_zero_never_write_past_the_scratch():
+    # a fitted model's profiles are positive; entries of both signs make a sum leave 0 twice
+    found, scratch = _run_kernel([[(0, 1.0)], [(0, -1.0)], [(0, 1.0)]], [1.0, 1.0, 1.0], n=1)
+    assert found[-1] is False and not scratch.any()  # the caller takes scipy's product instead
+    found, scratch = _run_kernel([[(0, 1.0), (1, 0.0)], [(1, 2.0)]], [1.0, 1.0], n=2)  # a zero product
+    (indptr, indices, data, _, complete), clean = found, not scratch.any()
+    assert complete and clean and sorted(indices.tolist()) == [0, 1]  # no linked article: every entry kept
+
+
+def test_a_pass_stopped_midway_leaves_no_sums_behind(monkeypatch, model):
+    def fails(*arrays):
+        scratch = arrays[-4]
+        scratch[:3] = 1.0  # a row's sums, half added
+        raise MemoryError
+
+    rows = np.array([0])
+    monkeypatch.setattr(close_overlap, "_compiled_pass", lambda: fails)
+    with pytest.raises(MemoryError):
+        close_overlaps(model._state, rows, *_inputs(model._state, rows), 10, 0.9, 0.0, None, None)
+    scratch, marks, _, _ = close_overlap._buffers(model._state.profiles.n_rows, 10)
+    assert not scratch.any() and not marks.any()

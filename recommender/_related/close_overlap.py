@@ -48,7 +48,7 @@ AVAILABLE = importlib.util.find_spec("numba") is not None
 product. numba is imported on the first list searched, not with the library."""
 
 
-def _factor(published, row, column, scale_seconds, floor):  # pragma: no cover - compiled
+def _pair_factor(published, row, column, scale_seconds, floor):  # pragma: no cover - compiled
     """The time prior's factor of a pair (``TimePrior.factor``'s arithmetic); 1 without a prior."""
     if scale_seconds <= 0:
         return np.float32(1)
@@ -60,6 +60,7 @@ def _close(q_indptr, q_indices, q_data, p_indptr, p_indices, p_data, k_indptr, k
            c_indptr, c_indices, c_terms, rows, norms, bound, removed, filtered, published, scale_seconds, floor,
            min_similarity, duplicate_threshold, k, scratch, marks, touched, best):  # pragma: no cover - compiled
     n_rows = len(q_indptr) - 1
+    limit = len(touched) - 1  # the spare slot: a write past it is clamped there
     capacity = 4096
     out_indices = np.empty(capacity, np.int64)
     out_data = np.empty(capacity, np.float32)
@@ -76,10 +77,13 @@ def _close(q_indptr, q_indices, q_data, p_indptr, p_indices, p_data, k_indptr, k
             concept = q_indices[e]
             for q in range(p_indptr[concept], p_indptr[concept + 1]):
                 column = p_indices[q]
-                value = scratch[column]
-                touched[count] = column  # branch-free: kept only on the first touch
-                count += value == 0
-                scratch[column] = value + weight * p_data[q]
+                value, product = scratch[column], weight * p_data[q]
+                touched[min(count, limit)] = column  # branch-free: kept when the sum first leaves 0
+                count += (value == 0) & (product != 0)
+                scratch[column] = value + product
+        if count > limit:  # sums back at 0 (entries of both signs: not a fitted model's), the list lost
+            scratch[:] = 0
+            return out_indptr, out_indices[:0], out_data[:0], left_out, False
         for e in range(c_indptr[r], c_indptr[r + 1]):  # marked: handed back whatever their overlap
             marks[c_indices[e]] = 1
         kept = 0  # the k-th score: the k best scores of the linked articles, lowered by the slack
@@ -149,7 +153,10 @@ def _close(q_indptr, q_indices, q_data, p_indptr, p_indices, p_data, k_indptr, k
         for e in range(c_indptr[r], c_indptr[r + 1]):
             marks[c_indices[e]] = 0
         out_indptr[r + 1] = size
-    return out_indptr, out_indices[:size], out_data[:size], left_out
+    return out_indptr, out_indices[:size], out_data[:size], left_out, True
+
+
+_factor = _pair_factor  # what _close calls: the compiled one once _compiled_pass has run
 
 
 def load_compiled_pass(state: ModelState) -> None:
@@ -161,17 +168,21 @@ def load_compiled_pass(state: ModelState) -> None:
         close_overlaps(state, rows, selected, state.profiles.links(rows, selected), None, 1, 1.0, 0.0, None, None)
 
 
+_compiling = threading.Lock()
+
+
 @functools.cache
 def _compiled_pass():
     """The compiled :func:`_close` (its machine code from numba's cache after the first
     process), or ``None`` where numba does not import."""
     global _factor
-    from .._compiled import compiled, numba
+    with _compiling:  # functools.cache lets two threads' first calls both get here
+        from .._compiled import compiled, numba
 
-    if numba is None:  # pragma: no cover - installed but broken
-        return None
-    _factor = compiled(_factor, nogil=True, inline="always")  # _close calls the compiled one
-    return compiled(_close, nogil=True)
+        if numba is None:  # pragma: no cover - installed but broken
+            return None
+        _factor = compiled(_pair_factor, nogil=True, inline="always")  # before _close, which calls it
+        return compiled(_close, nogil=True)
 
 
 _scratch = threading.local()
@@ -179,7 +190,8 @@ _scratch = threading.local()
 
 def _buffers(n: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """This thread's scratch for an archive of ``n`` rows: overlap sums and marks (all zeros
-    between calls), touched columns (one spare slot), the k best scores."""
+    between calls), touched columns (one spare slot), the k best scores: 9 bytes per row for
+    each thread that searches (9 MB at 1M articles)."""
     buffers = getattr(_scratch, "buffers", None)
     if buffers is None or len(buffers[0]) != n or len(buffers[3]) < k:
         buffers = _scratch.buffers = (np.zeros(n, np.float32), np.zeros(n, np.uint8), np.empty(n + 1, np.uint32),
@@ -193,7 +205,8 @@ def close_overlaps(state: ModelState, rows: np.ndarray, selected: sp.csr_matrix,
                    prior: TimePrior | None) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None:
     """The profile overlap entries of ``rows`` that the pruned search can use, and per row a
     bound on the score of those left out; ``None`` where the compiled pass does not apply (no
-    numba, or profiles with rows added since the fit: the search then takes scipy's product).
+    numba, profiles with rows added since the fit, or profile entries of both signs, which no
+    fit writes: the search then takes scipy's product).
 
     Parameters
     ----------
@@ -233,15 +246,19 @@ def close_overlaps(state: ModelState, rows: np.ndarray, selected: sp.csr_matrix,
         core_indptr, core_indices, core_terms = core.indptr, core.indices, profiles.core_weight * core.data
     start = selected.indptr[0]
     # a query's own arrays in one set of types: one machine code for single rows, blocks and the warm-up
-    indptr, indices, data, left_out = kernel(
-        *_typed(selected.indptr - start, selected.indices[start:], selected.data[start:]),
-        postings.indptr, unsigned(postings.indices), postings.data, *_typed(*known),
-        *_typed(core_indptr, core_indices, core_terms), np.asarray(rows, np.int64), profiles.norms, profiles.bound,
-        catalog.removed if catalog.any_removed else no_rows, no_rows if filtered_out is None else filtered_out,
-        catalog.published, 0.0 if prior is None else SECONDS_PER_DAY * prior.scale_days,
-        1.0 if prior is None else float(prior.floor),
-        np.float32(min_similarity), np.float32(duplicate_threshold), int(k), scratch, marks, touched, best)
-    return (indptr, indices, data), left_out
+    try:
+        indptr, indices, data, left_out, complete = kernel(
+            *_typed(selected.indptr - start, selected.indices[start:], selected.data[start:]),
+            postings.indptr, unsigned(postings.indices), postings.data, *_typed(*known),
+            *_typed(core_indptr, core_indices, core_terms), np.asarray(rows, np.int64), profiles.norms,
+            profiles.bound, catalog.removed if catalog.any_removed else no_rows,
+            no_rows if filtered_out is None else filtered_out, catalog.published,
+            0.0 if prior is None else SECONDS_PER_DAY * prior.scale_days, 1.0 if prior is None else float(prior.floor),
+            np.float32(min_similarity), np.float32(duplicate_threshold), int(k), scratch, marks, touched, best)
+    except BaseException:  # stopped mid-row (out of memory): the scratch may hold sums; start afresh
+        _scratch.buffers = None
+        raise
+    return ((indptr, indices, data), left_out) if complete else None
 
 
 def _typed(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
