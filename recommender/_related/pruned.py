@@ -112,13 +112,14 @@ def pruned_lists(
         return [None] * len(rows)
     if profiles.core_weight and core is None:
         core = profiles.core_of_rows(rows)
-    close = close_overlaps(state, rows, selected, known, core if profiles.core_weight else None, k,
-                           duplicate_threshold, min_similarity, filtered_out, prior)
+    scored_core = core if profiles.core_weight else None
+    close = close_overlaps(state, rows, selected, known, scored_core, k, duplicate_threshold, min_similarity,
+                           filtered_out, prior)
     if close is None:  # indices unsorted within rows: sorting them costs more than the rest
         overlap, left_out = _Entries(*profiles.overlap_parts(selected)), np.full(len(rows), -np.inf, np.float32)
     else:
         overlap, left_out = _Entries(*close[0]), close[1]
-    at, core_at = _entries_of(overlap, [known, core if profiles.core_weight else None], state.index.n_rows)
+    at, core_at = _entries_of(overlap, [known, scored_core], state.index.n_rows)
     terms = _core_terms(profiles, overlap, core, core_at)
     if terms is None:
         return [None] * len(rows)
