@@ -400,12 +400,11 @@ class NeighbourProfiles:
         indptr, indices, data = self.overlap_parts(profiles)
         return sp.csr_matrix((data, indices, indptr), shape=(profiles.shape[0], self.n_rows), copy=False)
 
-    def plain_postings(self) -> sp.csr_matrix | None:
-        """The postings :meth:`overlap_parts` multiplies by in one product: ``None`` once rows
-        were added or changed since the base was built (the overlap then sums two products)."""
-        if self._postings.shape[0] != self.n_rows or self._delta is not None:
-            return None
-        return self._postings
+    def overlap_postings(self) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
+        """What :meth:`overlap_parts` multiplies by: the base's postings (concepts and rows
+        below the base's size) and the corrections since (CSR of shape (n, n), ``None`` for
+        none); a row's overlap is its product with the first plus its product with the second."""
+        return self._postings, self._delta
 
     def overlap_parts(self, profiles: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`overlap` as CSR arrays ``(indptr, indices, data)``, columns unordered within a

@@ -36,6 +36,7 @@ import threading
 import numpy as np
 import scipy.sparse as sp
 
+from .._kept import KeptPerOwner
 from .._sparse_kernels import unsigned
 from .._state import ModelState
 from .._time_locality import SECONDS_PER_DAY
@@ -56,11 +57,14 @@ def _pair_factor(published, row, column, scale_seconds, floor):  # pragma: no co
     return np.float32(floor + (1.0 - floor) * np.exp(-0.5 * gap * gap))
 
 
-def _close(q_indptr, q_indices, q_data, p_indptr, p_indices, p_data, k_indptr, k_indices, k_data,
-           c_indptr, c_indices, c_terms, rows, norms, bound, removed, filtered, published, scale_seconds, floor,
-           min_similarity, duplicate_threshold, k, scratch, marks, touched, best):  # pragma: no cover - compiled
+def _close(q_indptr, q_indices, q_data, p_indptr, p_indices, p_data, d_indptr, d_indices, d_data,
+           k_indptr, k_indices, k_data, c_indptr, c_indices, c_terms, rows, norms, bound, removed, filtered,
+           published, scale_seconds, floor, min_similarity, duplicate_threshold, k, scratch, marks, touched, best,
+           corrections, corrected):  # pragma: no cover - compiled
     n_rows = len(q_indptr) - 1
+    n_base = len(p_indptr) - 1  # concepts of the base's postings; the corrections cover every row
     limit = len(touched) - 1  # the spare slot: a write past it is clamped there
+    corrected_limit = len(corrected) - 1
     capacity = 4096
     out_indices = np.empty(capacity, np.int64)
     out_data = np.empty(capacity, np.float32)
@@ -75,14 +79,36 @@ def _close(q_indptr, q_indices, q_data, p_indptr, p_indices, p_data, k_indptr, k
         for e in range(q_indptr[r], q_indptr[r + 1]):  # the overlap, as scipy's product adds it
             weight = q_data[e]
             concept = q_indices[e]
+            if concept >= n_base:  # a row added since the base: only in the corrections
+                continue
             for q in range(p_indptr[concept], p_indptr[concept + 1]):
                 column = p_indices[q]
                 value, product = scratch[column], weight * p_data[q]
                 touched[min(count, limit)] = column  # branch-free: kept when the sum first leaves 0
                 count += (value == 0) & (product != 0)
                 scratch[column] = value + product
+        if len(d_indptr):  # the corrections' product, summed apart and then added, as scipy adds the two
+            n_corrected = 0
+            for e in range(q_indptr[r], q_indptr[r + 1]):
+                weight = q_data[e]
+                concept = q_indices[e]
+                for q in range(d_indptr[concept], d_indptr[concept + 1]):
+                    column = d_indices[q]
+                    value, product = corrections[column], weight * d_data[q]
+                    corrected[min(n_corrected, corrected_limit)] = column
+                    n_corrected += (value == 0) & (product != 0)
+                    corrections[column] = value + product
+            for t in range(min(n_corrected, corrected_limit)):
+                column = corrected[t]
+                touched[min(count, limit)] = column  # first touched here: the product had no entry
+                count += (scratch[column] == 0) & (corrections[column] != 0)
+                scratch[column] = scratch[column] + corrections[column]
+                corrections[column] = 0
+            if n_corrected > corrected_limit:
+                count = limit + 1  # the corrections' sums lost: the caller takes scipy's product
         if count > limit:  # sums back at 0 (entries of both signs: not a fitted model's), the list lost
             scratch[:] = 0
+            corrections[:] = 0
             return out_indptr, out_indices[:0], out_data[:0], left_out, False
         for e in range(c_indptr[r], c_indptr[r + 1]):  # marked: handed back whatever their overlap
             marks[c_indices[e]] = 1
@@ -186,6 +212,7 @@ def _compiled_pass():
 
 
 _scratch = threading.local()
+_kept = KeptPerOwner(1)  # per profiles: their corrections' arrays in the pass's types
 
 
 def _buffers(n: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -205,8 +232,8 @@ def close_overlaps(state: ModelState, rows: np.ndarray, selected: sp.csr_matrix,
                    prior: TimePrior | None) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None:
     """The profile overlap entries of ``rows`` that the pruned search can use, and per row a
     bound on the score of those left out; ``None`` where the compiled pass does not apply (no
-    numba, profiles with rows added since the fit, or profile entries of both signs, which no
-    fit writes: the search then takes scipy's product).
+    numba, or profile entries that bring a sum back to 0, which no fit writes: the search then
+    takes scipy's product).
 
     Parameters
     ----------
@@ -234,10 +261,10 @@ def close_overlaps(state: ModelState, rows: np.ndarray, selected: sp.csr_matrix,
         Per row, a bound on the Related score of every entry left out (``-inf`` where none was).
     """
     profiles, catalog = state.profiles, state.catalog
-    postings = profiles.plain_postings()
     kernel = _compiled_pass() if AVAILABLE else None
-    if kernel is None or postings is None:
+    if kernel is None:
         return None
+    postings, delta = profiles.overlap_postings()
     scratch, marks, touched, best = _buffers(profiles.n_rows, k)
     no_rows = np.zeros(0, np.bool_)
     if core is None:
@@ -245,20 +272,39 @@ def close_overlaps(state: ModelState, rows: np.ndarray, selected: sp.csr_matrix,
     else:
         core_indptr, core_indices, core_terms = core.indptr, core.indices, profiles.core_weight * core.data
     start = selected.indptr[0]
+    query = _typed(selected.indptr - start, selected.indices[start:], selected.data[start:])
+    if delta is None:
+        corrections, corrected, delta_parts = np.zeros(0, np.float32), np.zeros(1, np.uint32), _typed([], [], [])
+    else:  # rows added since the base (a few thousand entries): a second scratch, a list as long as they
+        corrections = _corrections_scratch(profiles.n_rows)
+        corrected = np.empty(int(np.diff(delta.indptr)[query[1]].sum()) + 1, np.uint32)
+        delta_parts = _kept.get(profiles, "corrections")
+        if delta_parts is None:  # once per grown profiles: their corrections never change
+            delta_parts = _typed(delta.indptr, delta.indices, delta.data)
+            _kept.put(profiles, "corrections", delta_parts)
     # a query's own arrays in one set of types: one machine code for single rows, blocks and the warm-up
     try:
         indptr, indices, data, left_out, complete = kernel(
-            *_typed(selected.indptr - start, selected.indices[start:], selected.data[start:]),
-            postings.indptr, unsigned(postings.indices), postings.data, *_typed(*known),
+            *query, postings.indptr, unsigned(postings.indices), postings.data, *delta_parts, *_typed(*known),
             *_typed(core_indptr, core_indices, core_terms), np.asarray(rows, np.int64), profiles.norms,
             profiles.bound, catalog.removed if catalog.any_removed else no_rows,
             no_rows if filtered_out is None else filtered_out, catalog.published,
             0.0 if prior is None else SECONDS_PER_DAY * prior.scale_days, 1.0 if prior is None else float(prior.floor),
-            np.float32(min_similarity), np.float32(duplicate_threshold), int(k), scratch, marks, touched, best)
+            np.float32(min_similarity), np.float32(duplicate_threshold), int(k), scratch, marks, touched, best,
+            corrections, corrected)
     except BaseException:  # stopped mid-row (out of memory): the scratch may hold sums; start afresh
-        _scratch.buffers = None
+        _scratch.buffers = _scratch.corrections = None
         raise
     return ((indptr, indices, data), left_out) if complete else None
+
+
+def _corrections_scratch(n: int) -> np.ndarray:
+    """This thread's scratch for the corrections' sums (all zeros between calls): only where
+    rows were added since the base."""
+    corrections = getattr(_scratch, "corrections", None)
+    if corrections is None or len(corrections) != n:
+        corrections = _scratch.corrections = np.zeros(n, np.float32)
+    return corrections
 
 
 def _typed(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
