@@ -12,11 +12,9 @@ pool (a few hundred rows), not the number of articles:
 * the stories read (never recommended, but their cosines give the profile's norm).
 
 The pool's cosines with the *query rows* (the article and the stories read) come from
-:func:`~recommender._shared_rows.pool_cosines`: the newest and most popular stories, the
-same for every request at a moment, through their postings kept per index (one sparse
-product over the query rows' terms), the rest through
-:meth:`~recommender._index.CosineIndex.cross_scores` (a pass over their vectors per query
-row). Whether a candidate is a near-duplicate of a row to avoid (on a page: every story the
+:meth:`~recommender._index.CosineIndex.cross_scores`: one pass over the pool's vectors per
+four query rows with numba (:mod:`recommender._cross_kernel`), one per query row without.
+Whether a candidate is a near-duplicate of a row to avoid (on a page: every story the
 Related and Ranking lists took) is read from the profiles' near-duplicate pairs,
 complete for every row whose profile bound is below ``duplicate_threshold``; a row to avoid
 beyond that joins the query rows. The cosine with the reading profile (unit length
@@ -55,7 +53,6 @@ from ._distinct import known_near_duplicates
 from ._index import CosineIndex, top_rows
 from ._kept import KeptPerOwner
 from ._ranking import scored_window
-from ._shared_rows import pool_cosines
 from ._small_sets import unique
 from ._state import ModelState
 
@@ -192,8 +189,8 @@ def candidate_pool(state: ModelState, query, extra_rows: np.ndarray | None = Non
     floor, threshold = query.floor, query.duplicate_threshold
     history = query.history_rows
     window = popular_window(state, query.now)
-    shared = [window.best(query.candidates), catalog.published_between(-np.inf, query.now)[-query.candidates:]]
-    sources = [*shared, history]  # the stories read too: their cosines give the profile's norm
+    sources = [window.best(query.candidates), catalog.published_between(-np.inf, query.now)[-query.candidates:],
+               history]  # the stories read too: their cosines give the profile's norm
     article_top = history_top = None
     if extra_rows is not None:
         sources.append(np.asarray(extra_rows, dtype=np.int64))
@@ -216,7 +213,7 @@ def candidate_pool(state: ModelState, query, extra_rows: np.ndarray | None = Non
     blocked, unsettled = known_near_duplicates(rows, exclude, threshold, state.profiles)
     queries = unique(np.concatenate([unsettled, history, [] if query.article_row is None else [query.article_row]])
                         .astype(np.int64))
-    cosines = pool_cosines(index, rows, queries, shared).astype(np.float64)
+    cosines = index.cross_scores(rows, queries).astype(np.float64)
     if len(unsettled):
         blocked |= cosines[:, np.searchsorted(queries, unsettled)].max(axis=1) >= threshold
     article = (np.zeros(len(rows)) if query.article_row is None

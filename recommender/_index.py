@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from ._cross_kernel import cross_cosines
 from ._segments import should_fold
 from ._sparse_kernels import matvec_into, rows_of, running_sums
 
@@ -264,7 +265,9 @@ class CosineIndex:
         """Cosine of each of ``rows`` with each of ``others``: dense float32 of shape
         (len(rows), len(others)), equal bit for bit to the sparse product of their vectors.
 
-        Built for one request's candidates against its few query rows. Up to
+        Built for one request's candidates against its few query rows. With numba, one
+        compiled pass per segment reads four query rows at a time
+        (:func:`recommender._cross_kernel.cross_cosines`). Without it: up to
         :data:`MATVEC_QUERIES` of ``others``, each is spread into this thread's dense term
         scratch and the candidates' block multiplies it (scipy's sparse-times-vector kernel:
         one pass over the candidates' non-zeros, no matrix built per query); more, and the
@@ -273,7 +276,13 @@ class CosineIndex:
         one sparse product takes the shared terms. Either way each cosine adds its products
         in float32 in term order, as :meth:`scores` does.
         """
-        others = np.asarray(others, dtype=np.int64)
+        rows, others = np.asarray(rows, dtype=np.int64), np.asarray(others, dtype=np.int64)
+        for given in (rows, others):
+            if len(given) and (int(given.min()) < 0 or int(given.max()) >= self.n_rows):
+                raise IndexError(f"rows out of range for an index of {self.n_rows} rows")
+        compiled = self._compiled_cross_scores(rows, others)
+        if compiled is not None:
+            return compiled
         if len(others) <= MATVEC_QUERIES:
             # the same kernel as ``block @ weights``, on the rows' arrays: no matrix, no checks per pass
             indptr, indices, data = self.row_arrays(rows)
@@ -304,6 +313,28 @@ class CosineIndex:
         left = sp.csr_matrix((row_data[shared], columns[shared], left_indptr), shape=(len(row_lengths), width))
         right = sp.csr_matrix((other_data, other_columns, _indptr(other_lengths)), shape=(len(other_lengths), width))
         return (left @ right.T).toarray()
+
+    def load_compiled_pass(self) -> None:
+        """Load :meth:`cross_scores`'s compiled pass for this index's arrays now (numba's import,
+        and the machine code from its cache or compiled), so that a server's first request does
+        not wait for it."""
+        if self.n_rows:
+            self.cross_scores(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+
+    def _compiled_cross_scores(self, rows: np.ndarray, others: np.ndarray) -> np.ndarray | None:
+        """:meth:`cross_scores` through the compiled pass, segment by segment; ``None`` where it cannot run."""
+        queries = self.row_arrays(others)
+        if len(self._segments()) == 1:
+            cosines = np.empty((len(rows), len(others)), dtype=np.float32)
+            return cosines if cross_cosines(self._base.vectors, rows, queries, cosines) else None
+        cosines = np.zeros((len(rows), len(others)), dtype=np.float32)
+        for segment, first in self._segments():
+            at = np.flatnonzero((rows >= first) & (rows < first + segment.vectors.shape[0]))
+            part = np.empty((len(at), len(others)), dtype=np.float32)
+            if not cross_cosines(segment.vectors, rows[at] - first, queries, part):
+                return None
+            cosines[at] = part
+        return cosines
 
 
 def _indptr(lengths: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 A model's state parts (its popularity state, its index) never change once built: a new
 version is a new object. What requests compute from one of them again and again (the Ranking
-window's scores at a moment, the postings of the rows every request shares) is kept per
+window's scores at a moment, a Recommendation pool's popular rows) is kept per
 object, weakly (an object let go takes its values with it), for the last few keys asked, and
 under a lock (any thread may ask).
 

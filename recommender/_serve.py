@@ -167,6 +167,13 @@ async def _history(request: Request) -> list[str]:
     return history
 
 
+def _load_compiled_passes(state) -> None:
+    """Compile (or load from numba's cache) Related's and Recommendation's passes before the
+    first request rather than in it."""
+    load_compiled_pass(state)
+    state.index.load_compiled_pass()
+
+
 def create_app(model: str | os.PathLike, *, token: str | None = None, staleness: float = 1.0) -> Starlette:
     """The HTTP application over the model directory ``model`` (see the module docstring).
 
@@ -203,7 +210,7 @@ def create_app(model: str | os.PathLike, *, token: str | None = None, staleness:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        await run_in_threadpool(load_compiled_pass, handle.model._fitted())  # not in the first request
+        await run_in_threadpool(_load_compiled_passes, handle.model._fitted())
         task = asyncio.create_task(follow())
         try:
             yield

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
 from recommender._index import SMALL_GATHER_ROWS, CosineIndex, query_weights_at, top_rows
-from recommender._sparse_kernels import running_sums
+from recommender._sparse_kernels import rows_of, running_sums
 
 
 def unit_rows(n, n_terms=300, seed=0):
@@ -60,13 +60,25 @@ def test_pair_scores_match_sparse_products():
     assert CosineIndex(vectors).pair_scores(np.array([], dtype=np.int64)).shape == (0, 0)
 
 
+@pytest.fixture(params=["compiled", "scipy"])
+def cross_pass(request, monkeypatch):
+    """Run a test with the compiled cross pass (numba) and with scipy's kernels."""
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+    else:
+        monkeypatch.setattr("recommender._index.cross_cosines", lambda *args: False)
+    return request.param
+
+
 @pytest.mark.parametrize("added", [0, 40])
-def test_cross_scores_equal_the_sparse_product_bit_for_bit(added):
+def test_cross_scores_equal_the_sparse_product_bit_for_bit(added, cross_pass):
     vectors = unit_rows(200)
     index = CosineIndex(vectors) if not added else CosineIndex(vectors[:160]).extended(vectors[160:])
     rng = np.random.default_rng(added)
-    for rows, others in ((rng.permutation(200)[:SMALL_GATHER_ROWS + 30], np.array([3, 199, 40, 3])),
-                         (np.array([5, 0]), rng.permutation(200)[:25]), (np.array([1]), np.array([2]))):
+    cases = [(rng.permutation(200)[:SMALL_GATHER_ROWS + 30], np.array([3, 199, 40, 3])),
+             (np.array([5, 0]), rng.permutation(200)[:25]), (np.array([1]), np.array([2]))]
+    cases += [(rng.permutation(200)[:50], rng.permutation(200)[:width]) for width in range(1, 10)]
+    for rows, others in cases:
         cosines = index.cross_scores(rows, others)
         assert cosines.dtype == np.float32 and cosines.shape == (len(rows), len(others))
         assert np.array_equal(cosines, (vectors[rows] @ vectors[others].T).toarray())
@@ -74,6 +86,37 @@ def test_cross_scores_equal_the_sparse_product_bit_for_bit(added):
         assert np.array_equal(index.cross_scores(np.array([row]), np.array([row + 1])),
                               (vectors[[row]] @ vectors[[row + 1]].T).toarray())
     assert index.cross_scores(np.array([], dtype=np.int64), np.array([1])).shape == (0, 1)
+    assert index.cross_scores(np.array([1]), np.array([], dtype=np.int64)).shape == (1, 0)
+    for rows, others in (([0, 200], [1]), ([0], [-1])):
+        with pytest.raises(IndexError):
+            index.cross_scores(np.array(rows), np.array(others))
+
+
+def test_the_compiled_cross_pass_leaves_its_scratch_clean():
+    pytest.importorskip("numba")
+    from recommender import _cross_kernel
+
+    vectors = unit_rows(100)
+    rows, queries = np.arange(100), rows_of(vectors, np.array([1, 2, 3, 4, 5]))
+    out = np.empty((100, 5), np.float32)
+    assert _cross_kernel.cross_cosines(vectors, rows, queries, out)
+    assert not _cross_kernel._lanes(vectors.shape[1]).any()
+    assert np.array_equal(out, (vectors @ vectors[1:6].T).toarray())
+    # arrays an index never holds: the caller takes another path
+    assert not _cross_kernel.cross_cosines(vectors.astype(np.float64), rows, queries, out)
+
+
+def test_loading_the_cross_pass_ahead_compiles_what_requests_run():
+    pytest.importorskip("numba")
+    from recommender import _cross_kernel
+
+    vectors = unit_rows(300)
+    index = CosineIndex(vectors[:250])
+    index.load_compiled_pass()
+    signatures = len(_cross_kernel._compiled().signatures)
+    index.cross_scores(np.arange(40), np.array([1, 2, 3, 4, 5]))
+    index.extended(vectors[250:]).cross_scores(np.arange(200, 300), np.array([0, 260]))
+    assert len(_cross_kernel._compiled().signatures) == signatures
 
 
 def test_select_copies_the_rows_as_scipy_does():

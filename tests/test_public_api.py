@@ -43,7 +43,7 @@ LAYERS = {
     "vectors and state": {"_vectorize", "_index", "_profiles", "_profile_search", "_catalog", "_popularity",
                           "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_artifact_checks",
                           "_erase", "_aliases", "_visibility", "_time_locality", "_block_cosines", "_topm_kernel",
-                          "_pairs_kernel", "_shared_rows"},
+                          "_pairs_kernel", "_cross_kernel"},
     "lists": {"_related", "_ranking", "_candidates", "_recommend", "_reader", "_fit"},
     "model and storage": {"_persist", "_store", "_queries", "_model", "datasets"},
     "serving": {"_entries", "_updates", "_handle", "_serve", "_workers"},
@@ -52,7 +52,7 @@ LAYERS = {
 PURE = {"_compiled", "_small_sets", "_kept", "_sparse_kernels", "_rules", "_time_locality", "_languages", "_stop_words", "_visibility", "_entries", "_segments", "_profile_search", "_markup", "_text", "_checks", "_time", "_options", "_vectorize", "_catalog", "_index", "_profiles",
         "_popularity", "_reaction_policy", "_hits", "_distinct", "_explain", "_state", "_related", "_ranking",
         "_candidates", "_recommend", "_reader", "_persist", "_artifact_checks", "_erase", "_aliases", "_block_cosines",
-        "_topm_kernel", "_pairs_kernel", "_shared_rows"}
+        "_topm_kernel", "_pairs_kernel", "_cross_kernel"}
 IO_MODULES = {"os", "io", "pathlib", "json", "sys", "logging.config", "tqdm", "tqdm.auto", "sqlite3", "shutil"}
 
 
