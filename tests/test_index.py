@@ -92,7 +92,7 @@ def test_cross_scores_equal_the_sparse_product_bit_for_bit(added, cross_pass):
             index.cross_scores(np.array(rows), np.array(others))
 
 
-def test_the_compiled_cross_pass_leaves_its_scratch_clean():
+def test_the_compiled_cross_pass_leaves_its_scratch_clean(monkeypatch):
     pytest.importorskip("numba")
     from recommender import _cross_kernel
 
@@ -100,10 +100,13 @@ def test_the_compiled_cross_pass_leaves_its_scratch_clean():
     rows, queries = np.arange(100), rows_of(vectors, np.array([1, 2, 3, 4, 5]))
     out = np.empty((100, 5), np.float32)
     assert _cross_kernel.cross_cosines(vectors, rows, queries, out)
-    assert not _cross_kernel._lanes(vectors.shape[1]).any()
+    assert not _cross_kernel._slots(vectors.shape[1]).any()
     assert np.array_equal(out, (vectors @ vectors[1:6].T).toarray())
-    # arrays an index never holds: the caller takes another path
+    # arrays an index never holds, or query rows with more terms than slots: the caller takes another path
     assert not _cross_kernel.cross_cosines(vectors.astype(np.float64), rows, queries, out)
+    monkeypatch.setattr(_cross_kernel, "MAX_SLOTS", int(np.diff(queries[0][:5]).sum()))
+    assert not _cross_kernel.cross_cosines(vectors, rows, queries, out)
+    assert np.array_equal(CosineIndex(vectors).cross_scores(rows, np.arange(1, 6)), (vectors @ vectors[1:6].T).toarray())
 
 
 def test_loading_the_cross_pass_ahead_compiles_what_requests_run():
