@@ -41,13 +41,21 @@ LANES = 4
 """Query rows read per pass over the candidates."""
 
 
-def _cross(indptr, indices, data, rows, q_indptr, q_indices, q_data, slots, weights, out):  # pragma: no cover - compiled
-    n_queries = len(q_indptr) - 1
+def _cross(indptr, indices, data, rows, q_indptr, q_indices, q_data, q_rows, slots, max_slots, out):  # pragma: no cover - compiled
+    n_queries, most = len(q_rows), 0
+    for first in range(0, n_queries, 4):  # the weight table's size; too many slots and nothing is written
+        size = 0
+        for q in range(first, min(first + 4, n_queries)):
+            size += q_indptr[q_rows[q] + 1] - q_indptr[q_rows[q]]
+        most = max(most, size)
+    if most >= max_slots:
+        return False
+    weights = np.zeros((most + 1, 4), np.float32)  # row 0 (every other term's) stays zero
     for first in range(0, n_queries, 4):
         width = min(4, n_queries - first)
         used = 0
         for q in range(width):
-            for e in range(q_indptr[first + q], q_indptr[first + q + 1]):
+            for e in range(q_indptr[q_rows[first + q]], q_indptr[q_rows[first + q] + 1]):
                 slot = slots[q_indices[e]]
                 if slot == 0:
                     used += 1
@@ -70,8 +78,10 @@ def _cross(indptr, indices, data, rows, q_indptr, q_indices, q_data, slots, weig
                 out[i, first + 2] = sum2
             if width > 3:
                 out[i, first + 3] = sum3
-        for e in range(q_indptr[first], q_indptr[first + width]):
-            slots[q_indices[e]] = 0
+        for q in range(width):
+            for e in range(q_indptr[q_rows[first + q]], q_indptr[q_rows[first + q] + 1]):
+                slots[q_indices[e]] = 0
+    return True
 
 
 _compiling = threading.Lock()
@@ -89,8 +99,8 @@ def _compiled():
         return compiled(_cross, nogil=True, boundscheck=False)
 
 
-MAX_SLOTS = np.iinfo(np.uint16).max
-"""Most non-zeros the query rows of one pass may have together (the slots are ``uint16``)."""
+MAX_SLOTS = 65535
+"""Most non-zeros the query rows of one pass may have together, plus one (the slots are ``uint16``)."""
 
 _scratch = threading.local()
 
@@ -103,19 +113,19 @@ def _slots(n_terms: int) -> np.ndarray:
     return slots
 
 
-def cross_cosines(vectors: sp.csr_matrix, rows: np.ndarray, queries: tuple[np.ndarray, np.ndarray, np.ndarray],
+def cross_cosines(vectors: sp.csr_matrix, rows: np.ndarray, queries: sp.csr_matrix, query_rows: np.ndarray,
                   out: np.ndarray) -> bool:
-    """Write the cosine of each of ``rows`` of ``vectors`` with each query row into ``out``.
+    """Write the cosine of each of ``rows`` of ``vectors`` with each of ``query_rows`` of
+    ``queries`` into ``out``.
 
     Parameters
     ----------
-    vectors : scipy.sparse.csr_matrix of shape (n, n_terms)
-        Unit-length float32 rows with sorted indices (an index segment).
-    rows : ndarray of int64
-        Rows of ``vectors``.
-    queries : tuple of ndarray
-        The query rows' CSR arrays ``(indptr, indices, data)``, float32 data, sorted indices.
-    out : ndarray of float32, shape (len(rows), n_queries)
+    vectors, queries : scipy.sparse.csr_matrix of shape (n, n_terms), (m, n_terms)
+        Unit-length float32 rows with sorted indices (index segments, or a block of rows; the
+        same matrix when the query rows are in the candidates' segment).
+    rows, query_rows : ndarray of int64
+        Rows of ``vectors`` and of ``queries``.
+    out : ndarray of float32, shape (len(rows), len(query_rows))
         C-contiguous; every entry is written.
 
     Returns
@@ -125,20 +135,13 @@ def cross_cosines(vectors: sp.csr_matrix, rows: np.ndarray, queries: tuple[np.nd
         other types than an index holds, or four query rows with :data:`MAX_SLOTS` non-zeros.
     """
     kernel = _compiled() if AVAILABLE else None
-    if kernel is None or vectors.data.dtype != np.float32 or queries[2].dtype != np.float32:
-        return False
-    q_indptr, q_indices, q_data = queries
-    q_indptr = np.asarray(q_indptr, np.int64)
-    lengths = np.diff(q_indptr)
-    most = int(np.add.reduceat(lengths, np.arange(0, len(lengths), LANES)).max()) if len(lengths) else 0
-    if most >= MAX_SLOTS:
+    if kernel is None or vectors.data.dtype != np.float32 or queries.data.dtype != np.float32:
         return False
     slots = _slots(vectors.shape[1])
     try:
-        kernel(vectors.indptr, unsigned(vectors.indices), vectors.data, np.asarray(rows, np.int64), q_indptr,
-               np.array(q_indices, np.uint32), np.asarray(q_data), slots,
-               np.zeros((most + 1, LANES), np.float32), out)
+        return kernel(vectors.indptr, unsigned(vectors.indices), vectors.data, np.asarray(rows, np.int64),
+                      queries.indptr, unsigned(queries.indices), queries.data, np.asarray(query_rows, np.int64),
+                      slots, MAX_SLOTS, out)
     except BaseException:  # stopped midway: the slot table may hold slots; start afresh
         _scratch.slots = None
         raise
-    return True

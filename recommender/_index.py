@@ -211,14 +211,17 @@ class CosineIndex:
 
         Equal bit for bit to the same pair's entry in :meth:`scores`: the products are summed
         in float32, one after the other in term order, as scipy's sparse product sums them.
-        Built for the few pairs a score bound cannot settle; one small step per distinct
-        ``left`` row, the rest vectorised.
+        Built for the few pairs a score bound cannot settle: pairs of one ``left`` row take
+        :meth:`cross_scores`'s compiled pass where numba is installed; otherwise one small
+        step per distinct ``left`` row, the rest vectorised.
         """
         left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
         n_pairs = len(left)
         if n_pairs == 0:
             return np.zeros(0, dtype=np.float32)
         single = bool((left == left[0]).all())  # one query's pairs: already in order
+        if single and (compiled := self._compiled_cross_scores(self._checked(right), left[:1])) is not None:
+            return compiled[:, 0]
         order = None if single else np.argsort(left, kind="stable")
         lengths, indices, data = self.gather(right if single else right[order])
         ends = np.cumsum(lengths)
@@ -276,10 +279,7 @@ class CosineIndex:
         one sparse product takes the shared terms. Either way each cosine adds its products
         in float32 in term order, as :meth:`scores` does.
         """
-        rows, others = np.asarray(rows, dtype=np.int64), np.asarray(others, dtype=np.int64)
-        for given in (rows, others):
-            if len(given) and (int(given.min()) < 0 or int(given.max()) >= self.n_rows):
-                raise IndexError(f"rows out of range for an index of {self.n_rows} rows")
+        rows, others = self._checked(rows), self._checked(others)
         compiled = self._compiled_cross_scores(rows, others)
         if compiled is not None:
             return compiled
@@ -321,17 +321,24 @@ class CosineIndex:
         if self.n_rows:
             self.cross_scores(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
 
+    def _checked(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` as int64, or IndexError if one is not a row of the index."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) and (int(rows.min()) < 0 or int(rows.max()) >= self.n_rows):
+            raise IndexError(f"rows out of range for an index of {self.n_rows} rows")
+        return rows
+
     def _compiled_cross_scores(self, rows: np.ndarray, others: np.ndarray) -> np.ndarray | None:
         """:meth:`cross_scores` through the compiled pass, segment by segment; ``None`` where it cannot run."""
-        queries = self.row_arrays(others)
-        if len(self._segments()) == 1:
-            cosines = np.empty((len(rows), len(others)), dtype=np.float32)
-            return cosines if cross_cosines(self._base.vectors, rows, queries, cosines) else None
-        cosines = np.zeros((len(rows), len(others)), dtype=np.float32)
+        cosines = np.empty((len(rows), len(others)), dtype=np.float32)
+        if self._delta is None:
+            base = self._base.vectors
+            return cosines if cross_cosines(base, rows, base, others, cosines) else None
+        queries = self.select(others)
         for segment, first in self._segments():
             at = np.flatnonzero((rows >= first) & (rows < first + segment.vectors.shape[0]))
             part = np.empty((len(at), len(others)), dtype=np.float32)
-            if not cross_cosines(segment.vectors, rows[at] - first, queries, part):
+            if not cross_cosines(segment.vectors, rows[at] - first, queries, np.arange(len(others)), part):
                 return None
             cosines[at] = part
         return cosines

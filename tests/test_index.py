@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
 from recommender._index import SMALL_GATHER_ROWS, CosineIndex, query_weights_at, top_rows
-from recommender._sparse_kernels import rows_of, running_sums
+from recommender._sparse_kernels import running_sums
 
 
 def unit_rows(n, n_terms=300, seed=0):
@@ -97,16 +97,17 @@ def test_the_compiled_cross_pass_leaves_its_scratch_clean(monkeypatch):
     from recommender import _cross_kernel
 
     vectors = unit_rows(100)
-    rows, queries = np.arange(100), rows_of(vectors, np.array([1, 2, 3, 4, 5]))
+    rows, queries = np.arange(100), np.array([1, 2, 3, 4, 5])
     out = np.empty((100, 5), np.float32)
-    assert _cross_kernel.cross_cosines(vectors, rows, queries, out)
+    assert _cross_kernel.cross_cosines(vectors, rows, vectors, queries, out)
     assert not _cross_kernel._slots(vectors.shape[1]).any()
     assert np.array_equal(out, (vectors @ vectors[1:6].T).toarray())
     # arrays an index never holds, or query rows with more terms than slots: the caller takes another path
-    assert not _cross_kernel.cross_cosines(vectors.astype(np.float64), rows, queries, out)
-    monkeypatch.setattr(_cross_kernel, "MAX_SLOTS", int(np.diff(queries[0][:5]).sum()))
-    assert not _cross_kernel.cross_cosines(vectors, rows, queries, out)
-    assert np.array_equal(CosineIndex(vectors).cross_scores(rows, np.arange(1, 6)), (vectors @ vectors[1:6].T).toarray())
+    assert not _cross_kernel.cross_cosines(vectors.astype(np.float64), rows, vectors, queries, out)
+    monkeypatch.setattr(_cross_kernel, "MAX_SLOTS", int(vectors[1:5].nnz))
+    assert not _cross_kernel.cross_cosines(vectors, rows, vectors, queries, out)
+    assert not _cross_kernel._slots(vectors.shape[1]).any()
+    assert np.array_equal(CosineIndex(vectors).cross_scores(rows, queries), (vectors @ vectors[1:6].T).toarray())
 
 
 def test_loading_the_cross_pass_ahead_compiles_what_requests_run():

@@ -153,7 +153,12 @@ def test_batch_takes_the_full_product_where_kernels_round_differently(monkeypatc
                                                       for a in model.article_ids]
 
 
-def test_pair_cosines_equal_the_full_product_bit_for_bit(grown_model):
+@pytest.mark.parametrize("compiled", [True, False])
+def test_pair_cosines_equal_the_full_product_bit_for_bit(grown_model, compiled, monkeypatch):
+    if compiled:
+        pytest.importorskip("numba")
+    else:  # scipy's kernels only
+        monkeypatch.setattr("recommender._index.cross_cosines", lambda *args: False)
     index = grown_model.index_
     rng = np.random.default_rng(1)
     left, right = rng.integers(0, index.n_rows, 400), rng.integers(0, index.n_rows, 400)
