@@ -1,4 +1,5 @@
-"""Cosines of a request's rows with a few query rows, in one compiled pass (optional: needs numba).
+"""Cosines of a request's rows with a few query rows, and of scattered pairs of rows, in
+compiled passes (optional: needs numba).
 
 How it works
 ------------
@@ -18,6 +19,11 @@ fits in the first-level cache, instead of one pass per query row: about half the
 :meth:`~recommender._index.CosineIndex.cross_scores`'s pass per query at 100k articles, in a
 page. The slot table is all zeros between calls.
 
+The exact pairs a Related search scores (:meth:`~recommender._index.CosineIndex.pair_cosines`,
+the candidates a bound cannot settle) take one lane of the same pass: each run of pairs with
+the same left row spreads that row into the slots, and each right row's non-zeros are summed
+against it, in the same order.
+
 Pure computation apart from each thread's scratch.
 """
 
@@ -32,7 +38,7 @@ import scipy.sparse as sp
 
 from ._sparse_kernels import unsigned
 
-__all__ = ["AVAILABLE", "LANES", "MAX_SLOTS", "cross_cosines"]
+__all__ = ["AVAILABLE", "LANES", "MAX_SLOTS", "cross_cosines", "pair_cosines"]
 
 AVAILABLE = importlib.util.find_spec("numba") is not None
 """Whether the compiled pass can run here (numba installed); numba is imported on first use."""
@@ -84,19 +90,45 @@ def _cross(indptr, indices, data, rows, q_indptr, q_indices, q_data, q_rows, slo
     return True
 
 
+def _pairs(indptr, indices, data, left, right, order, slots, max_slots, out):  # pragma: no cover - compiled
+    longest = 0
+    for p in range(len(order)):
+        longest = max(longest, indptr[left[order[p]] + 1] - indptr[left[order[p]]])
+    if longest >= max_slots:
+        return False
+    weights = np.zeros(longest + 1, np.float32)  # slot 0 (every other term's) stays zero
+    p = 0
+    while p < len(order):
+        row = left[order[p]]
+        start, end = indptr[row], indptr[row + 1]
+        for e in range(start, end):
+            slots[indices[e]] = e - start + 1
+            weights[e - start + 1] = data[e]
+        while p < len(order) and left[order[p]] == row:
+            other = right[order[p]]
+            total = np.float32(0)
+            for e in range(indptr[other], indptr[other + 1]):
+                total += data[e] * weights[slots[indices[e]]]
+            out[order[p]] = total
+            p += 1
+        for e in range(start, end):
+            slots[indices[e]] = 0
+    return True
+
+
 _compiling = threading.Lock()
 
 
 @functools.cache
 def _compiled():
-    """The compiled :func:`_cross` (its machine code from numba's cache after the first
-    process), or ``None`` where numba does not import."""
+    """The compiled :func:`_cross` and :func:`_pairs` (their machine code from numba's cache
+    after the first process), or ``None`` where numba does not import."""
     with _compiling:
         from ._compiled import compiled, numba
 
         if numba is None:  # pragma: no cover - installed but broken
             return None
-        return compiled(_cross, nogil=True, boundscheck=False)
+        return compiled(_cross, nogil=True, boundscheck=False), compiled(_pairs, nogil=True, boundscheck=False)
 
 
 MAX_SLOTS = 65535
@@ -134,14 +166,47 @@ def cross_cosines(vectors: sp.csr_matrix, rows: np.ndarray, queries: sp.csr_matr
         ``False`` (``out`` untouched) where the pass cannot run: numba missing, arrays of
         other types than an index holds, or four query rows with :data:`MAX_SLOTS` non-zeros.
     """
-    kernel = _compiled() if AVAILABLE else None
-    if kernel is None or vectors.data.dtype != np.float32 or queries.data.dtype != np.float32:
+    kernels = _compiled() if AVAILABLE else None
+    if kernels is None or vectors.data.dtype != np.float32 or queries.data.dtype != np.float32:
         return False
     slots = _slots(vectors.shape[1])
     try:
-        return kernel(vectors.indptr, unsigned(vectors.indices), vectors.data, np.asarray(rows, np.int64),
+        return kernels[0](vectors.indptr, unsigned(vectors.indices), vectors.data, np.asarray(rows, np.int64),
                       queries.indptr, unsigned(queries.indices), queries.data, np.asarray(query_rows, np.int64),
                       slots, MAX_SLOTS, out)
+    except BaseException:  # stopped midway: the slot table may hold slots; start afresh
+        _scratch.slots = None
+        raise
+
+
+def pair_cosines(vectors: sp.csr_matrix, left: np.ndarray, right: np.ndarray, order: np.ndarray,
+                 out: np.ndarray) -> bool:
+    """Write the cosine of each pair of rows ``(left[i], right[i])`` of ``vectors`` into ``out[i]``.
+
+    Parameters
+    ----------
+    vectors : scipy.sparse.csr_matrix of shape (n, n_terms)
+        Unit-length float32 rows with sorted indices (an index segment).
+    left, right : ndarray of int64
+        Rows of ``vectors``.
+    order : ndarray of int64
+        The pairs in the order they are taken: pairs of the same left row next to each other
+        (each run spreads its left row once).
+    out : ndarray of float32, shape (len(left),)
+
+    Returns
+    -------
+    bool
+        ``False`` (``out`` untouched) where the pass cannot run: numba missing, arrays of
+        other types than an index holds, or a left row with :data:`MAX_SLOTS` non-zeros.
+    """
+    kernels = _compiled() if AVAILABLE else None
+    if kernels is None or vectors.data.dtype != np.float32:
+        return False
+    slots = _slots(vectors.shape[1])
+    try:
+        return kernels[1](vectors.indptr, unsigned(vectors.indices), vectors.data, left, right, order, slots,
+                          MAX_SLOTS, out)
     except BaseException:  # stopped midway: the slot table may hold slots; start afresh
         _scratch.slots = None
         raise

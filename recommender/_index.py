@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ._cross_kernel import cross_cosines
+from ._cross_kernel import cross_cosines, pair_cosines
 from ._segments import should_fold
 from ._sparse_kernels import matvec_into, rows_of, running_sums
 
@@ -211,18 +211,23 @@ class CosineIndex:
 
         Equal bit for bit to the same pair's entry in :meth:`scores`: the products are summed
         in float32, one after the other in term order, as scipy's sparse product sums them.
-        Built for the few pairs a score bound cannot settle: pairs of one ``left`` row take
-        :meth:`cross_scores`'s compiled pass where numba is installed; otherwise one small
+        Built for the few pairs a score bound cannot settle. With numba, a compiled pass
+        (:func:`recommender._cross_kernel.pair_cosines`; with rows added since the fit, for
+        pairs of one ``left`` row only, through :meth:`cross_scores`); otherwise one small
         step per distinct ``left`` row, the rest vectorised.
         """
-        left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+        left, right = self._checked(left), self._checked(right)
         n_pairs = len(left)
         if n_pairs == 0:
             return np.zeros(0, dtype=np.float32)
         single = bool((left == left[0]).all())  # one query's pairs: already in order
-        if single and (compiled := self._compiled_cross_scores(self._checked(right), left[:1])) is not None:
-            return compiled[:, 0]
         order = None if single else np.argsort(left, kind="stable")
+        if self._delta is None:
+            cosines = np.empty(n_pairs, dtype=np.float32)
+            if pair_cosines(self._base.vectors, left, right, np.arange(n_pairs) if single else order, cosines):
+                return cosines
+        elif single and (compiled := self._compiled_cross_scores(right, left[:1])) is not None:
+            return compiled[:, 0]
         lengths, indices, data = self.gather(right if single else right[order])
         ends = np.cumsum(lengths)
         products = np.zeros(len(indices), dtype=np.float32)
@@ -315,11 +320,12 @@ class CosineIndex:
         return (left @ right.T).toarray()
 
     def load_compiled_pass(self) -> None:
-        """Load :meth:`cross_scores`'s compiled pass for this index's arrays now (numba's import,
-        and the machine code from its cache or compiled), so that a server's first request does
-        not wait for it."""
+        """Load :meth:`cross_scores`'s and :meth:`pair_cosines`'s compiled passes for this
+        index's arrays now (numba's import, and the machine code from its cache or compiled),
+        so that a server's first request does not wait for it."""
         if self.n_rows:
             self.cross_scores(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+            self.pair_cosines(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
 
     def _checked(self, rows: np.ndarray) -> np.ndarray:
         """``rows`` as int64, or IndexError if one is not a row of the index."""

@@ -67,6 +67,7 @@ def cross_pass(request, monkeypatch):
         pytest.importorskip("numba")
     else:
         monkeypatch.setattr("recommender._index.cross_cosines", lambda *args: False)
+        monkeypatch.setattr("recommender._index.pair_cosines", lambda *args: False)
     return request.param
 
 
@@ -92,6 +93,20 @@ def test_cross_scores_equal_the_sparse_product_bit_for_bit(added, cross_pass):
             index.cross_scores(np.array(rows), np.array(others))
 
 
+@pytest.mark.parametrize("added", [0, 40])
+def test_pair_cosines_equal_the_sparse_product_bit_for_bit(added, cross_pass):
+    vectors = unit_rows(200)
+    index = CosineIndex(vectors) if not added else CosineIndex(vectors[:160]).extended(vectors[160:])
+    rng = np.random.default_rng(added)
+    for left, right in ((rng.integers(0, 200, 300), rng.integers(0, 200, 300)),  # left rows in any order
+                        (np.full(50, 7), rng.integers(0, 200, 50)), (np.array([199]), np.array([0]))):
+        expected = [(vectors[[a]] @ vectors[[b]].T).toarray()[0, 0] for a, b in zip(left, right)]
+        assert np.array_equal(index.pair_cosines(left, right), np.array(expected, dtype=np.float32))
+    assert index.pair_cosines(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).shape == (0,)
+    with pytest.raises(IndexError):
+        index.pair_cosines(np.array([0, 1]), np.array([1, 200]))
+
+
 def test_the_compiled_cross_pass_leaves_its_scratch_clean(monkeypatch):
     pytest.importorskip("numba")
     from recommender import _cross_kernel
@@ -110,17 +125,19 @@ def test_the_compiled_cross_pass_leaves_its_scratch_clean(monkeypatch):
     assert np.array_equal(CosineIndex(vectors).cross_scores(rows, queries), (vectors @ vectors[1:6].T).toarray())
 
 
-def test_loading_the_cross_pass_ahead_compiles_what_requests_run():
+def test_loading_the_compiled_passes_ahead_compiles_what_requests_run():
     pytest.importorskip("numba")
     from recommender import _cross_kernel
 
     vectors = unit_rows(300)
     index = CosineIndex(vectors[:250])
     index.load_compiled_pass()
-    signatures = len(_cross_kernel._compiled().signatures)
+    signatures = [len(kernel.signatures) for kernel in _cross_kernel._compiled()]
     index.cross_scores(np.arange(40), np.array([1, 2, 3, 4, 5]))
+    index.pair_cosines(np.array([3, 1, 3]), np.array([0, 9, 200]))
+    index.pair_cosines(np.array([3, 3]), np.array([0, 9]))
     index.extended(vectors[250:]).cross_scores(np.arange(200, 300), np.array([0, 260]))
-    assert len(_cross_kernel._compiled().signatures) == signatures
+    assert [len(kernel.signatures) for kernel in _cross_kernel._compiled()] == signatures
 
 
 def test_select_copies_the_rows_as_scipy_does():
