@@ -10,7 +10,8 @@ bound could still reach the row's k-th score. With numba, one compiled pass per 
 (:func:`close_overlaps`) does that selection where the products are added:
 
 1. the products go into a dense scratch as scipy's sparse product adds them, in the same
-   order, so each overlap is the product's bit for bit;
+   order, so each overlap is the product's bit for bit (on profiles with rows added since the
+   fit, the corrections' products are summed apart and added as scipy adds the two products);
 2. the linked articles' scores (overlap, core term and time prior included, as
    :func:`~recommender._related.pruned._known_candidates` computes them) give the k-th score,
    lowered by a relative ``1e-4`` for rounding;
