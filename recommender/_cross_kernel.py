@@ -172,8 +172,8 @@ def cross_cosines(vectors: sp.csr_matrix, rows: np.ndarray, queries: sp.csr_matr
     slots = _slots(vectors.shape[1])
     try:
         return kernels[0](vectors.indptr, unsigned(vectors.indices), vectors.data, np.asarray(rows, np.int64),
-                      queries.indptr, unsigned(queries.indices), queries.data, np.asarray(query_rows, np.int64),
-                      slots, MAX_SLOTS, out)
+                          queries.indptr, unsigned(queries.indices), queries.data, np.asarray(query_rows, np.int64),
+                          slots, MAX_SLOTS, out)
     except BaseException:  # stopped midway: the slot table may hold slots; start afresh
         _scratch.slots = None
         raise
