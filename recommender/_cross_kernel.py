@@ -166,17 +166,10 @@ def cross_cosines(vectors: sp.csr_matrix, rows: np.ndarray, queries: sp.csr_matr
         ``False`` (``out`` untouched) where the pass cannot run: numba missing, arrays of
         other types than an index holds, or four query rows with :data:`MAX_SLOTS` non-zeros.
     """
-    kernels = _compiled() if AVAILABLE else None
-    if kernels is None or vectors.data.dtype != np.float32 or queries.data.dtype != np.float32:
+    if queries.data.dtype != np.float32:
         return False
-    slots = _slots(vectors.shape[1])
-    try:
-        return kernels[0](vectors.indptr, unsigned(vectors.indices), vectors.data, np.asarray(rows, np.int64),
-                          queries.indptr, unsigned(queries.indices), queries.data, np.asarray(query_rows, np.int64),
-                          slots, MAX_SLOTS, out)
-    except BaseException:  # stopped midway: the slot table may hold slots; start afresh
-        _scratch.slots = None
-        raise
+    return _run(0, vectors, out, np.asarray(rows, np.int64), queries.indptr, unsigned(queries.indices), queries.data,
+                np.asarray(query_rows, np.int64))
 
 
 def pair_cosines(vectors: sp.csr_matrix, left: np.ndarray, right: np.ndarray, order: np.ndarray,
@@ -200,13 +193,19 @@ def pair_cosines(vectors: sp.csr_matrix, left: np.ndarray, right: np.ndarray, or
         ``False`` (``out`` untouched) where the pass cannot run: numba missing, arrays of
         other types than an index holds, or a left row with :data:`MAX_SLOTS` non-zeros.
     """
+    return _run(1, vectors, out, left, right, order)
+
+
+def _run(kernel: int, vectors: sp.csr_matrix, out: np.ndarray, *arguments: np.ndarray) -> bool:
+    """Call compiled kernel ``kernel`` (0: :func:`_cross`, 1: :func:`_pairs`) on ``vectors``,
+    ``arguments``, this thread's slot table and ``out``; ``False`` where it cannot run."""
     kernels = _compiled() if AVAILABLE else None
     if kernels is None or vectors.data.dtype != np.float32:
         return False
     slots = _slots(vectors.shape[1])
     try:
-        return kernels[1](vectors.indptr, unsigned(vectors.indices), vectors.data, left, right, order, slots,
-                          MAX_SLOTS, out)
+        return kernels[kernel](vectors.indptr, unsigned(vectors.indices), vectors.data, *arguments, slots, MAX_SLOTS,
+                               out)
     except BaseException:  # stopped midway: the slot table may hold slots; start afresh
         _scratch.slots = None
         raise
