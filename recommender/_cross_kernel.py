@@ -5,7 +5,7 @@ How it works
 ------------
 A Recommendation pool (:mod:`recommender._candidates`) needs the cosine of each of a few
 hundred candidate rows with each query row (the article and the stories read: four with a
-3-item history). Up to four query rows at a time (:data:`LANES`) are gathered into a small
+3-item history). Up to four query rows at a time are gathered into a small
 table, one row of four weights per term they use, and this thread's slot table (one
 ``uint16`` per term) points each of those terms at its row, every other term at row 0 (all
 zeros). One pass over each candidate's non-zeros then reads the slot of its term and the four
@@ -38,13 +38,10 @@ import scipy.sparse as sp
 
 from ._sparse_kernels import unsigned
 
-__all__ = ["AVAILABLE", "LANES", "MAX_SLOTS", "cross_cosines", "pair_cosines"]
+__all__ = ["AVAILABLE", "MAX_SLOTS", "cross_cosines", "pair_cosines"]
 
 AVAILABLE = importlib.util.find_spec("numba") is not None
 """Whether the compiled pass can run here (numba installed); numba is imported on first use."""
-
-LANES = 4
-"""Query rows read per pass over the candidates."""
 
 
 def _cross(indptr, indices, data, rows, q_indptr, q_indices, q_data, q_rows, slots, max_slots, out):  # pragma: no cover - compiled
