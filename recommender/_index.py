@@ -133,6 +133,22 @@ class CosineIndex:
         start, end = segment.vectors.indptr[local], segment.vectors.indptr[local + 1]
         return RowTerms(segment.vectors.indices[start:end], segment.vectors.data[start:end])
 
+    def row_lengths(self, rows: np.ndarray) -> np.ndarray:
+        """Non-zeros of each of ``rows``: int64 of shape (len(rows),)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lengths = np.zeros(len(rows), dtype=np.int64)
+        for segment, first in self._segments():
+            mine = (rows >= first) & (rows < first + segment.vectors.shape[0])
+            local = rows[mine] - first
+            lengths[mine] = segment.vectors.indptr[local + 1] - segment.vectors.indptr[local]
+        return lengths
+
+    def posting_volume(self, row: int) -> int:
+        """Entries :meth:`scores` reads for ``row``'s vector: its terms' postings, in every segment."""
+        terms = self.row_terms(row).indices
+        return sum(int((segment.postings.indptr[terms + 1] - segment.postings.indptr[terms]).sum())
+                   for segment, _ in self._segments())
+
     def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Lengths, column indices and values of ``rows``, concatenated in the given order.
 

@@ -165,6 +165,8 @@ class NeighbourProfiles:
         As the parameters.
     bound : ndarray of float32, shape (n,)
         ``max(kth, outside)``: the largest cosine a row outside a profile can have with its owner.
+    reach : ndarray of float32, shape (n,)
+        ``bound / norms``, which bounds the Related score of a row from an article with no link to it.
     n_rows : int
     """
 
@@ -291,6 +293,12 @@ class NeighbourProfiles:
     def bound(self) -> np.ndarray:
         """Per row, the largest cosine any row outside its profile can have with it."""
         return np.maximum(self.kth, self.outside)
+
+    @cached_property
+    def reach(self) -> np.ndarray:
+        """Per row ``b``, ``bound[b] / norms[b]``: an article linked to ``b`` in no way (no profile
+        overlap, no core term) scores ``b`` at most ``reach[b]`` divided by its own norm."""
+        return self.bound / self.norms
 
     def near_duplicates(self, threshold: float) -> sp.csr_matrix:
         """Pairs of rows with cosine >= ``threshold`` (from the profiles), symmetric CSR (n, n).

@@ -164,12 +164,14 @@ def test_gather_and_query_weights_read_the_stored_rows(added):
     for rows in (np.array([3, 0, 3, 199]), rng.integers(0, 200, SMALL_GATHER_ROWS + 10)):  # numpy and scipy paths
         lengths, indices, data = index.gather(rows)
         block = vectors[rows]
-        assert lengths.tolist() == np.diff(block.indptr).tolist()
+        assert lengths.tolist() == np.diff(block.indptr).tolist() == index.row_lengths(rows).tolist()
         assert np.array_equal(indices, block.indices) and np.array_equal(data, block.data)
     every_term = np.arange(300)
     for row in (5, 6, 199):  # the scratch is left all zero: a row never reads another's weights
         weights = query_weights_at(index.row_terms(row), every_term, 300)
         assert weights.dtype == np.float32 and np.array_equal(weights, vectors[row].toarray().ravel())
+        postings = vectors.T.tocsr()  # what the full product of the row reads
+        assert index.posting_volume(row) == np.diff(postings.indptr)[vectors[row].indices].sum() > 0
 
 
 def test_top_rows_keeps_ties_and_only_positive_scores():

@@ -135,6 +135,33 @@ def test_score_bounds_settle_most_lists_without_the_full_product(grown_model, pr
                                   grown_model.min_similarity)
 
 
+@pytest.mark.parametrize("prior", [None, TimePrior(1.0, 0.5)])
+def test_lists_held_open_only_by_unlinked_articles_settle_on_their_pairs(grown_model, prior, monkeypatch):
+    """Where only the bound on articles with no link to the row is in the way, the few that
+    could reach the list are scored pair by pair: exact lists, without the full product."""
+    from recommender._related import pruned
+    from recommender._related.full import full_lists
+
+    state, k = grown_model._state, 40
+    rows = state.catalog.rows(grown_model.article_ids)
+    search = (state, rows, k, grown_model.duplicate_threshold, grown_model.min_similarity)
+    with_pairs = pruned.pruned_lists(*search, prior=prior)
+    monkeypatch.setattr(pruned, "_unlinked_hits", lambda *args: None)
+    without = pruned.pruned_lists(*search, prior=prior)
+    gained = [i for i, (hits, before) in enumerate(zip(with_pairs, without)) if hits is not None and before is None]
+    assert all(hits is not None for hits, before in zip(with_pairs, without) if before is not None)
+    assert len(gained) > 0.03 * len(rows)
+    assert [with_pairs[i] for i in gained] == full_lists(state, rows[gained], k, grown_model.duplicate_threshold,
+                                                         grown_model.min_similarity, prior=prior)
+    profiles = state.profiles
+    overlap = profiles.overlap(profiles.select(rows[gained]))
+    unlinked = [column for i, position in enumerate(gained) for column, _ in with_pairs[position]
+                if column not in set(profiles.row(rows[position])[0].tolist()) | set(overlap[i].indices.tolist())
+                and rows[position] not in profiles.row(column)[0]]
+    if prior is not None:  # the prior lowers the lists' last scores below some unlinked articles
+        assert unlinked
+
+
 def test_batch_takes_the_full_product_where_kernels_round_differently(monkeypatch):
     """A platform whose kernels sum differently (fused multiply-add) must not get pruned lists."""
     from recommender._index import CosineIndex

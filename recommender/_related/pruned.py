@@ -23,8 +23,14 @@ four named steps, each vectorised over a block of rows:
    near-duplicates (:func:`~recommender._distinct.walk_known_pairs`).
 4. :func:`_settled`: a list is kept only when its last score beats every bound left, including
    ``bound[a] / n_a``, the most an article linked to ``a`` in no way can score; so it equals
-   the full product's list, scores included. Rows the bounds cannot settle come back as
-   ``None``, and the search takes the full product for them (:mod:`.full`).
+   the full product's list, scores included. Where only that last bound is in the way,
+   :func:`_unlinked_hits` scores the few articles that could still beat the list without a
+   link: an unlinked ``b`` scores ``cos(a, b) / (n_a n_b)`` with ``cos(a, b) <= min(bound[a],
+   bound[b])``, so only rows with ``bound[b] / n_b`` at or above the list's last score times
+   ``n_a`` can (a scan of one array, then :meth:`~recommender._index.CosineIndex.pair_cosines`
+   for them, where they hold fewer non-zeros than the full product would read). Rows the
+   bounds still cannot settle come back as ``None``, and the search takes the full product
+   for them (:mod:`.full`).
 
 A section or age filter (``filtered_out``) only removes candidates; the bounds stay valid. So
 does the time-proximity prior (:mod:`.time_prior`): it scales the profile part of a score by a
@@ -55,6 +61,10 @@ SCRATCH_ENTRIES = 2_000_000
 
 FIRST_ROUND = 8
 """Candidates per row scored in the first round of :func:`_best_bounded_first` (doubling after)."""
+
+UNLINKED_SLACK = np.float32(1 - 1e-5)
+"""Relative margin under which :func:`_unlinked_hits` takes a row's reach as too low: the float32
+rounding of ``cos / (n_a n_b)`` and of the decay is a few ulps (1e-7 each)."""
 
 PRIOR_BOUND_SLACK = np.float32(1 + 1e-6)
 """Relative widening of the bounds left when a prior decays the exact scores: a decayed score
@@ -131,7 +141,7 @@ def pruned_lists(
                                                  prior)
     left_max = np.maximum(left_max, left_out)  # the entries close_overlaps left out
     return _settled(state, rows, k, duplicate_threshold, min_similarity, scored_known, scored_close, left_max,
-                    prior is not None)
+                    filtered_out, prior)
 
 
 def _core_terms(profiles: NeighbourProfiles, overlap: _Entries, core: sp.csr_matrix | None,
@@ -278,16 +288,18 @@ def _best_bounded_first(exact, upper: np.ndarray, position: np.ndarray,
 
 
 def _settled(state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: float, min_similarity: float,
-             known: _Scored, close: _Scored, left_max: np.ndarray,
-             decayed_scores: bool = False) -> list[list[tuple[int, float]] | None]:
+             known: _Scored, close: _Scored, left_max: np.ndarray, filtered_out: np.ndarray | None = None,
+             prior: TimePrior | None = None) -> list[list[tuple[int, float]] | None]:
     """Steps 3 and 4: order each row's scored candidates (ties by id), walk them skipping
     near-duplicates, and keep the list only where no bound left can reach its last score
-    (bounds widened by ``PRIOR_BOUND_SLACK`` when the scores were ``decayed_scores``)."""
+    (bounds widened by ``PRIOR_BOUND_SLACK`` when a ``prior`` decayed the scores), after
+    scoring the unlinked articles that could (:func:`_unlinked_hits`) where that is the only
+    bound in the way."""
     profiles, catalog = state.profiles, state.catalog
     bound, norms = profiles.bound, profiles.norms
     # the most an article with no link to the row can score (nothing, if its cosine cannot reach min_similarity)
     beyond = np.where(bound[rows] >= min_similarity, bound[rows] / norms[rows], -np.inf)
-    if decayed_scores:
+    if prior is not None:
         beyond, left_max = beyond * PRIOR_BOUND_SLACK, left_max * PRIOR_BOUND_SLACK
     position = np.concatenate([known.position, close.position])
     column = np.concatenate([known.column, close.column])
@@ -313,11 +325,60 @@ def _settled(state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: f
             mine_columns, mine_scores = [hit[0] for hit in by_rank], [hit[1] for hit in by_rank]
         hits = _walk(mine_columns, mine_scores, duplicates, bound, duplicate_threshold, k)
         floor = 0.0 if hits is None or len(hits) < k else hits[-1][1]  # a short list: nothing may be left
-        if hits is None or left_max[i] >= floor or beyond[i] >= floor:
+        if hits is None or left_max[i] >= floor:
             lists.append(None)
+        elif beyond[i] >= floor:
+            lists.append(_unlinked_hits(state, query, hits, mine_columns, mine_scores, k, duplicate_threshold,
+                                        min_similarity, filtered_out, prior))
         else:
             lists.append(hits)
     return lists
+
+
+def _unlinked_hits(state: ModelState, row: int, hits: list[tuple[int, float]], columns: list[int],
+                   scores: list[float], k: int, duplicate_threshold: float, min_similarity: float,
+                   filtered_out: np.ndarray | None, prior: TimePrior | None) -> list[tuple[int, float]] | None:
+    """The list of ``row`` from its scored candidates (``columns``, ``scores``, best first; their
+    list ``hits``, ``k`` long, last score ``floor``) and the articles linked to it in no way that
+    reach ``floor``; ``None`` when that cannot be settled here (too many such articles, or a
+    near-duplicate skip that lowers the last score).
+
+    Every bound but the unlinked articles' is already below ``floor``. An unlinked ``b`` has
+    no profile overlap or core term, so it scores ``cos / (n_a n_b)`` (the prior decays
+    nothing of it), and its cosine is at most ``min(bound[a], bound[b])``: it reaches
+    ``floor`` only if ``bound[b] / n_b >= floor * n_a``. Those rows are scored exactly; an
+    overlap entry among them that the search left unscored scores, without its overlap, at
+    most its true score, which is below ``floor``, so it is never taken in.
+    """
+    profiles = state.profiles
+    norms, bound = profiles.norms, profiles.bound
+    floor = hits[-1][1] if len(hits) == k else 0.0  # a short list: every article may enter
+    if not floor > 0:
+        return None
+    need = np.float32(floor) * norms[row] * UNLINKED_SLACK  # the cosine an unlinked article needs, at n_b = 1
+    # cos <= bound[b] and cos <= bound[a], against cos >= floor n_a n_b
+    candidates = np.flatnonzero((profiles.reach >= need) & (norms * need <= bound[row]))
+    if state.index.row_lengths(candidates).sum() > state.index.posting_volume(row):
+        return None  # the pairs would read more than the full product
+    unusable = np.isin(candidates, columns) | (candidates == row)
+    if state.catalog.any_removed:
+        unusable |= state.catalog.removed[candidates]
+    if filtered_out is not None:
+        unusable |= filtered_out[candidates]
+    candidates = candidates[~unusable]
+    cosines = state.index.pair_cosines(np.full(len(candidates), row), candidates)
+    pair_norms = norms[row] * norms[candidates]
+    found = decayed_pairs(state, prior, (cosines / pair_norms).astype(np.float32), cosines, row, candidates)
+    taken = np.flatnonzero((found >= floor) & (cosines >= min_similarity) & (cosines < duplicate_threshold))
+    if not len(taken):
+        return hits
+    by_rank = sorted(zip(columns + candidates[taken].tolist(), scores + found[taken].tolist()),
+                     key=lambda hit: (-hit[1], state.catalog.id(hit[0])))
+    hits = _walk([hit[0] for hit in by_rank], [hit[1] for hit in by_rank],
+                 profiles.near_duplicates(duplicate_threshold), bound, duplicate_threshold, k)
+    if hits is None or len(hits) < k or hits[-1][1] < floor:  # a skip let a score under floor in
+        return None
+    return hits
 
 
 def _entries_of(matrix: _Entries, wanted: list, n_columns: int) -> list[np.ndarray | None]:
