@@ -330,6 +330,23 @@ def test_overlaps_under_the_cut_are_bounded_below_the_kth_score(values):
     assert ((below + bound) / norms <= ceiling)[some].all()
 
 
+def test_candidates_within_the_bounds_widening_of_the_kth_score_are_scored():
+    """With a prior the settle check widens the bounds left by PRIOR_BOUND_SLACK: a candidate
+    whose bound sits under the k-th score by less than that must be scored, or the row would
+    be left to the full product."""
+    from recommender._related.pruned import PRIOR_BOUND_SLACK, _best_bounded_first
+
+    kth = np.float32(0.0620593)
+    best = np.full((1, 2), kth, dtype=np.float32)
+    upper = np.array([kth * np.float32(1 - 5e-7), kth * np.float32(0.9)], dtype=np.float32)
+    position = np.zeros(2, dtype=np.int64)
+    def exact(chosen):
+        return np.full(len(chosen), kth * np.float32(0.5), dtype=np.float32)
+
+    assert _best_bounded_first(exact, upper, position, best)[0].tolist() == []
+    assert _best_bounded_first(exact, upper, position, best, PRIOR_BOUND_SLACK)[0].tolist() == [0]
+
+
 @pytest.mark.parametrize("scratch", [1, 50, 10**6])
 def test_entry_lookup_finds_every_shared_entry(monkeypatch, scratch):
     import scipy.sparse as sp

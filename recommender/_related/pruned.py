@@ -248,7 +248,9 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: _Entries, 
         scores[cosines < min_similarity] = -np.inf
         return scores
 
-    needed, needed_scores = _best_bounded_first(exact, upper, close_position, best)
+    # with a prior, _settled widens the bounds left by PRIOR_BOUND_SLACK: choose on the widened bound
+    widen = np.float32(1) if prior is None else PRIOR_BOUND_SLACK
+    needed, needed_scores = _best_bounded_first(exact, upper, close_position, best, widen)
     upper[needed] = -np.inf
     # never scored: must stay below each list's last score (entries under the cut are below cut_ceiling)
     left_max = np.maximum(_max_per_row(upper, np.searchsorted(close_position, np.arange(len(rows) + 1))),
@@ -256,18 +258,19 @@ def _overlap_candidates(state: ModelState, rows: np.ndarray, overlap: _Entries, 
     return _Scored(close_position[needed], close_column[needed], needed_scores), left_max
 
 
-def _best_bounded_first(exact, upper: np.ndarray, position: np.ndarray,
-                        best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _best_bounded_first(exact, upper: np.ndarray, position: np.ndarray, best: np.ndarray,
+                        widen: np.float32 = np.float32(1)) -> tuple[np.ndarray, np.ndarray]:
     """Which candidates to score exactly, and their ``exact`` scores: those whose ``upper`` bound
-    reaches their row's k-th exact score (``best``: each row's k best exact scores so far),
-    taken in rounds, highest bound first (a threshold algorithm). Each round scores up to
-    ``FIRST_ROUND``, then twice as many, of each row's best-bounded candidates still above its
-    k-th score, and raises that k-th score with what it found, so a row stops as soon as no
-    bound left can reach it."""
+    (times ``widen``, the factor by which :func:`_settled` widens the bounds left) reaches their
+    row's k-th exact score (``best``: each row's k best exact scores so far), taken in rounds,
+    highest bound first (a threshold algorithm). Each round scores up to ``FIRST_ROUND``, then
+    twice as many, of each row's best-bounded candidates still above its k-th score, and raises
+    that k-th score with what it found, so a row stops as soon as no bound left can reach it."""
     kth = _kth(best)
-    candidates = np.flatnonzero(np.isfinite(upper) & (upper >= kth[position]))
-    candidates = candidates[np.lexsort((-upper[candidates], position[candidates]))]
-    owner, bounds = position[candidates], upper[candidates]
+    widened = upper * widen
+    candidates = np.flatnonzero(np.isfinite(widened) & (widened >= kth[position]))
+    candidates = candidates[np.lexsort((-widened[candidates], position[candidates]))]
+    owner, bounds = position[candidates], widened[candidates]
     rank = np.arange(len(candidates)) - np.searchsorted(owner, owner)
     scored_parts, score_parts = [], []
     done, size = 0, FIRST_ROUND
