@@ -48,6 +48,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from .._catalog import Catalog
 from .._distinct import walk_known_pairs
 from .._profiles import NeighbourProfiles
 from .._state import ModelState
@@ -324,8 +325,7 @@ def _settled(state: ModelState, rows: np.ndarray, k: int, duplicate_threshold: f
             continue
         mine_columns, mine_scores = columns_list[starts[i]:starts[i + 1]], scores_list[starts[i]:starts[i + 1]]
         if i in tied:
-            by_rank = sorted(zip(mine_columns, mine_scores), key=lambda hit: (-hit[1], catalog.id(hit[0])))
-            mine_columns, mine_scores = [hit[0] for hit in by_rank], [hit[1] for hit in by_rank]
+            mine_columns, mine_scores = _ranked(mine_columns, mine_scores, catalog)
         hits = _walk(mine_columns, mine_scores, duplicates, bound, duplicate_threshold, k)
         floor = 0.0 if hits is None or len(hits) < k else hits[-1][1]  # a short list: nothing may be left
         if hits is None or left_max[i] >= floor:
@@ -375,13 +375,18 @@ def _unlinked_hits(state: ModelState, row: int, hits: list[tuple[int, float]], c
     taken = np.flatnonzero((found >= floor) & (cosines >= min_similarity) & (cosines < duplicate_threshold))
     if not len(taken):
         return hits
-    by_rank = sorted(zip(columns + candidates[taken].tolist(), scores + found[taken].tolist()),
-                     key=lambda hit: (-hit[1], state.catalog.id(hit[0])))
-    hits = _walk([hit[0] for hit in by_rank], [hit[1] for hit in by_rank],
-                 profiles.near_duplicates(duplicate_threshold), bound, duplicate_threshold, k)
+    columns, scores = _ranked(columns + candidates[taken].tolist(), scores + found[taken].tolist(), state.catalog)
+    hits = _walk(columns, scores, profiles.near_duplicates(duplicate_threshold), bound, duplicate_threshold, k)
     if hits is None or len(hits) < k or hits[-1][1] < floor:  # a skip let a score under floor in
         return None
     return hits
+
+
+def _ranked(columns: list[int], scores: list[float], catalog: Catalog) -> tuple[list[int], list[float]]:
+    """``columns`` and their ``scores`` ordered best first, equal scores by article id (as
+    related() orders them)."""
+    by_rank = sorted(zip(columns, scores), key=lambda hit: (-hit[1], catalog.id(hit[0])))
+    return [hit[0] for hit in by_rank], [hit[1] for hit in by_rank]
 
 
 def _entries_of(matrix: _Entries, wanted: list, n_columns: int) -> list[np.ndarray | None]:
