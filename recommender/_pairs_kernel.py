@@ -13,8 +13,10 @@ from the per-row kernel (:mod:`._topm_kernel`):
   block with single-precision GEMMs, which do a multiply-add tens of times faster than a
   scattered sparse addition does here. The other, rare terms are added from their postings.
 * **Term by term.** Rows go ``BLOCK_ROWS`` at a time, columns a tile at a time (the GEMM's
-  output, in cache). The block is transposed, so each rare term's postings in the tile are
-  read once and added to every block row that holds the term, four rows per pass.
+  output). The block is transposed, so each rare term's postings in the tile are read once and
+  added to every block row that holds the term, four rows per pass. The rare terms that carry
+  nearly all those additions go ``SPAN`` columns at a time, so the rows they land in stay in
+  the core's cache; the rarest, a few postings per tile, over the whole tile at once.
 
 Each row's heap is then offered the tile's cosines beyond it, ``SCAN_CHUNK`` at a time: a
 branch-free pass finds the chunks with any cosine that beats a heap's weakest entry, which
@@ -56,11 +58,25 @@ postings. A term in a share ``p`` of ``n`` rows costs ``(p * n) ** 2`` sparse ad
 BLOCK_ROWS = 256
 """Rows of one block: the GEMM's height, and the rows that share a pass over a term's postings."""
 
+SPAN = 1024
+"""Columns a common rare term's additions cover at a time: the block's rows over them (1 MB)
+stay in the core's cache, where a whole tile's (32 MB) would not."""
+
+COMMON_SHARE = 0.01
+"""Rare terms in at least this share of the rows go :data:`SPAN` columns at a time; the rest,
+with a few postings per tile, over the whole tile (a visit to a term's postings costs a cache
+miss; theirs are few)."""
+
 SCAN_CHUNK = 64
 """Cosines checked at once, branch-free, before any is offered to a heap."""
 
-TILE_ELEMENTS = 2_097_152
-"""Cosines of one tile (block rows x tile columns): 8 MB of float32 per thread."""
+TILE_ELEMENTS = 8_388_608
+"""Cosines of one tile (block rows x tile columns): 32 MB of float32 per thread. Wide tiles
+make fewer visits to each rare term's postings (each visit a cache miss)."""
+
+TILE_PADDING = 16
+"""Unused floats after each tile row: rows a power of two of bytes apart would share the same
+cache sets, and the block's rows over one span would evict each other."""
 
 SLICE_ROWS = 65_536
 """Rows handled at once where the search builds its dense block and sorts its heaps: the
@@ -98,9 +114,11 @@ def _first_at_or_after(columns, low, high, column):  # pragma: no cover - compil
     return low
 
 
-def _by_term(block_start, block_stop, indptr, indices, data, dense_term, p_indptr, p_indices):  # pragma: no cover
+def _by_term(block_start, block_stop, indptr, indices, data, dense_term, p_indptr, p_indices,
+             common_postings):  # pragma: no cover - compiled
     """A block's rows transposed: their rare terms (ascending), each with the block rows that
-    hold it and their weights, and a cursor at the term's first posting from the block on."""
+    hold it and their weights, and a cursor at the term's first posting from the block on; then
+    which of them (positions in that list) have at least ``common_postings`` postings, and which not."""
     low, high = indptr[block_start], indptr[block_stop]
     keep = np.zeros(high - low, np.bool_)
     rows = np.empty(high - low, np.int64)
@@ -117,43 +135,60 @@ def _by_term(block_start, block_stop, indptr, indices, data, dense_term, p_indpt
     unique = terms[starts]
     term_ptr = np.append(starts, len(terms))
     cursors = np.empty(len(unique), np.int64)
+    common = np.zeros(len(unique), np.bool_)
     for u in range(len(unique)):  # the first posting at or after the block
         cursors[u] = _first_at_or_after(p_indices, p_indptr[unique[u]], p_indptr[unique[u] + 1], block_start)
-    return unique, term_ptr, rows, weights, cursors
+        common[u] = p_indptr[unique[u] + 1] - p_indptr[unique[u]] >= common_postings
+    return unique, term_ptr, rows, weights, cursors, np.flatnonzero(common), np.flatnonzero(~common)
+
+
+def _add_term(tile, u, stop, shift, terms, term_ptr, term_rows, term_weights, cursors, p_indptr, p_indices,
+              p_data):  # pragma: no cover - compiled
+    """Add rare term ``u``'s postings before column ``stop`` to the tile rows that hold it, and
+    move its cursor past them. Its postings are read once for all those rows, four rows a pass."""
+    start, high = cursors[u], p_indptr[terms[u] + 1]
+    low, step = start, 8  # the first posting at or after the stop: galloping from the cursor,
+    while low + step < high and p_indices[low + step - 1] < stop:  # the postings before it are all < stop
+        low += step
+        step *= 2
+    low = _first_at_or_after(p_indices, low, min(low + step, high), stop)  # then a binary search
+    cursors[u] = low
+    e, end = term_ptr[u], term_ptr[u + 1]
+    while e + 4 <= end:
+        a, b, c, d = tile[term_rows[e]], tile[term_rows[e + 1]], tile[term_rows[e + 2]], tile[term_rows[e + 3]]
+        wa, wb, wc, wd = term_weights[e], term_weights[e + 1], term_weights[e + 2], term_weights[e + 3]
+        for q in range(start, low):
+            j, x = np.uint64(p_indices[q]) - shift, p_data[q]
+            a[j] += wa * x
+            b[j] += wb * x
+            c[j] += wc * x
+            d[j] += wd * x
+        e += 4
+    while e < end:
+        cosines, weight = tile[term_rows[e]], term_weights[e]
+        for q in range(start, low):
+            cosines[np.uint64(p_indices[q]) - shift] += weight * p_data[q]
+        e += 1
 
 
 def _tile(tile, block_start, block_stop, column_start, column_stop, terms, term_ptr, term_rows, term_weights,
-          cursors, p_indptr, p_indices, p_data, heap_values, heap_columns, roots, m):  # pragma: no cover - compiled
+          cursors, common, uncommon, span, p_indptr, p_indices, p_data, heap_values, heap_columns, roots,
+          m):  # pragma: no cover - compiled
     """Add the rare terms to a tile of the block's rows, then offer its cosines to the heaps.
 
     Term by term: a term's postings in the tile are read once for all the rows that hold it.
-    A row's products are still added in its terms' order (ascending), as in a sparse product.
+    The ``common`` terms, which carry nearly all the additions, go ``span`` columns at a time
+    (the block's rows over those columns stay in the core's cache as the additions land at
+    scattered columns); the others, a few postings per tile each, over the whole tile at once.
     """
     shift = np.uint64(column_start)  # unsigned offsets: no negative-index check in the loop
-    for u in range(len(terms)):
-        start, high = cursors[u], p_indptr[terms[u] + 1]
-        low, probe = start, min(start + 8, high)
-        while low < probe and p_indices[low] < column_stop:  # the first posting at or after the tile's end:
-            low += 1  # a few steps for a short segment,
-        if low == probe:  # else a binary search
-            low = _first_at_or_after(p_indices, low, high, column_stop)
-        cursors[u] = low
-        e, end = term_ptr[u], term_ptr[u + 1]
-        while e + 4 <= end:  # four rows per pass over the postings
-            a, b, c, d = tile[term_rows[e]], tile[term_rows[e + 1]], tile[term_rows[e + 2]], tile[term_rows[e + 3]]
-            wa, wb, wc, wd = term_weights[e], term_weights[e + 1], term_weights[e + 2], term_weights[e + 3]
-            for q in range(start, low):
-                j, x = np.uint64(p_indices[q]) - shift, p_data[q]
-                a[j] += wa * x
-                b[j] += wb * x
-                c[j] += wc * x
-                d[j] += wd * x
-            e += 4
-        while e < end:
-            cosines, weight = tile[term_rows[e]], term_weights[e]
-            for q in range(start, low):
-                cosines[np.uint64(p_indices[q]) - shift] += weight * p_data[q]
-            e += 1
+    for span_stop in range(min(column_start + span, column_stop), column_stop + span, span):
+        for u in common:
+            _add_term(tile, u, min(span_stop, column_stop), shift, terms, term_ptr, term_rows, term_weights,
+                      cursors, p_indptr, p_indices, p_data)
+    for u in uncommon:
+        _add_term(tile, u, column_stop, shift, terms, term_ptr, term_rows, term_weights, cursors, p_indptr,
+                  p_indices, p_data)
     for row in range(block_start, block_stop):
         cosines = tile[row - block_start]
         own_value, own_column = heap_values[row, 0], heap_columns[row, 0]
@@ -209,6 +244,7 @@ def _merge(heap_values, heap_columns, m, out_values, out_columns, out_roots):  #
 if numba is not None:  # without it the search is not chosen (see _profile_search.search_kernel)
     _push = compiled(_push, nogil=True, inline="always")
     _first_at_or_after = compiled(_first_at_or_after, nogil=True)
+    _add_term = compiled(_add_term, nogil=True, inline="always")
     _tile = compiled(_tile, nogil=True)
     _by_term = compiled(_by_term, nogil=True)
     _merge = compiled(_merge, nogil=True)
@@ -288,6 +324,7 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
     dense_term = np.zeros(vectors.shape[1], np.bool_)
     dense_term[frequent] = True
     dense = _dense_columns(vectors, frequent)
+    common_postings = max(1, int(np.ceil(COMMON_SHARE * n)))
     # column indices as unsigned: the compiled loops then skip the negative-index check
     indptr, indices, data = (np.asarray(vectors.indptr), unsigned(vectors.indices), np.asarray(vectors.data))
     p_indptr, p_indices, p_data = (np.asarray(postings.indptr), unsigned(postings.indices),
@@ -297,7 +334,7 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
     roots = np.zeros((n_threads, n), np.float32)
     block = int(max(1, min(BLOCK_ROWS, n)))
     width = int(max(1, TILE_ELEMENTS // block))
-    buffers = np.empty((n_threads, block * width), np.float32)
+    buffers = np.empty((n_threads, block, width + TILE_PADDING), np.float32)
     free = queue.SimpleQueue()  # each thread's heaps and tile buffer
     for slot in range(n_threads):
         free.put(slot)
@@ -307,13 +344,14 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
         try:
             block_stop = min(n, block_start + block)
             rows = block_stop - block_start
-            by_term = _by_term(block_start, block_stop, indptr, indices, data, dense_term, p_indptr, p_indices)
+            by_term = _by_term(block_start, block_stop, indptr, indices, data, dense_term, p_indptr, p_indices,
+                               common_postings)
             for column_start in range(block_start, n, width):
                 column_stop = min(n, column_start + width)
-                tile = buffers[slot, :rows * (column_stop - column_start)].reshape(rows, column_stop - column_start)
+                tile = buffers[slot, :rows, :column_stop - column_start]
                 np.matmul(dense[block_start:block_stop], dense[column_start:column_stop].T, out=tile)
-                _tile(tile, block_start, block_stop, column_start, column_stop, *by_term, p_indptr, p_indices, p_data,
-                      heap_values[slot], heap_columns[slot], roots[slot], m)
+                _tile(tile, block_start, block_stop, column_start, column_stop, *by_term, SPAN, p_indptr, p_indices,
+                      p_data, heap_values[slot], heap_columns[slot], roots[slot], m)
         finally:
             free.put(slot)
         return rows

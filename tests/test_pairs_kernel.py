@@ -40,9 +40,12 @@ def vectors() -> sp.csr_matrix:
 @pytest.fixture
 def small_tiles(monkeypatch):
     """Blocks of 16 rows and tiles of 37 columns: every row crosses many tiles and blocks; the
-    dense block is built and the heaps sorted 23 rows at a time."""
+    common rare terms go 5 columns at a time; the dense block is built and the heaps sorted 23
+    rows at a time."""
     monkeypatch.setattr(_pairs_kernel, "BLOCK_ROWS", 16)
     monkeypatch.setattr(_pairs_kernel, "TILE_ELEMENTS", 16 * 37)
+    monkeypatch.setattr(_pairs_kernel, "SPAN", 5)
+    monkeypatch.setattr(_pairs_kernel, "COMMON_SHARE", 0.03)
     monkeypatch.setattr(_pairs_kernel, "SLICE_ROWS", 23)
 
 
@@ -81,6 +84,19 @@ def test_dense_and_sparse_terms_split_the_work(vectors):
     frequent = dense_terms(sp.csr_matrix(vectors.T), 0.12)
     share = np.diff(sp.csr_matrix(vectors.T).indptr)[frequent] / vectors.shape[0]
     assert 0 < len(frequent) < vectors.shape[1] and np.all(share > 0.12)  # the fixture exercises both paths
+
+
+def test_rare_terms_split_into_common_ones_by_spans_and_the_rest_by_tiles(vectors):
+    """The small_tiles threshold (3 % of 420 rows: 13 postings) puts rare terms on both paths."""
+    postings = sp.csr_matrix(vectors.T)
+    dense_term = np.zeros(vectors.shape[1], np.bool_)
+    dense_term[dense_terms(postings, 0.12)] = True
+    terms, _, _, _, _, common, uncommon = _pairs_kernel._by_term(
+        0, 16, vectors.indptr, vectors.indices.astype(np.uint32), vectors.data, dense_term, postings.indptr,
+        postings.indices.astype(np.uint32), 13)
+    df = np.diff(postings.indptr)[terms]
+    assert len(common) and len(uncommon) and len(common) + len(uncommon) == len(terms)
+    assert np.all(df[common] >= 13) and np.all(df[uncommon] < 13) and not dense_term[terms].any()
 
 
 def test_results_do_not_depend_on_threads_or_their_timing(vectors, small_tiles):
