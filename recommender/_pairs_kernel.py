@@ -333,7 +333,7 @@ def top_m_pairs(vectors: sp.csr_matrix, postings: sp.csr_matrix, m: int, n_threa
     heap_columns = np.full((n_threads, n, m), n, np.int32)
     roots = np.zeros((n_threads, n), np.float32)
     block = int(max(1, min(BLOCK_ROWS, n)))
-    width = int(max(1, TILE_ELEMENTS // block))
+    width = int(max(1, min(TILE_ELEMENTS // block, n)))
     buffers = np.empty((n_threads, block, width + TILE_PADDING), np.float32)
     free = queue.SimpleQueue()  # each thread's heaps and tile buffer
     for slot in range(n_threads):
