@@ -25,7 +25,7 @@ all ``n`` rows (``n * m`` cosines and columns) and one BLAS thread; the heaps ar
 the end, since the best ``m`` of a union is the best ``m`` of the parts' best ``m``.
 
 Exact: every pair is scored. A cosine is the GEMM's sum over the frequent terms plus the
-rare terms in the row's order, so it equals a sparse product's within float32 rounding (one
+rare terms (the common ones first), so it equals a sparse product's within float32 rounding (one
 cosine serves both rows of a pair): a neighbour that ties the ``m``-th place within that
 rounding may differ from a sparse product's choice. At an exact tie the lower column is
 kept. The kept pairs' cosines are then recomputed from the two rows' sorted terms as a sparse
