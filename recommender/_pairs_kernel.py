@@ -182,10 +182,11 @@ def _tile(tile, block_start, block_stop, column_start, column_stop, terms, term_
     scattered columns); the others, a few postings per tile each, over the whole tile at once.
     """
     shift = np.uint64(column_start)  # unsigned offsets: no negative-index check in the loop
-    for span_stop in range(min(column_start + span, column_stop), column_stop + span, span):
+    for span_start in range(column_start, column_stop, span):
+        span_stop = min(span_start + span, column_stop)
         for u in common:
-            _add_term(tile, u, min(span_stop, column_stop), shift, terms, term_ptr, term_rows, term_weights,
-                      cursors, p_indptr, p_indices, p_data)
+            _add_term(tile, u, span_stop, shift, terms, term_ptr, term_rows, term_weights, cursors, p_indptr,
+                      p_indices, p_data)
     for u in uncommon:
         _add_term(tile, u, column_stop, shift, terms, term_ptr, term_rows, term_weights, cursors, p_indptr,
                   p_indices, p_data)
