@@ -9,17 +9,18 @@ profiles link to ``a`` (their scores are exact), those with a core term, and tho
 bound could still reach the row's k-th score. With numba, one compiled pass per row
 (:func:`close_overlaps`) does that selection where the products are added:
 
-1. the products go into a dense scratch as scipy's sparse product adds them, in the same
-   order, so each overlap is the product's bit for bit (on profiles with rows added since the
-   fit, the corrections' products are summed apart and added as scipy adds the two products);
+1. the products go into a dense scratch as scipy's sparse product adds them, concept by
+   concept in the query's order, so each overlap is the product's bit for bit (on profiles
+   with rows added since the fit, the corrections' products are summed apart and added as
+   scipy adds the two products). The scratch covers :data:`TILE_COLUMNS` columns: each
+   concept's postings (in column order) are walked a tile at a time, so the sums stay in the
+   core's cache; the tile's sums are then read out at the columns touched and cleared;
 2. the linked articles' scores (overlap, core term and time prior included, as
    :func:`~recommender._related.pruned._known_candidates` computes them) give the k-th score,
    lowered by a relative ``1e-4`` for rounding;
 3. an entry is handed back if it is linked or has a core term, or if its bound, the score it
    would have at the largest cosine its two articles' profiles allow, reaches that k-th score
-   (first the cut on the overlap alone that the search uses, then the entry's own bound);
-4. the scratch is cleared at the columns touched, so no array as wide as the archive is
-   cleared or filtered per query.
+   (first the cut on the overlap alone that the search uses, then the entry's own bound).
 
 Every entry left out scores below the k-th score (the ``left_out`` bound returned), which the
 search counts among the bounds left: a list is kept only where it beats them, so lists stay
@@ -49,6 +50,11 @@ AVAILABLE = importlib.util.find_spec("numba") is not None
 """Whether the compiled pass can run here (numba installed); else the search takes scipy's
 product. numba is imported on the first list searched, not with the library."""
 
+TILE_COLUMNS = 65_536
+"""Columns whose sums are added at a time (256 KB of float32): they stay in the core's cache
+while a row's products land at scattered columns; an archive-wide scratch (4 MB at 1M
+articles) would not."""
+
 
 def _pair_factor(published, row, column, scale_seconds, floor):  # pragma: no cover - compiled
     """The time prior's factor of a pair (``TimePrior.factor``'s arithmetic); 1 without a prior."""
@@ -58,14 +64,45 @@ def _pair_factor(published, row, column, scale_seconds, floor):  # pragma: no co
     return np.float32(floor + (1.0 - floor) * np.exp(-0.5 * gap * gap))
 
 
+def _tile_sums(indptr, indices, data, q_indices, q_data, first_q, last_q, n_concepts, cursors, side, stop,
+                  shift, sums, touched, count, limit):  # pragma: no cover - compiled
+    """Add the query's products with postings ``(indptr, indices, data)`` before column ``stop``
+    into the tile ``sums`` (columns from ``shift``), concept by concept in the query's order, and
+    move each concept's cursor (``cursors[:, side]``) past them; the columns whose sum first
+    leaves 0 go to ``touched`` from ``count`` on (clamped to its spare slot). Returns the new count."""
+    for e in range(first_q, last_q):
+        concept = q_indices[e]
+        if concept >= n_concepts:  # a row added since the base: only in the corrections
+            continue
+        weight = q_data[e]
+        q, end = cursors[e - first_q, side], indptr[concept + 1]
+        while q < end and indices[q] < stop:
+            column = np.uint64(indices[q]) - shift
+            value, product = sums[column], weight * data[q]
+            touched[min(count, limit)] = column  # branch-free: kept when the sum first leaves 0
+            count += (value == 0) & (product != 0)
+            sums[column] = value + product
+            q += 1
+        cursors[e - first_q, side] = q
+    return count
+
+
 def _close(q_indptr, q_indices, q_data, p_indptr, p_indices, p_data, d_indptr, d_indices, d_data,
            k_indptr, k_indices, k_data, c_indptr, c_indices, c_terms, rows, norms, bound, removed, filtered,
            published, scale_seconds, floor, min_similarity, duplicate_threshold, k, scratch, marks, touched, best,
            corrections, corrected):  # pragma: no cover - compiled
     n_rows = len(q_indptr) - 1
+    n = len(norms)
+    width = len(scratch)  # columns of a tile
     n_base = len(p_indptr) - 1  # concepts of the base's postings; the corrections cover every row
+    has_corrections = len(d_indptr) > 0
     limit = len(touched) - 1  # the spare slot: a write past it is clamped there
-    corrected_limit = len(corrected) - 1
+    most_concepts, most_links = 0, 0
+    for r in range(n_rows):
+        most_concepts = max(most_concepts, q_indptr[r + 1] - q_indptr[r])
+        most_links = max(most_links, k_indptr[r + 1] - k_indptr[r])
+    cursors = np.empty((most_concepts, 2), np.int64)  # each concept's next posting: base, corrections
+    linked = np.empty(most_links, np.float32)  # the linked articles' overlaps
     capacity = 4096
     out_indices = np.empty(capacity, np.int64)
     out_data = np.empty(capacity, np.float32)
@@ -76,53 +113,68 @@ def _close(q_indptr, q_indices, q_data, p_indptr, p_indices, p_data, d_indptr, d
     cut_slack, cut_tiny = np.float32(1 - 1e-5), np.float32(1e-6)
     for r in range(n_rows):
         row = rows[r]
-        count = 0
-        for e in range(q_indptr[r], q_indptr[r + 1]):  # the overlap, as scipy's product adds it
-            weight = q_data[e]
+        first_q, last_q, first_k, last_k = q_indptr[r], q_indptr[r + 1], k_indptr[r], k_indptr[r + 1]
+        most = 0  # the row's products: an upper bound on its entries
+        for e in range(first_q, last_q):
             concept = q_indices[e]
-            if concept >= n_base:  # a row added since the base: only in the corrections
-                continue
-            for q in range(p_indptr[concept], p_indptr[concept + 1]):
-                column = p_indices[q]
-                value, product = scratch[column], weight * p_data[q]
-                touched[min(count, limit)] = column  # branch-free: kept when the sum first leaves 0
-                count += (value == 0) & (product != 0)
-                scratch[column] = value + product
-        if len(d_indptr):  # the corrections' product, summed apart and then added, as scipy adds the two
-            n_corrected = 0
-            for e in range(q_indptr[r], q_indptr[r + 1]):
-                weight = q_data[e]
-                concept = q_indices[e]
-                for q in range(d_indptr[concept], d_indptr[concept + 1]):
-                    column = d_indices[q]
-                    value, product = corrections[column], weight * d_data[q]
-                    corrected[min(n_corrected, corrected_limit)] = column
-                    n_corrected += (value == 0) & (product != 0)
-                    corrections[column] = value + product
-            for t in range(min(n_corrected, corrected_limit)):
-                column = corrected[t]
-                touched[min(count, limit)] = column  # first touched here: the product had no entry
-                count += (scratch[column] == 0) & (corrections[column] != 0)
-                scratch[column] = scratch[column] + corrections[column]
-                corrections[column] = 0
-            if n_corrected > corrected_limit:
-                count = limit + 1  # the corrections' sums lost: the caller takes scipy's product
-        if count > limit:  # sums back at 0 (entries of both signs: not a fitted model's), the list lost
-            scratch[:] = 0
-            corrections[:] = 0
-            return out_indptr, out_indices[:0], out_data[:0], left_out, False
+            if concept < n_base:
+                cursors[e - first_q, 0] = p_indptr[concept]
+                most += p_indptr[concept + 1] - p_indptr[concept]
+            if has_corrections:
+                cursors[e - first_q, 1] = d_indptr[concept]
+                most += d_indptr[concept + 1] - d_indptr[concept]
+        if size + min(most, n) > capacity:
+            capacity = max(2 * capacity, size + min(most, n))
+            grown_indices = np.empty(capacity, np.int64)
+            grown_data = np.empty(capacity, np.float32)
+            grown_indices[:size] = out_indices[:size]
+            grown_data[:size] = out_data[:size]
+            out_indices, out_data = grown_indices, grown_data
         for e in range(c_indptr[r], c_indptr[r + 1]):  # marked: handed back whatever their overlap
             marks[c_indices[e]] = 1
+        for e in range(first_k, last_k):
+            marks[k_indices[e]] = 1
+        by_column = np.argsort(k_indices[first_k:last_k])  # the linked articles, tile by tile
+        next_link, first = 0, size
+        for start in range(0, n, width):  # a tile of columns at a time: its sums stay in the core's cache
+            stop, shift = min(start + width, n), np.uint64(start)
+            count = _add_postings(p_indptr, p_indices, p_data, q_indices, q_data, first_q, last_q, n_base, cursors,
+                                  0, stop, shift, scratch, touched, 0, limit)
+            if has_corrections:  # the corrections' product, summed apart and then added, as scipy adds the two
+                n_corrected = _add_postings(d_indptr, d_indices, d_data, q_indices, q_data, first_q, last_q, n,
+                                            cursors, 1, stop, shift, corrections, corrected, 0, limit)
+                for t in range(min(n_corrected, limit)):
+                    column = corrected[t]
+                    touched[min(count, limit)] = column  # first touched here: the product had no entry
+                    count += (scratch[column] == 0) & (corrections[column] != 0)
+                    scratch[column] = scratch[column] + corrections[column]
+                    corrections[column] = 0
+                if n_corrected > limit:
+                    count = limit + 1  # the corrections' sums lost: the caller takes scipy's product
+            if count > limit:  # sums back at 0 (entries of both signs: not a fitted model's), the list lost
+                scratch[:] = 0
+                corrections[:] = 0
+                marks[:] = 0
+                return out_indptr, out_indices[:0], out_data[:0], left_out, False
+            while next_link < last_k - first_k and k_indices[first_k + by_column[next_link]] < stop:
+                linked[by_column[next_link]] = scratch[np.uint64(k_indices[first_k + by_column[next_link]]) - shift]
+                next_link += 1
+            for t in range(count):  # the tile's entries, the scratch cleared behind them
+                column = touched[t]
+                value = scratch[column]
+                out_indices[size] = np.int64(column) + start  # branch-free: kept when not back at 0
+                out_data[size] = value
+                size += value != 0
+                scratch[column] = 0
         kept = 0  # the k-th score: the k best scores of the linked articles, lowered by the slack
-        for e in range(k_indptr[r], k_indptr[r + 1]):
+        for e in range(first_k, last_k):
             column, cosine = k_indices[e], k_data[e]
-            marks[column] = 1
             if column == row or cosine >= duplicate_threshold or cosine < min_similarity:
                 continue
             if (len(removed) and removed[column]) or (len(filtered) and filtered[column]):
                 continue
             pair = norms[row] * norms[column]
-            score = (cosine + scratch[column]) / pair
+            score = (cosine + linked[e - first_k]) / pair
             for c in range(c_indptr[r], c_indptr[r + 1]):  # a handful of core entries
                 if c_indices[c] == column:
                     score += c_terms[c]
@@ -147,35 +199,22 @@ def _close(q_indptr, q_indices, q_data, p_indptr, p_indices, p_data, d_indptr, d
                 kth = min(kth, best[i])
             cut = (kth * norms[row] - bound[row]) * cut_slack - cut_tiny  # (cut + bound) / norm < kth
             left_out[r] = kth * rise
-        if size + count > capacity:
-            capacity = 2 * (size + count)
-            grown_indices = np.empty(capacity, np.int64)
-            grown_data = np.empty(capacity, np.float32)
-            grown_indices[:size] = out_indices[:size]
-            grown_data[:size] = out_data[:size]
-            out_indices, out_data = grown_indices, grown_data
-        first = size
-        for t in range(count - 1, -1, -1):  # scipy's order: the latest first touched first
-            column = touched[t]
-            value = scratch[column]
-            out_indices[size] = column  # branch-free: kept when the entry is handed back
-            out_data[size] = value
-            size += (value != 0) & ((value >= cut) | (marks[column] != 0))
-            scratch[column] = 0
-        if kth > 0:  # keep the entries whose own bound reaches the k-th score (and the marked)
-            end, size = size, first
-            for e in range(first, end):
-                column, value = out_indices[e], out_data[e]
-                if marks[column] == 0:
+        end, size = size, first  # keep the marked entries, and those whose bound reaches the k-th score
+        for e in range(first, end):
+            column, value = out_indices[e], out_data[e]
+            if marks[column] == 0:
+                if value < cut:  # first the cut on the overlap alone
+                    continue
+                if kth > 0:  # then the entry's own bound, at factor 1 (no prior needed), then decayed
                     ceiling, pair = min(bound[row], bound[column]), norms[row] * norms[column]
-                    if (ceiling + value) / pair < kth:  # the bound at factor 1: no prior needed
+                    if (ceiling + value) / pair < kth:
                         continue
                     factor = _factor(published, row, column, scale_seconds, floor)
                     if (ceiling + factor * value) / pair < kth:
                         continue
-                out_indices[size], out_data[size] = column, value
-                size += 1
-        for e in range(k_indptr[r], k_indptr[r + 1]):
+            out_indices[size], out_data[size] = column, value
+            size += 1
+        for e in range(first_k, last_k):
             marks[k_indices[e]] = 0
         for e in range(c_indptr[r], c_indptr[r + 1]):
             marks[c_indices[e]] = 0
@@ -183,7 +222,7 @@ def _close(q_indptr, q_indices, q_data, p_indptr, p_indices, p_data, d_indptr, d
     return out_indptr, out_indices[:size], out_data[:size], left_out, True
 
 
-_factor = _pair_factor  # what _close calls: the compiled one once _compiled_pass has run
+_factor, _add_postings = _pair_factor, _tile_sums  # what _close calls: compiled once _compiled_pass has run
 
 
 def load_compiled_pass(state: ModelState) -> None:
@@ -202,13 +241,14 @@ _compiling = threading.Lock()
 def _compiled_pass():
     """The compiled :func:`_close` (its machine code from numba's cache after the first
     process), or ``None`` where numba does not import."""
-    global _factor
+    global _factor, _add_postings
     with _compiling:  # functools.cache lets two threads' first calls both get here
         from .._compiled import compiled, numba
 
         if numba is None:  # pragma: no cover - installed but broken
             return None
-        _factor = compiled(_pair_factor, nogil=True, inline="always")  # before _close, which calls it
+        _factor = compiled(_pair_factor, nogil=True, inline="always")  # before _close, which calls them
+        _add_postings = compiled(_tile_sums, nogil=True, inline="always")
         return compiled(_close, nogil=True)
 
 
@@ -217,13 +257,15 @@ _kept = KeptPerOwner(1)  # per profiles: their corrections' arrays in the pass's
 
 
 def _buffers(n: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """This thread's scratch for an archive of ``n`` rows: overlap sums and marks (all zeros
-    between calls), touched columns (one spare slot), the k best scores: 9 bytes per row for
-    each thread that searches (9 MB at 1M articles)."""
+    """This thread's scratch for an archive of ``n`` rows: a tile's overlap sums (all zeros
+    between calls), marks (all zeros between calls), a tile's touched columns (one spare
+    slot), the k best scores: about 0.5 MB, and 1 byte per row (1 MB at 1M articles), for
+    each thread that searches."""
+    width = min(n, TILE_COLUMNS)
     buffers = getattr(_scratch, "buffers", None)
-    if buffers is None or len(buffers[0]) != n or len(buffers[3]) < k:
-        buffers = _scratch.buffers = (np.zeros(n, np.float32), np.zeros(n, np.uint8), np.empty(n + 1, np.uint32),
-                                      np.empty(max(k, 16), np.float32))
+    if buffers is None or len(buffers[0]) != width or len(buffers[1]) != n or len(buffers[3]) < k:
+        buffers = _scratch.buffers = (np.zeros(width, np.float32), np.zeros(n, np.uint8),
+                                      np.empty(width + 1, np.uint32), np.empty(max(k, 16), np.float32))
     return buffers
 
 
@@ -257,7 +299,7 @@ def close_overlaps(state: ModelState, rows: np.ndarray, selected: sp.csr_matrix,
     Returns
     -------
     (indptr, indices, data) : tuple of ndarray
-        CSR parts of the entries handed back, in the order of scipy's product within a row.
+        CSR parts of the entries handed back, by tile of columns within a row (not sorted).
     left_out : ndarray of float32, shape (n,)
         Per row, a bound on the Related score of every entry left out (``-inf`` where none was).
     """
@@ -266,6 +308,8 @@ def close_overlaps(state: ModelState, rows: np.ndarray, selected: sp.csr_matrix,
     if kernel is None:
         return None
     postings, delta = profiles.overlap_postings()
+    if not postings.has_sorted_indices:  # the tiles walk each concept's postings in column order; a
+        return None  # transpose (how profiles build them) is sorted: this is not a profiles' own
     scratch, marks, touched, best = _buffers(profiles.n_rows, k)
     no_rows = np.zeros(0, np.bool_)
     if core is None:
@@ -276,11 +320,12 @@ def close_overlaps(state: ModelState, rows: np.ndarray, selected: sp.csr_matrix,
     query = _typed(selected.indptr - start, selected.indices[start:], selected.data[start:])
     if delta is None:
         corrections, corrected, delta_parts = np.zeros(0, np.float32), np.zeros(1, np.uint32), _typed([], [], [])
-    else:  # rows added since the base (a few thousand entries): a second scratch, a list as long as they
-        corrections = _corrections_scratch(profiles.n_rows)
-        corrected = np.empty(int(np.diff(delta.indptr)[query[1]].sum()) + 1, np.uint32)
+    else:  # rows added since the base (a few thousand entries): a second scratch
+        corrections, corrected = _corrections_scratch(profiles.n_rows)
         delta_parts = _kept.get(profiles, "corrections")
         if delta_parts is None:  # once per grown profiles: their corrections never change
+            if not delta.has_sorted_indices:  # the tiles walk each concept's corrections in column order
+                delta = delta.sorted_indices()
             delta_parts = _typed(delta.indptr, delta.indices, delta.data)
             _kept.put(profiles, "corrections", delta_parts)
     # a query's own arrays in one set of types: one machine code for single rows, blocks and the warm-up
@@ -299,12 +344,13 @@ def close_overlaps(state: ModelState, rows: np.ndarray, selected: sp.csr_matrix,
     return ((indptr, indices, data), left_out) if complete else None
 
 
-def _corrections_scratch(n: int) -> np.ndarray:
-    """This thread's scratch for the corrections' sums (all zeros between calls): only where
-    rows were added since the base."""
+def _corrections_scratch(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's scratch for a tile of the corrections' sums (all zeros between calls) and
+    their touched columns: only where rows were added since the base."""
+    width = min(n, TILE_COLUMNS)
     corrections = getattr(_scratch, "corrections", None)
-    if corrections is None or len(corrections) != n:
-        corrections = _scratch.corrections = np.zeros(n, np.float32)
+    if corrections is None or len(corrections[0]) != width:
+        corrections = _scratch.corrections = (np.zeros(width, np.float32), np.empty(width + 1, np.uint32))
     return corrections
 
 
