@@ -6,6 +6,10 @@ in numba's per-user cache folder) and every later process loads it in a fraction
 a build, each worker of a precompute or a Dask cluster, each test process. Where no cache
 folder can be written, the kernels are compiled per process as before.
 
+:func:`prefetch` hints a cache line into the core's cache ahead of its use (LLVM's
+``llvm.prefetch``, which numba does not expose): the pair search reads the next terms'
+postings at scattered places, and waiting for each costs more than its arithmetic.
+
 Pure computation apart from numba's cache files.
 """
 
@@ -18,7 +22,7 @@ try:
 except ImportError:  # pragma: no cover - exercised where numba is missing
     numba = None
 
-__all__ = ["compiled", "numba"]
+__all__ = ["compiled", "numba", "prefetch"]
 
 
 def compiled(function: Callable, **options) -> Callable:
@@ -28,3 +32,30 @@ def compiled(function: Callable, **options) -> Callable:
         return numba.njit(cache=True, **options)(function)
     except RuntimeError:  # "cannot cache function ...: no locator available"
         return numba.njit(**options)(function)
+
+
+def prefetch(array, index) -> None:  # pragma: no cover - replaced by the intrinsic below where numba is
+    """Hint the cache line of ``array[index]`` into the cache, for a read (compiled code only;
+    ``index`` may lie past the array: a prefetch never faults)."""
+
+
+if numba is not None:
+    from llvmlite import ir
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def prefetch(typing_context, array, index):  # noqa: F811 - the compiled form of the stub above
+        def generate(context, builder, signature, arguments):
+            array_type = signature.args[0]
+            view = context.make_array(array_type)(context, builder, arguments[0])
+            pointer = cgutils.get_item_pointer(context, builder, array_type, view, [arguments[1]], wraparound=False)
+            byte_pointer, word = ir.IntType(8).as_pointer(), ir.IntType(32)
+            hint = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, word, word, word]), "llvm.prefetch.p0i8")
+            # a read (0), kept in every cache level (3), of data (1)
+            builder.call(hint, [builder.bitcast(pointer, byte_pointer), ir.Constant(word, 0), ir.Constant(word, 3),
+                                ir.Constant(word, 1)])
+            return context.get_dummy_value()
+
+        return numba.types.void(array, index), generate

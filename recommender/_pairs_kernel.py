@@ -16,7 +16,9 @@ from the per-row kernel (:mod:`._topm_kernel`):
   output). The block is transposed, so each rare term's postings in the tile are read once and
   added to every block row that holds the term, four rows per pass. The rare terms that carry
   nearly all those additions go ``SPAN`` columns at a time, so the rows they land in stay in
-  the core's cache; the rarest, a few postings per tile, over the whole tile at once.
+  the core's cache; the rarest, a few postings per tile, over the whole tile at once. Each
+  term's postings lie elsewhere in memory: while one term is added, the next postings of the
+  term ``PREFETCH_AHEAD`` places on are hinted into the cache.
 
 Each row's heap is then offered the tile's cosines beyond it, ``SCAN_CHUNK`` at a time: a
 branch-free pass finds the chunks with any cosine that beats a heap's weakest entry, which
@@ -44,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
-from ._compiled import compiled, numba
+from ._compiled import compiled, numba, prefetch
 from ._sparse_kernels import unsigned
 
 __all__ = ["DENSE_SHARE", "dense_terms", "top_m_pairs"]
@@ -73,6 +75,10 @@ SCAN_CHUNK = 64
 TILE_ELEMENTS = 8_388_608
 """Cosines of one tile (block rows x tile columns): 32 MB of float32 per thread. Wide tiles
 make fewer visits to each rare term's postings (each visit a cache miss)."""
+
+PREFETCH_AHEAD = 6
+"""Terms ahead whose next postings are hinted into the cache while a term is added: each
+term's postings lie elsewhere in memory, and waiting for them cost more than the additions."""
 
 TILE_PADDING = 16
 """Unused floats after each tile row: rows a power of two of bytes apart would share the same
@@ -142,6 +148,12 @@ def _by_term(block_start, block_stop, indptr, indices, data, dense_term, p_indpt
     return unique, term_ptr, rows, weights, cursors, np.flatnonzero(common), np.flatnonzero(~common)
 
 
+def _prefetch_postings(cursor, p_indices, p_data):  # pragma: no cover - compiled
+    """Hint the postings at ``cursor`` into the cache."""
+    prefetch(p_indices, cursor)
+    prefetch(p_data, cursor)
+
+
 def _add_term(tile, u, stop, shift, terms, term_ptr, term_rows, term_weights, cursors, p_indptr, p_indices,
               p_data):  # pragma: no cover - compiled
     """Add rare term ``u``'s postings before column ``stop`` to the tile rows that hold it, and
@@ -184,11 +196,15 @@ def _tile(tile, block_start, block_stop, column_start, column_stop, terms, term_
     shift = np.uint64(column_start)  # unsigned offsets: no negative-index check in the loop
     for span_start in range(column_start, column_stop, span):
         span_stop = min(span_start + span, column_stop)
-        for u in common:
-            _add_term(tile, u, span_stop, shift, terms, term_ptr, term_rows, term_weights, cursors, p_indptr,
-                      p_indices, p_data)
-    for u in uncommon:
-        _add_term(tile, u, column_stop, shift, terms, term_ptr, term_rows, term_weights, cursors, p_indptr,
+        for i in range(len(common)):
+            if i + PREFETCH_AHEAD < len(common):
+                _prefetch_postings(cursors[common[i + PREFETCH_AHEAD]], p_indices, p_data)
+            _add_term(tile, common[i], span_stop, shift, terms, term_ptr, term_rows, term_weights, cursors,
+                      p_indptr, p_indices, p_data)
+    for i in range(len(uncommon)):
+        if i + PREFETCH_AHEAD < len(uncommon):
+            _prefetch_postings(cursors[uncommon[i + PREFETCH_AHEAD]], p_indices, p_data)
+        _add_term(tile, uncommon[i], column_stop, shift, terms, term_ptr, term_rows, term_weights, cursors, p_indptr,
                   p_indices, p_data)
     for row in range(block_start, block_stop):
         cosines = tile[row - block_start]
@@ -245,6 +261,7 @@ def _merge(heap_values, heap_columns, m, out_values, out_columns, out_roots):  #
 if numba is not None:  # without it the search is not chosen (see _profile_search.search_kernel)
     _push = compiled(_push, nogil=True, inline="always")
     _first_at_or_after = compiled(_first_at_or_after, nogil=True)
+    _prefetch_postings = compiled(_prefetch_postings, nogil=True, inline="always")
     _add_term = compiled(_add_term, nogil=True, inline="always")
     _tile = compiled(_tile, nogil=True)
     _by_term = compiled(_by_term, nogil=True)

@@ -13,7 +13,8 @@ numba = pytest.importorskip("numba")
 
 from recommender import _compiled, _pairs_kernel, _topm_kernel  # noqa: E402
 
-KERNELS = [_pairs_kernel._push, _pairs_kernel._first_at_or_after, _pairs_kernel._add_term, _pairs_kernel._tile,
+KERNELS = [_pairs_kernel._push, _pairs_kernel._first_at_or_after, _pairs_kernel._prefetch_postings,
+           _pairs_kernel._add_term, _pairs_kernel._tile,
            _pairs_kernel._by_term, _pairs_kernel._merge, _pairs_kernel._exact, _topm_kernel._sift_down,
            _topm_kernel._top_m]
 
